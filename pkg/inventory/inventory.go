@@ -1,0 +1,517 @@
+// Package inventory types the objects the loader read: workloads, Services,
+// Ingresses, PodDisruptionBudgets, Namespaces and the AWS Load Balancer
+// Controller's kinds. Old API versions are read as their current equivalents
+// (and noted); unknown kinds are kept as they are.
+package inventory
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/zerodrop/zerodrop/pkg/load"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Ref names an object the way reports and kubectl do.
+type Ref struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r Ref) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Name + " in " + r.Namespace
+}
+
+// Meta is what every typed object shares.
+type Meta struct {
+	Ref
+	Pos         load.Position
+	Labels      map[string]string
+	Annotations map[string]string
+	Object      *load.Object
+}
+
+// Workload is anything that runs pods from a template.
+type Workload struct {
+	Meta
+	Template corev1.PodTemplateSpec
+	// Replicas is the desired count; 1 when unset. PerNode is set for
+	// DaemonSets, whose count is the number of matching nodes.
+	Replicas        int32
+	PerNode         bool
+	Strategy        Strategy
+	MinReadySeconds int32
+	Selector        *metav1.LabelSelector
+}
+
+// Strategy is a workload's update strategy, normalised across kinds.
+type Strategy struct {
+	// Type is RollingUpdate, Recreate, OnDelete, Canary or BlueGreen.
+	Type           string
+	MaxSurge       *intstr.IntOrString
+	MaxUnavailable *intstr.IntOrString
+	// Defaulted says the values are Kubernetes' defaults, not written.
+	Defaulted bool
+}
+
+// Service is a core/v1 Service.
+type Service struct {
+	Meta
+	Spec corev1.ServiceSpec
+}
+
+// Ingress is a networking.k8s.io/v1 Ingress (older versions converted).
+type Ingress struct {
+	Meta
+	Spec networkingv1.IngressSpec
+}
+
+// PDB is a PodDisruptionBudget; Spec is policy/v1 whatever the version read.
+type PDB struct {
+	Meta
+	Spec policyv1.PodDisruptionBudgetSpec
+}
+
+// Namespace is a core/v1 Namespace object from the input.
+type Namespace struct {
+	Meta
+}
+
+// IngressClass is a networking.k8s.io/v1 IngressClass.
+type IngressClass struct {
+	Meta
+	Controller string
+	Default    bool
+	// ParamsName names an IngressClassParams when the class refers to one.
+	ParamsName string
+}
+
+// IngressClassParams is the AWS Load Balancer Controller's class-wide
+// settings; only the fields that change timing are kept.
+type IngressClassParams struct {
+	Meta
+	TargetType string
+	GroupName  string
+}
+
+// TargetGroupBinding binds a target group to a Service port.
+type TargetGroupBinding struct {
+	Meta
+	ServiceName string
+	ServicePort intstr.IntOrString
+	TargetType  string
+}
+
+// Note is a remark about the input that is not an error, such as an old API
+// version read as its current equivalent.
+type Note struct {
+	Pos     load.Position `json:"-"`
+	Ref     Ref           `json:"object"`
+	Message string        `json:"message"`
+}
+
+// Inventory is every object read, typed where the kind is known.
+type Inventory struct {
+	Objects             []*load.Object
+	Workloads           []*Workload
+	Services            []*Service
+	Ingresses           []*Ingress
+	PDBs                []*PDB
+	Namespaces          map[string]*Namespace
+	IngressClasses      map[string]*IngressClass
+	IngressClassParams  map[string]*IngressClassParams
+	TargetGroupBindings []*TargetGroupBinding
+	// Unknown counts objects of kinds zerodrop does not model; they are kept
+	// in Objects.
+	Unknown int
+	Errors  []load.InputError
+	Notes   []Note
+}
+
+// clusterScoped lists the kinds that have no namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "IngressClass": true, "IngressClassParams": true,
+	"ClusterRole": true, "ClusterRoleBinding": true, "CustomResourceDefinition": true,
+	"PersistentVolume": true, "StorageClass": true, "PriorityClass": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+	"APIService": true, "RuntimeClass": true, "CSIDriver": true, "VolumeAttachment": true,
+	"ClusterIssuer": true,
+}
+
+// ClusterScoped reports whether a kind has no namespace.
+func ClusterScoped(kind string) bool { return clusterScoped[kind] }
+
+// Build types the objects. Objects without a namespace are put in
+// defaultNamespace, as kubectl apply would.
+func Build(objs []*load.Object, defaultNamespace string) *Inventory {
+	if defaultNamespace == "" {
+		defaultNamespace = "default"
+	}
+	inv := &Inventory{
+		Objects:            objs,
+		Namespaces:         map[string]*Namespace{},
+		IngressClasses:     map[string]*IngressClass{},
+		IngressClassParams: map[string]*IngressClassParams{},
+	}
+	for _, o := range objs {
+		if !clusterScoped[o.Kind] {
+			if o.Namespace == "" {
+				o.Namespace = defaultNamespace
+			}
+		} else {
+			o.Namespace = ""
+		}
+		inv.add(o)
+	}
+	sort.SliceStable(inv.Errors, func(i, j int) bool { return lessPos(inv.Errors[i].Pos, inv.Errors[j].Pos) })
+	return inv
+}
+
+func lessPos(a, b load.Position) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line
+}
+
+func (inv *Inventory) add(o *load.Object) {
+	var err error
+	switch groupKind(o) {
+	case "apps/Deployment", "extensions/Deployment":
+		err = inv.addDeployment(o)
+	case "apps/StatefulSet":
+		err = inv.addStatefulSet(o)
+	case "apps/DaemonSet", "extensions/DaemonSet":
+		err = inv.addDaemonSet(o)
+	case "apps/ReplicaSet", "extensions/ReplicaSet":
+		err = inv.addReplicaSet(o)
+	case "/Pod":
+		err = inv.addPod(o)
+	case "argoproj.io/Rollout":
+		err = inv.addRollout(o)
+	case "/Service":
+		err = inv.addService(o)
+	case "networking.k8s.io/Ingress", "extensions/Ingress":
+		err = inv.addIngress(o)
+	case "policy/PodDisruptionBudget":
+		err = inv.addPDB(o)
+	case "/Namespace":
+		m := meta(o)
+		inv.Namespaces[o.Name] = &Namespace{Meta: m}
+	case "networking.k8s.io/IngressClass", "extensions/IngressClass":
+		err = inv.addIngressClass(o)
+	case "elbv2.k8s.aws/IngressClassParams":
+		inv.addIngressClassParams(o)
+	case "elbv2.k8s.aws/TargetGroupBinding":
+		inv.addTGB(o)
+	default:
+		inv.Unknown++
+	}
+	if err != nil {
+		inv.Errors = append(inv.Errors, load.InputError{Pos: o.Pos, Message: fmt.Sprintf("%s: %v", refOf(o), err)})
+	}
+}
+
+func groupKind(o *load.Object) string { return o.Group() + "/" + o.Kind }
+
+func refOf(o *load.Object) Ref {
+	return Ref{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+func meta(o *load.Object) Meta {
+	m := Meta{Ref: refOf(o), Pos: o.Pos, Object: o}
+	if md, ok := o.Raw["metadata"].(map[string]any); ok {
+		m.Labels = stringMap(md["labels"])
+		m.Annotations = stringMap(md["annotations"])
+	}
+	return m
+}
+
+// stringMap reads labels or annotations, accepting non-string scalars the
+// way a careless manifest writes them (the API server would refuse them,
+// but the intent is clear).
+func stringMap(v any) map[string]string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, e := range m {
+		switch x := e.(type) {
+		case string:
+			out[k] = x
+		case nil:
+			out[k] = ""
+		default:
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out
+}
+
+// decode converts the object's raw map into a typed API struct.
+func decode(o *load.Object, into any) error {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Raw, into); err != nil {
+		return fmt.Errorf("does not match the %s schema: %w", o.Kind, err)
+	}
+	return nil
+}
+
+func (inv *Inventory) note(o *load.Object, msg string) {
+	inv.Notes = append(inv.Notes, Note{Pos: o.Pos, Ref: refOf(o), Message: msg})
+}
+
+func (inv *Inventory) oldVersion(o *load.Object, current string) {
+	inv.note(o, fmt.Sprintf("%s %s is read as %s (the old version is no longer served by current Kubernetes)", o.APIVersion, o.Kind, current))
+}
+
+func (inv *Inventory) addDeployment(o *load.Object) error {
+	var d appsv1.Deployment
+	if err := decode(o, &d); err != nil {
+		return err
+	}
+	if o.APIVersion != "apps/v1" {
+		inv.oldVersion(o, "apps/v1")
+	}
+	w := &Workload{Meta: meta(o), Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas),
+		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector}
+	legacy := o.APIVersion == "extensions/v1beta1"
+	switch d.Spec.Strategy.Type {
+	case appsv1.RecreateDeploymentStrategyType:
+		w.Strategy = Strategy{Type: "Recreate"}
+	default:
+		s := Strategy{Type: "RollingUpdate"}
+		if ru := d.Spec.Strategy.RollingUpdate; ru != nil {
+			s.MaxSurge, s.MaxUnavailable = ru.MaxSurge, ru.MaxUnavailable
+		}
+		def := intstr.FromString("25%")
+		if legacy {
+			def = intstr.FromInt32(1)
+		}
+		if s.MaxSurge == nil {
+			s.MaxSurge, s.Defaulted = &def, true
+		}
+		if s.MaxUnavailable == nil {
+			v := def
+			s.MaxUnavailable, s.Defaulted = &v, true
+		}
+		w.Strategy = s
+	}
+	inv.Workloads = append(inv.Workloads, w)
+	return nil
+}
+
+func (inv *Inventory) addStatefulSet(o *load.Object) error {
+	var s appsv1.StatefulSet
+	if err := decode(o, &s); err != nil {
+		return err
+	}
+	if o.APIVersion != "apps/v1" {
+		inv.oldVersion(o, "apps/v1")
+	}
+	w := &Workload{Meta: meta(o), Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas),
+		MinReadySeconds: s.Spec.MinReadySeconds, Selector: s.Spec.Selector}
+	one := intstr.FromInt32(1)
+	zero := intstr.FromInt32(0)
+	w.Strategy = Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, Defaulted: true}
+	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+		w.Strategy = Strategy{Type: "OnDelete"}
+	} else if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
+		w.Strategy.MaxUnavailable, w.Strategy.Defaulted = ru.MaxUnavailable, false
+	}
+	inv.Workloads = append(inv.Workloads, w)
+	return nil
+}
+
+func (inv *Inventory) addDaemonSet(o *load.Object) error {
+	var d appsv1.DaemonSet
+	if err := decode(o, &d); err != nil {
+		return err
+	}
+	if o.APIVersion != "apps/v1" {
+		inv.oldVersion(o, "apps/v1")
+	}
+	w := &Workload{Meta: meta(o), Template: d.Spec.Template, PerNode: true, Replicas: 1,
+		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector}
+	if d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType ||
+		(o.APIVersion == "extensions/v1beta1" && d.Spec.UpdateStrategy.Type == "") {
+		w.Strategy = Strategy{Type: "OnDelete"}
+	} else {
+		one := intstr.FromInt32(1)
+		zero := intstr.FromInt32(0)
+		s := Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, Defaulted: true}
+		if ru := d.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+			if ru.MaxUnavailable != nil {
+				s.MaxUnavailable, s.Defaulted = ru.MaxUnavailable, false
+			}
+			if ru.MaxSurge != nil {
+				s.MaxSurge, s.Defaulted = ru.MaxSurge, false
+			}
+		}
+		w.Strategy = s
+	}
+	inv.Workloads = append(inv.Workloads, w)
+	return nil
+}
+
+func (inv *Inventory) addReplicaSet(o *load.Object) error {
+	var r appsv1.ReplicaSet
+	if err := decode(o, &r); err != nil {
+		return err
+	}
+	if o.APIVersion != "apps/v1" {
+		inv.oldVersion(o, "apps/v1")
+	}
+	inv.Workloads = append(inv.Workloads, &Workload{Meta: meta(o), Template: r.Spec.Template,
+		Replicas: replicas(r.Spec.Replicas), MinReadySeconds: r.Spec.MinReadySeconds,
+		Selector: r.Spec.Selector, Strategy: Strategy{Type: "None"}})
+	return nil
+}
+
+func (inv *Inventory) addPod(o *load.Object) error {
+	var p corev1.Pod
+	if err := decode(o, &p); err != nil {
+		return err
+	}
+	inv.Workloads = append(inv.Workloads, &Workload{Meta: meta(o),
+		Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec},
+		Replicas: 1, Strategy: Strategy{Type: "None"}})
+	return nil
+}
+
+// rollout is the part of an Argo Rollout that matters here.
+type rollout struct {
+	Spec struct {
+		Replicas        *int32                 `json:"replicas"`
+		MinReadySeconds int32                  `json:"minReadySeconds"`
+		Selector        *metav1.LabelSelector  `json:"selector"`
+		Template        corev1.PodTemplateSpec `json:"template"`
+		WorkloadRef     *struct {
+			Kind string `json:"kind"`
+			Name string `json:"name"`
+		} `json:"workloadRef"`
+		Strategy struct {
+			Canary *struct {
+				MaxSurge       *intstr.IntOrString `json:"maxSurge"`
+				MaxUnavailable *intstr.IntOrString `json:"maxUnavailable"`
+			} `json:"canary"`
+			BlueGreen *struct{} `json:"blueGreen"`
+		} `json:"strategy"`
+	} `json:"spec"`
+}
+
+func (inv *Inventory) addRollout(o *load.Object) error {
+	var r rollout
+	if err := decode(o, &r); err != nil {
+		return err
+	}
+	if r.Spec.WorkloadRef != nil {
+		inv.note(o, fmt.Sprintf("Rollout refers to %s/%s for its pod template; that template is not checked through the Rollout", r.Spec.WorkloadRef.Kind, r.Spec.WorkloadRef.Name))
+		return nil
+	}
+	w := &Workload{Meta: meta(o), Template: r.Spec.Template, Replicas: replicas(r.Spec.Replicas),
+		MinReadySeconds: r.Spec.MinReadySeconds, Selector: r.Spec.Selector}
+	switch {
+	case r.Spec.Strategy.BlueGreen != nil:
+		w.Strategy = Strategy{Type: "BlueGreen"}
+	default:
+		s := Strategy{Type: "Canary"}
+		def := intstr.FromString("25%")
+		zero := intstr.FromInt32(0)
+		if c := r.Spec.Strategy.Canary; c != nil {
+			s.MaxSurge, s.MaxUnavailable = c.MaxSurge, c.MaxUnavailable
+		}
+		if s.MaxSurge == nil {
+			s.MaxSurge, s.Defaulted = &def, true
+		}
+		if s.MaxUnavailable == nil {
+			s.MaxUnavailable, s.Defaulted = &zero, true
+		}
+		w.Strategy = s
+	}
+	inv.Workloads = append(inv.Workloads, w)
+	return nil
+}
+
+func (inv *Inventory) addService(o *load.Object) error {
+	var s corev1.Service
+	if err := decode(o, &s); err != nil {
+		return err
+	}
+	if s.Spec.Type == "" {
+		s.Spec.Type = corev1.ServiceTypeClusterIP
+	}
+	inv.Services = append(inv.Services, &Service{Meta: meta(o), Spec: s.Spec})
+	return nil
+}
+
+func (inv *Inventory) addPDB(o *load.Object) error {
+	var p policyv1.PodDisruptionBudget
+	if err := decode(o, &p); err != nil {
+		return err
+	}
+	inv.PDBs = append(inv.PDBs, &PDB{Meta: meta(o), Spec: p.Spec})
+	return nil
+}
+
+func (inv *Inventory) addIngressClass(o *load.Object) error {
+	var c networkingv1.IngressClass
+	if err := decode(o, &c); err != nil {
+		return err
+	}
+	m := meta(o)
+	ic := &IngressClass{Meta: m, Controller: c.Spec.Controller,
+		Default: m.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true"}
+	if p := c.Spec.Parameters; p != nil && p.Kind == "IngressClassParams" {
+		ic.ParamsName = p.Name
+	}
+	inv.IngressClasses[o.Name] = ic
+	return nil
+}
+
+func (inv *Inventory) addIngressClassParams(o *load.Object) {
+	p := &IngressClassParams{Meta: meta(o)}
+	if spec, ok := o.Raw["spec"].(map[string]any); ok {
+		p.TargetType, _ = spec["targetType"].(string)
+		if g, ok := spec["group"].(map[string]any); ok {
+			p.GroupName, _ = g["name"].(string)
+		}
+	}
+	inv.IngressClassParams[o.Name] = p
+}
+
+func (inv *Inventory) addTGB(o *load.Object) {
+	t := &TargetGroupBinding{Meta: meta(o)}
+	if spec, ok := o.Raw["spec"].(map[string]any); ok {
+		t.TargetType, _ = spec["targetType"].(string)
+		if ref, ok := spec["serviceRef"].(map[string]any); ok {
+			t.ServiceName, _ = ref["name"].(string)
+			switch p := ref["port"].(type) {
+			case int64:
+				t.ServicePort = intstr.FromInt32(int32(p))
+			case string:
+				t.ServicePort = intstr.Parse(p)
+			}
+		}
+	}
+	inv.TargetGroupBindings = append(inv.TargetGroupBindings, t)
+}
+
+func replicas(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}

@@ -1,0 +1,164 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// StdinName is the file name used for objects read from standard input.
+const StdinName = "<stdin>"
+
+// manifestExt reports whether a discovered file looks like a manifest, using
+// kubectl's list of extensions.
+func manifestExt(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// Paths reads every path: a file, a directory (its manifest files; all
+// levels with Recursive), or "-" for stdin. Unreadable paths become input
+// errors and the rest is still read.
+func Paths(ctx context.Context, paths []string, stdin io.Reader, opts Options) *Result {
+	opts = opts.withDefaults()
+	res := &Result{}
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			res.Errors = append(res.Errors, InputError{Pos: Position{File: p}, Message: "not read: " + err.Error()})
+			continue
+		}
+		if p == "-" {
+			res.merge(Reader(StdinName, stdin, opts))
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			res.Errors = append(res.Errors, InputError{Pos: Position{File: p}, Message: describeFSError(err)})
+			continue
+		}
+		if info.IsDir() {
+			res.merge(dir(ctx, p, opts))
+			continue
+		}
+		res.merge(File(p, false, opts))
+	}
+	return res
+}
+
+func dir(ctx context.Context, root string, opts Options) *Result {
+	res := &Result{}
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			res.Errors = append(res.Errors, InputError{Pos: Position{File: path}, Message: describeFSError(err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() {
+			if path == root {
+				return nil
+			}
+			if !opts.Recursive || strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !manifestExt(d.Name()) || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		files = append(files, path)
+		return nil
+	})
+	if err != nil {
+		res.Errors = append(res.Errors, InputError{Pos: Position{File: root}, Message: describeFSError(err)})
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		res.merge(File(f, true, opts))
+	}
+	return res
+}
+
+// File reads one file. discovered marks files found by walking a directory,
+// whose non-Kubernetes documents are skipped instead of reported.
+func File(path string, discovered bool, opts Options) *Result {
+	opts = opts.withDefaults()
+	f, err := os.Open(path)
+	if err != nil {
+		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: describeFSError(err)}}}
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
+		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: "not a regular file; refused"}}}
+	}
+	data, err := readLimited(f, opts.MaxFileBytes)
+	if err != nil {
+		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: err.Error()}}}
+	}
+	return parseStream(path, data, discovered, opts)
+}
+
+// Reader reads one stream, such as stdin.
+func Reader(name string, r io.Reader, opts Options) *Result {
+	opts = opts.withDefaults()
+	if r == nil {
+		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: "no input stream"}}}
+	}
+	data, err := readLimited(r, opts.MaxFileBytes)
+	if err != nil {
+		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: err.Error()}}}
+	}
+	return parseStream(name, data, false, opts)
+}
+
+// Bytes parses an in-memory stream.
+func Bytes(name string, data []byte, opts Options) *Result {
+	opts = opts.withDefaults()
+	if int64(len(data)) > opts.MaxFileBytes {
+		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: tooLarge(int64(len(data)), opts.MaxFileBytes)}}}
+	}
+	return parseStream(name, data, false, opts)
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read failed: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, errors.New(tooLarge(int64(len(data)), limit))
+	}
+	return data, nil
+}
+
+func tooLarge(n, limit int64) string {
+	return fmt.Sprintf("input is over the %s limit; refused", humanBytes(limit))
+}
+
+func describeFSError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}

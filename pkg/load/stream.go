@@ -1,0 +1,319 @@
+package load
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// document is one YAML document cut from a stream, with the line it starts on.
+type document struct {
+	data []byte
+	line int // 1-based line of data[0] in the file
+}
+
+// splitDocuments cuts a stream at "---" separator lines, the way kubectl's
+// YAML reader does, so that each document can be parsed (and fail) alone.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 1, 1
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		l := data[i:next]
+		if isSeparator(l) {
+			if i > start {
+				docs = append(docs, document{data: data[start:i], line: startLine})
+			}
+			start, startLine = next, line+1
+		}
+		i = next
+		line++
+	}
+	if start < len(data) {
+		docs = append(docs, document{data: data[start:], line: startLine})
+	}
+	return docs
+}
+
+func isSeparator(l []byte) bool {
+	l = bytes.TrimRight(l, "\r\n")
+	if !bytes.HasPrefix(l, []byte("---")) && !bytes.Equal(l, []byte("...")) {
+		return false
+	}
+	if bytes.Equal(l, []byte("...")) {
+		return true
+	}
+	rest := l[3:]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t'
+}
+
+// isBinary reports content that is not text: a NUL byte near the start or
+// bytes that are not UTF-8.
+func isBinary(data []byte) bool {
+	head := data
+	if len(head) > 8000 {
+		head = head[:8000]
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return true
+	}
+	// Cut at a rune boundary before testing validity.
+	for len(head) > 0 && !utf8.Valid(head) && len(data) > len(head) {
+		head = head[:len(head)-1]
+	}
+	return !utf8.Valid(head)
+}
+
+// parseStream parses every document of one file or stream, in parallel, and
+// returns the objects in input order.
+func parseStream(name string, data []byte, discovered bool, opts Options) *Result {
+	res := &Result{Files: 1}
+	if isBinary(data) {
+		res.Errors = append(res.Errors, InputError{Pos: Position{File: name}, Message: "binary content, not YAML or JSON; refused"})
+		return res
+	}
+	// A leading UTF-8 byte order mark is legal in JSON and YAML files.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	docs := splitDocuments(data)
+	out := make([]docResult, len(docs))
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(docs) {
+		workers = len(docs)
+	}
+	if workers <= 1 || len(docs) < 64 {
+		for i, d := range docs {
+			out[i] = parseDocument(name, d, discovered, opts)
+		}
+	} else {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		next := 0
+		const chunk = 32
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					mu.Lock()
+					lo := next
+					next += chunk
+					mu.Unlock()
+					if lo >= len(docs) {
+						return
+					}
+					hi := min(lo+chunk, len(docs))
+					for i := lo; i < hi; i++ {
+						out[i] = parseDocument(name, docs[i], discovered, opts)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for _, r := range out {
+		res.Objects = append(res.Objects, r.objects...)
+		res.Errors = append(res.Errors, r.errors...)
+		res.Skipped += r.skipped
+	}
+	return res
+}
+
+type docResult struct {
+	objects []*Object
+	errors  []InputError
+	skipped int
+}
+
+// parseDocument turns one document into objects. It never panics: a panic in
+// the YAML parser on hostile input becomes an input error.
+func parseDocument(name string, d document, discovered bool, opts Options) (r docResult) {
+	pos := Position{File: name, Line: d.line}
+	defer func() {
+		if p := recover(); p != nil {
+			r = docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf("document could not be parsed: %v", p)}}}
+		}
+	}()
+	if len(d.data) > opts.MaxDocumentBytes {
+		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf(
+			"document is %s, over the %s limit; refused", humanBytes(int64(len(d.data))), humanBytes(int64(opts.MaxDocumentBytes)))}}}
+	}
+	if len(bytes.TrimSpace(d.data)) == 0 {
+		return docResult{}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(d.data, &root); err != nil {
+		return docResult{errors: []InputError{yamlError(name, d.line, err)}}
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return docResult{} // only comments
+	}
+	node := root.Content[0]
+	pos.Line = d.line + node.Line - 1
+	c := converter{budget: opts.MaxAliasExpansion}
+	v, err := c.value(node, 0)
+	if err != nil {
+		epos := pos
+		if ce, ok := err.(*convError); ok && ce.line > 0 {
+			epos.Line = d.line + ce.line - 1
+		}
+		return docResult{errors: []InputError{{Pos: epos, Message: err.Error()}}}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		if v == nil {
+			return docResult{}
+		}
+		if discovered {
+			return docResult{skipped: 1}
+		}
+		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf("document is a %s, not a Kubernetes object (a mapping with apiVersion and kind)", describe(v))}}}
+	}
+	return objectsFrom(m, node, pos, d.line, discovered)
+}
+
+// objectsFrom builds the object for a mapping, expanding kind: List.
+func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, discovered bool) docResult {
+	var r docResult
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	if apiVersion == "" && kind == "" {
+		if discovered {
+			r.skipped = 1
+			return r
+		}
+		r.errors = append(r.errors, InputError{Pos: pos, Message: "not a Kubernetes object: apiVersion and kind are missing"})
+		return r
+	}
+	if kind == "" {
+		r.errors = append(r.errors, InputError{Pos: pos, Message: "object has apiVersion " + quote(apiVersion) + " but no kind"})
+		return r
+	}
+	if apiVersion == "" {
+		r.errors = append(r.errors, InputError{Pos: pos, Message: "object of kind " + kind + " has no apiVersion"})
+		return r
+	}
+	if strings.HasSuffix(kind, "List") && apiVersion == "v1" {
+		items, ok := m["items"].([]any)
+		if !ok && m["items"] != nil {
+			r.errors = append(r.errors, InputError{Pos: pos, Message: kind + ": items is not a list"})
+			return r
+		}
+		itemNodes := listItemNodes(node)
+		for i, it := range items {
+			ipos := pos
+			if i < len(itemNodes) {
+				ipos.Line = docLine + itemNodes[i].Line - 1
+			}
+			im, ok := it.(map[string]any)
+			if !ok {
+				r.errors = append(r.errors, InputError{Pos: ipos, Message: fmt.Sprintf("%s item %d is a %s, not an object", kind, i, describe(it))})
+				continue
+			}
+			var in *yaml.Node
+			if i < len(itemNodes) {
+				in = itemNodes[i]
+			}
+			sub := objectsFrom(im, in, ipos, docLine, false)
+			for _, o := range sub.objects {
+				o.FromList = true
+			}
+			r.objects = append(r.objects, sub.objects...)
+			r.errors = append(r.errors, sub.errors...)
+		}
+		return r
+	}
+	o := &Object{Pos: pos, APIVersion: apiVersion, Kind: kind, Raw: m, Discovered: discovered}
+	if md, ok := m["metadata"].(map[string]any); ok {
+		o.Name, _ = md["name"].(string)
+		o.Namespace, _ = md["namespace"].(string)
+	} else if m["metadata"] != nil {
+		r.errors = append(r.errors, InputError{Pos: pos, Message: kind + ": metadata is not a mapping"})
+		return r
+	}
+	if o.Name == "" {
+		if md, ok := m["metadata"].(map[string]any); !ok || md["generateName"] == nil {
+			r.errors = append(r.errors, InputError{Pos: pos, Message: kind + " has no metadata.name"})
+			return r
+		}
+		o.Name, _ = m["metadata"].(map[string]any)["generateName"].(string)
+	}
+	r.objects = append(r.objects, o)
+	return r
+}
+
+// listItemNodes returns the nodes of a List's items, for their line numbers.
+func listItemNodes(n *yaml.Node) []*yaml.Node {
+	if n == nil {
+		return nil
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "items" {
+			v := n.Content[i+1]
+			if v.Kind == yaml.SequenceNode {
+				return v.Content
+			}
+		}
+	}
+	return nil
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case int64, float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// yamlError turns a go-yaml error into an InputError with a file line. go-yaml
+// reports "yaml: line N: msg" relative to the document.
+func yamlError(name string, docLine int, err error) InputError {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := docLine
+	var n int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &n); scanErr == nil && n > 0 {
+		line = docLine + n - 1
+		if i := strings.Index(msg, ":"); i >= 0 {
+			msg = strings.TrimSpace(msg[i+1:])
+		}
+	} else if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
+		msg = strings.Join(te.Errors, "; ")
+	}
+	return InputError{Pos: Position{File: name, Line: line}, Message: "invalid YAML: " + msg}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
