@@ -2,7 +2,8 @@ package timing
 
 import (
 	"fmt"
-	"math"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Input is what the model needs to know of one exposure.
@@ -71,41 +72,26 @@ func (n Numbers) RequiredGrace(preStop Value) Value {
 }
 
 // RollingBatch resolves maxSurge (rounded up) and maxUnavailable (rounded
-// down) against replicas, the way the Deployment controller does, and fixes
-// the both-zero case to maxUnavailable 1 as the controller does.
-func RollingBatch(replicas int32, surge, unavailable string) (int32, int32, error) {
-	s, err := scaled(surge, replicas, true)
+// down) against replicas with the helper the Deployment controller uses, and
+// turns the both-zero case into maxUnavailable 1 as the controller does.
+func RollingBatch(replicas int32, surge, unavailable *intstr.IntOrString) (int32, int32, error) {
+	zero := intstr.FromInt32(0)
+	if surge == nil {
+		surge = &zero
+	}
+	if unavailable == nil {
+		unavailable = &zero
+	}
+	s, err := intstr.GetScaledValueFromIntOrPercent(surge, int(replicas), true)
 	if err != nil {
 		return 0, 0, fmt.Errorf("maxSurge: %w", err)
 	}
-	u, err := scaled(unavailable, replicas, false)
+	u, err := intstr.GetScaledValueFromIntOrPercent(unavailable, int(replicas), false)
 	if err != nil {
 		return 0, 0, fmt.Errorf("maxUnavailable: %w", err)
 	}
 	if s == 0 && u == 0 {
 		u = 1
 	}
-	return s, u, nil
-}
-
-func scaled(v string, replicas int32, roundUp bool) (int32, error) {
-	if v == "" {
-		return 0, nil
-	}
-	if v[len(v)-1] == '%' {
-		var pct float64
-		if _, err := fmt.Sscanf(v[:len(v)-1], "%g", &pct); err != nil || pct < 0 {
-			return 0, fmt.Errorf("invalid percentage %q", v)
-		}
-		x := pct * float64(replicas) / 100
-		if roundUp {
-			return int32(math.Ceil(x - 1e-9)), nil
-		}
-		return int32(math.Floor(x + 1e-9)), nil
-	}
-	var n int32
-	if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid value %q", v)
-	}
-	return n, nil
+	return int32(s), int32(u), nil
 }
