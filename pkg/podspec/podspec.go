@@ -1,0 +1,239 @@
+// Package podspec reads what matters for termination and traffic out of a
+// pod template: the preStop delay, the grace period, which containers serve a
+// Service port, and whether a shell sits between the kubelet and the app.
+package podspec
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// DefaultGrace is Kubernetes' default terminationGracePeriodSeconds.
+const DefaultGrace = 30
+
+// Grace returns the pod's grace period and whether it was written.
+func Grace(spec *corev1.PodSpec) (int64, bool) {
+	if spec.TerminationGracePeriodSeconds == nil {
+		return DefaultGrace, false
+	}
+	return *spec.TerminationGracePeriodSeconds, true
+}
+
+// PreStop describes a container's preStop hook.
+type PreStop struct {
+	// Present is false when the container has no preStop hook.
+	Present bool
+	// Seconds is the delay the hook is known to give; Known is false when
+	// the hook's duration cannot be read (an HTTP call, a script).
+	Seconds int64
+	Known   bool
+	// Handler is "sleep" (native action), "exec" or "httpGet"/"tcpSocket".
+	Handler string
+	// Shell is true when an exec hook runs through a shell.
+	Shell bool
+}
+
+// ReadPreStop reads a container's preStop hook.
+func ReadPreStop(c *corev1.Container) PreStop {
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil {
+		return PreStop{}
+	}
+	h := c.Lifecycle.PreStop
+	switch {
+	case h.Sleep != nil:
+		return PreStop{Present: true, Seconds: h.Sleep.Seconds, Known: true, Handler: "sleep"}
+	case h.Exec != nil:
+		p := PreStop{Present: true, Handler: "exec"}
+		cmd := h.Exec.Command
+		if script, ok := ShellScript(cmd); ok {
+			p.Shell = true
+			p.Seconds, p.Known = sleepInScript(script)
+			return p
+		}
+		if len(cmd) == 2 && path.Base(cmd[0]) == "sleep" {
+			p.Seconds, p.Known = parseSleep(cmd[1])
+		}
+		return p
+	case h.HTTPGet != nil:
+		return PreStop{Present: true, Handler: "httpGet"}
+	case h.TCPSocket != nil: //nolint:staticcheck // deprecated but still accepted by old clusters
+		return PreStop{Present: true, Handler: "tcpSocket"}
+	}
+	return PreStop{Present: true}
+}
+
+var shells = map[string]bool{"sh": true, "bash": true, "ash": true, "dash": true, "zsh": true, "ksh": true, "busybox": false}
+
+// ShellScript returns the script when argv runs "sh -c SCRIPT" (any common
+// shell, flags like -ec allowed).
+func ShellScript(argv []string) (string, bool) {
+	if len(argv) < 3 || !shells[path.Base(argv[0])] {
+		return "", false
+	}
+	for i := 1; i < len(argv)-1; i++ {
+		f := argv[i]
+		if !strings.HasPrefix(f, "-") {
+			return "", false
+		}
+		if strings.Contains(f, "c") {
+			return argv[i+1], true
+		}
+	}
+	return "", false
+}
+
+// sleepInScript finds "sleep N" at the start of a script.
+func sleepInScript(script string) (int64, bool) {
+	fields := strings.FieldsFunc(script, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == ';' || r == '&' })
+	for i := 0; i+1 < len(fields); i++ {
+		if path.Base(fields[i]) == "sleep" {
+			return parseSleep(fields[i+1])
+		}
+	}
+	return 0, false
+}
+
+func parseSleep(s string) (int64, bool) {
+	s = strings.Trim(s, `"'`)
+	s = strings.TrimSuffix(s, "s")
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
+		return int64(f), true
+	}
+	if strings.HasSuffix(s, "m") {
+		if f, err := strconv.ParseFloat(strings.TrimSuffix(s, "m"), 64); err == nil {
+			return int64(f * 60), true
+		}
+	}
+	return 0, false
+}
+
+// ServingContainers returns the containers that serve targetPort (a number or
+// a container port name). When the port matches nothing, it returns nil.
+func ServingContainers(spec *corev1.PodSpec, targetPort intstr.IntOrString) []*corev1.Container {
+	var out []*corev1.Container
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		for _, p := range c.Ports {
+			if (targetPort.Type == intstr.String && p.Name == targetPort.StrVal) ||
+				(targetPort.Type == intstr.Int && p.ContainerPort == targetPort.IntVal) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TargetPort returns the port a Service port forwards to (its port when
+// targetPort is unset).
+func TargetPort(p *corev1.ServicePort) intstr.IntOrString {
+	if p.TargetPort.Type == intstr.String && p.TargetPort.StrVal != "" {
+		return p.TargetPort
+	}
+	if p.TargetPort.Type == intstr.Int && p.TargetPort.IntVal != 0 {
+		return p.TargetPort
+	}
+	return intstr.FromInt32(p.Port)
+}
+
+// DeclaresPorts reports whether any container lists ports. Containers may
+// serve ports they do not declare, so an unmatched numeric targetPort is only
+// a certain mismatch when ports are declared.
+func DeclaresPorts(spec *corev1.PodSpec) bool {
+	for i := range spec.Containers {
+		if len(spec.Containers[i].Ports) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Script classifies a shell script for signal handling.
+type Script int
+
+// Script kinds.
+const (
+	NotShell     Script = iota
+	Simple              // one simple command: some shells exec it, some do not
+	Exec                // the last command is exec'd: signals reach the app
+	Compound            // several commands, no exec: the shell keeps PID 1
+	Backgrounded        // the app runs in the background (&) and the shell waits
+)
+
+// ClassifyEntrypoint looks at a container's command and args.
+func ClassifyEntrypoint(c *corev1.Container) (Script, string) {
+	argv := append(append([]string(nil), c.Command...), c.Args...)
+	script, ok := ShellScript(argv)
+	if !ok {
+		return NotShell, ""
+	}
+	return ClassifyScript(script), script
+}
+
+// ClassifyScript reads a shell script's shape.
+func ClassifyScript(script string) Script {
+	s := strings.TrimSpace(script)
+	stmts := splitStatements(s)
+	if len(stmts) == 0 {
+		return Simple
+	}
+	last := strings.TrimSpace(stmts[len(stmts)-1])
+	if strings.HasPrefix(last, "exec ") || last == "exec" {
+		return Exec
+	}
+	for _, st := range stmts {
+		if strings.HasSuffix(strings.TrimSpace(st), "&") && !strings.HasSuffix(strings.TrimSpace(st), "&&") {
+			return Backgrounded
+		}
+	}
+	if len(stmts) == 1 && !strings.ContainsAny(last, "|`$(") {
+		return Simple
+	}
+	return Compound
+}
+
+// splitStatements splits on newlines, ";", "&&" and "||" outside quotes.
+func splitStatements(s string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	rs := []rune(s)
+	flush := func() {
+		t := strings.TrimSpace(cur.String())
+		if t != "" && !strings.HasPrefix(t, "#") {
+			out = append(out, t)
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if quote != 0 {
+			cur.WriteRune(r)
+			if r == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch {
+		case r == '\'' || r == '"':
+			quote = r
+			cur.WriteRune(r)
+		case r == '\n' || r == ';':
+			flush()
+		case (r == '&' || r == '|') && i+1 < len(rs) && rs[i+1] == r:
+			flush()
+			i++
+		case r == '&':
+			cur.WriteRune(r)
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}

@@ -1,0 +1,192 @@
+// Package rules holds zerodrop's rules. Each rule is a value in its own file:
+// an ID, a name, a one-line title, the highest severity it reports, its scope
+// and a Run function that reports findings through a Pass. The driver (the
+// check package, the webhook, the auditor) knows nothing about any one rule.
+package rules
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/graph"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// Scope says which objects a rule looks at.
+type Scope string
+
+// Scopes.
+const (
+	// Exposed: workloads an AWS load balancer sends traffic to.
+	Exposed Scope = "exposed"
+	// Selected: workloads any Service selects.
+	Selected Scope = "selected"
+	// Everywhere: every object of the kinds the rule knows.
+	Everywhere Scope = "everywhere"
+)
+
+// Rule is one check.
+type Rule struct {
+	ID    string
+	Name  string
+	Title string
+	// Severity is the highest severity the rule reports.
+	Severity finding.Severity
+	Scope    Scope
+	Run      func(*Pass)
+}
+
+var registry []*Rule
+
+// register adds a rule; each rule file calls it from a package-level var.
+func register(r *Rule) *Rule {
+	registry = append(registry, r)
+	return r
+}
+
+// All returns every rule, ordered by ID.
+func All() []*Rule {
+	out := append([]*Rule(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup finds a rule by ID ("ZD003") or name ("prestop").
+func Lookup(idOrName string) *Rule {
+	for _, r := range registry {
+		if equalFold(r.ID, idOrName) || r.Name == idOrName {
+			return r
+		}
+	}
+	return nil
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// KubeVersion is the target cluster's minor version.
+type KubeVersion struct {
+	Major, Minor int
+	// Assumed is true when the user did not give one.
+	Assumed bool
+}
+
+// AtLeast reports whether the version is at least major.minor.
+func (v KubeVersion) AtLeast(major, minor int) bool {
+	return v.Major > major || (v.Major == major && v.Minor >= minor)
+}
+
+func (v KubeVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
+
+// DefaultKubeVersion is assumed when none is given: the oldest minor still in
+// standard EKS support at the time of writing.
+var DefaultKubeVersion = KubeVersion{Major: 1, Minor: 31, Assumed: true}
+
+// Pass is what a rule sees: the linked objects, the exposures, the timing
+// model, the cluster version; and a way to report.
+type Pass struct {
+	Graph       *graph.Graph
+	Exposures   []*exposure.Exposure
+	Timing      *timing.Profiles
+	KubeVersion KubeVersion
+
+	byWorkload map[*inventory.Workload][]*exposure.Exposure
+	numbers    map[*exposure.Exposure]timing.Numbers
+	rule       *Rule
+	report     func(finding.Finding)
+}
+
+// NewPass prepares a pass over a graph. report receives every finding.
+func NewPass(g *graph.Graph, exps []*exposure.Exposure, tp *timing.Profiles, kv KubeVersion, report func(finding.Finding)) *Pass {
+	p := &Pass{Graph: g, Exposures: exps, Timing: tp, KubeVersion: kv, report: report,
+		byWorkload: map[*inventory.Workload][]*exposure.Exposure{},
+		numbers:    make(map[*exposure.Exposure]timing.Numbers, len(exps))}
+	for _, e := range exps {
+		p.numbers[e] = tp.Compute(e.Input())
+		for _, w := range e.Workloads {
+			p.byWorkload[w] = append(p.byWorkload[w], e)
+		}
+	}
+	return p
+}
+
+// Run runs one rule over the pass.
+func (p *Pass) Run(r *Rule) {
+	p.rule = r
+	r.Run(p)
+	p.rule = nil
+}
+
+// Numbers returns the timing numbers of an exposure.
+func (p *Pass) Numbers(e *exposure.Exposure) timing.Numbers { return p.numbers[e] }
+
+// ExposuresOf returns the exposures that send traffic to w.
+func (p *Pass) ExposuresOf(w *inventory.Workload) []*exposure.Exposure { return p.byWorkload[w] }
+
+// ExposedWorkloads returns every workload behind an AWS load balancer, in
+// input order.
+func (p *Pass) ExposedWorkloads() []*inventory.Workload {
+	ws := make([]*inventory.Workload, 0, len(p.byWorkload))
+	for _, w := range p.Graph.Inv.Workloads {
+		if len(p.byWorkload[w]) > 0 {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
+// SelectedWorkloads returns every workload a Service selects, in input order.
+func (p *Pass) SelectedWorkloads() []*inventory.Workload {
+	var ws []*inventory.Workload
+	for _, w := range p.Graph.Inv.Workloads {
+		if len(p.Graph.WorkloadServices[w]) > 0 {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
+// Slowest returns, of w's exposures, the one with the longest stop-sending
+// time: the one a pod's termination must wait for.
+func (p *Pass) Slowest(w *inventory.Workload) *exposure.Exposure {
+	var best *exposure.Exposure
+	for _, e := range p.byWorkload[w] {
+		if best == nil || p.numbers[e].StopSending.Seconds > p.numbers[best].StopSending.Seconds {
+			best = e
+		}
+	}
+	return best
+}
+
+// Report records a finding on obj. Severity must not exceed the rule's.
+func (p *Pass) Report(obj *inventory.Meta, container string, sev finding.Severity, msg, fix string, ev ...finding.Evidence) {
+	if sev > p.rule.Severity {
+		sev = p.rule.Severity
+	}
+	if ev == nil {
+		ev = []finding.Evidence{}
+	}
+	p.report(finding.Finding{
+		Rule: p.rule.ID, Name: p.rule.Name, Severity: sev, Object: obj.Ref, Container: container,
+		File: obj.Pos.File, Line: obj.Pos.Line, Message: msg, Fix: fix, Evidence: ev,
+	})
+}
