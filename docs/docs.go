@@ -1,0 +1,26 @@
+// Package docs embeds zerodrop's documentation pages, so that `zerodrop
+// explain`, SARIF rule help and the docs/ directory come from one source.
+package docs
+
+import (
+	"embed"
+	"strings"
+)
+
+//go:embed rules/*.md
+var rulePages embed.FS
+
+// Rule returns the Markdown page of a rule, by ID ("ZD003").
+func Rule(id string) (string, bool) {
+	b, err := rulePages.ReadFile("rules/" + strings.ToUpper(id) + ".md")
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
+}
+
+// RepoURL is where the documentation is published, for links in reports.
+const RepoURL = "https://github.com/zerodrop/zerodrop"
+
+// RuleURL links to a rule's page.
+func RuleURL(id string) string { return RepoURL + "/blob/main/docs/rules/" + strings.ToUpper(id) + ".md" }
