@@ -1,0 +1,209 @@
+// Package check is the one pipeline behind `zerodrop check` (and, with other
+// sources, audit and webhook): load → inventory → graph → exposures → timing
+// → rules → findings, with suppression and grading applied.
+package check
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/graph"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// IgnoreAnnotation lists rule IDs (or names, or "all") to suppress on an
+// object or its pod template; IgnoreReasonAnnotation says why.
+const (
+	IgnoreAnnotation       = "zerodrop.dev/ignore"
+	IgnoreReasonAnnotation = "zerodrop.dev/ignore-reason"
+)
+
+// Options configure a check.
+type Options struct {
+	// Paths are files, directories or "-" (stdin).
+	Paths []string
+	Stdin io.Reader
+	// Kustomizations are directories built with the kustomize API.
+	Kustomizations []string
+	Load           load.Options
+	// Namespace is where objects without one go (kubectl apply's -n).
+	Namespace string
+	Timing    *timing.Profiles
+	// KubeVersion drives version-dependent advice; zero means assumed.
+	KubeVersion rules.KubeVersion
+	// FailOn is the lowest severity that fails the check (0: never).
+	FailOn finding.Severity
+	// RuleSeverity re-grades rules by ID; a 0 severity disables the rule
+	// (its findings are kept, marked suppressed by config).
+	RuleSeverity map[string]finding.Severity
+	// Only restricts the run to these rule IDs, when set.
+	Only map[string]bool
+}
+
+// Run loads the sources and checks them.
+func Run(ctx context.Context, opts Options) *Result {
+	res := load.Paths(ctx, opts.Paths, opts.Stdin, opts.Load)
+	for _, k := range opts.Kustomizations {
+		res.Objects, res.Errors, res.Files = appendKustomize(k, opts.Load, res.Objects, res.Errors, res.Files)
+	}
+	return Analyze(res, opts)
+}
+
+// Analyze checks objects already loaded.
+func Analyze(lr *load.Result, opts Options) *Result {
+	if opts.Timing == nil {
+		opts.Timing = timing.Default()
+	}
+	out := &Result{SchemaVersion: SchemaVersion, Findings: []finding.Finding{}, Errors: []InputError{},
+		Notes: []inventory.Note{}, Assumptions: []string{}}
+	inv := inventory.Build(lr.Objects, opts.Namespace)
+	g := graph.Build(inv)
+	exps := exposure.Find(g)
+	kv := opts.KubeVersion
+	if kv.Major == 0 {
+		kv = rules.DefaultKubeVersion
+	}
+	if kv.Assumed {
+		out.Assumptions = append(out.Assumptions, fmt.Sprintf("Kubernetes %s assumed (native preStop sleep available, policy/v1beta1 not served); set --kube-version to change", kv))
+	}
+	if opts.Timing.File == "" {
+		out.Assumptions = append(out.Assumptions, "built-in timing presets (ALB: 15 s to stop sending to a deleted ip target; NLB: 125 s); set --profile to use measured delays")
+	} else {
+		out.Assumptions = append(out.Assumptions, "timing profile "+opts.Timing.File)
+	}
+	var found []finding.Finding
+	pass := rules.NewPass(g, exps, opts.Timing, kv, func(f finding.Finding) { found = append(found, f) })
+	for _, r := range rules.All() {
+		if opts.Only != nil && !opts.Only[r.ID] {
+			continue
+		}
+		pass.Run(r)
+	}
+	sup := newSuppressor(inv)
+	for i := range found {
+		f := &found[i]
+		if sev, ok := opts.RuleSeverity[f.Rule]; ok {
+			if sev == 0 {
+				f.Suppressed, f.Suppression = true, &finding.Suppression{By: "config", Reason: "rule " + f.Rule + " is disabled in the configuration"}
+			} else {
+				f.Severity = sev
+			}
+		}
+		if !f.Suppressed {
+			if s := sup.lookup(f); s != nil {
+				f.Suppressed, f.Suppression = true, s
+			}
+		}
+	}
+	sortFindings(found)
+	out.Findings = append(out.Findings, found...)
+	for _, e := range append(lr.Errors, inv.Errors...) {
+		out.Errors = append(out.Errors, InputError{File: e.Pos.File, Line: e.Pos.Line, Message: e.Message})
+	}
+	out.Notes = append(out.Notes, inv.Notes...)
+	for _, e := range exps {
+		for _, n := range e.Notes {
+			out.Notes = append(out.Notes, inventory.Note{Pos: e.Front.Pos, Ref: e.Front.Ref, Message: n})
+		}
+	}
+	s := &out.Summary
+	s.Files, s.Objects, s.Workloads, s.Exposures = lr.Files, len(lr.Objects), len(inv.Workloads), len(exps)
+	s.InputErrors, s.Skipped = len(out.Errors), lr.Skipped
+	s.FailOn = opts.FailOn.String()
+	for _, f := range out.Findings {
+		if f.Suppressed {
+			s.Suppressed++
+			continue
+		}
+		switch f.Severity {
+		case finding.Error:
+			s.Errors++
+		case finding.Warning:
+			s.Warnings++
+		case finding.Info:
+			s.Infos++
+		}
+		if opts.FailOn != 0 && f.Severity >= opts.FailOn {
+			s.Failed = true
+		}
+	}
+	return out
+}
+
+func sortFindings(fs []finding.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Container < b.Container
+	})
+}
+
+// suppressor finds ignore annotations for a finding's object.
+type suppressor struct {
+	byRef map[inventory.Ref][]map[string]string
+}
+
+func newSuppressor(inv *inventory.Inventory) *suppressor {
+	s := &suppressor{byRef: map[inventory.Ref][]map[string]string{}}
+	add := func(m inventory.Meta, extra map[string]string) {
+		if m.Annotations[IgnoreAnnotation] == "" && extra[IgnoreAnnotation] == "" {
+			return
+		}
+		s.byRef[m.Ref] = append(s.byRef[m.Ref], m.Annotations, extra)
+	}
+	for _, w := range inv.Workloads {
+		add(w.Meta, w.Template.Annotations)
+	}
+	for _, x := range inv.Services {
+		add(x.Meta, nil)
+	}
+	for _, x := range inv.Ingresses {
+		add(x.Meta, nil)
+	}
+	for _, x := range inv.PDBs {
+		add(x.Meta, nil)
+	}
+	for _, x := range inv.Namespaces {
+		add(x.Meta, nil)
+	}
+	for _, x := range inv.TargetGroupBindings {
+		add(x.Meta, nil)
+	}
+	return s
+}
+
+func (s *suppressor) lookup(f *finding.Finding) *finding.Suppression {
+	for _, ann := range s.byRef[f.Object] {
+		list, ok := ann[IgnoreAnnotation]
+		if !ok {
+			continue
+		}
+		for _, item := range strings.Split(list, ",") {
+			item = strings.TrimSpace(item)
+			if strings.EqualFold(item, f.Rule) || item == f.Name || item == "all" || item == "*" {
+				reason := ann[IgnoreReasonAnnotation]
+				if reason == "" {
+					reason = "no reason given (" + IgnoreReasonAnnotation + ")"
+				}
+				return &finding.Suppression{By: "annotation", Reason: reason}
+			}
+		}
+	}
+	return nil
+}

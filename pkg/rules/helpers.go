@@ -1,0 +1,138 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/podspec"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// servingContainers returns the containers of w that serve the port an
+// exposure or Service targets. When the port cannot be resolved it falls
+// back to the containers that declare ports, then to the first container.
+func servingContainers(w *inventory.Workload, ports []*corev1.ServicePort) []*corev1.Container {
+	spec := &w.Template.Spec
+	seen := map[*corev1.Container]bool{}
+	var out []*corev1.Container
+	for _, p := range ports {
+		if p == nil {
+			continue
+		}
+		for _, c := range podspec.ServingContainers(spec, podspec.TargetPort(p)) {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	for i := range spec.Containers {
+		if len(spec.Containers[i].Ports) > 0 {
+			out = append(out, &spec.Containers[i])
+		}
+	}
+	if len(out) == 0 && len(spec.Containers) > 0 {
+		out = append(out, &spec.Containers[0])
+	}
+	return out
+}
+
+// exposurePorts lists the Service ports the exposures of w target.
+func exposurePorts(exps []*exposure.Exposure) []*corev1.ServicePort {
+	var out []*corev1.ServicePort
+	for _, e := range exps {
+		if e.Port != nil {
+			out = append(out, e.Port)
+		} else if e.Service != nil {
+			for i := range e.Service.Spec.Ports {
+				out = append(out, &e.Service.Spec.Ports[i])
+			}
+		}
+	}
+	return out
+}
+
+// servicePorts lists every port of the Services that select w.
+func servicePorts(svcs []*inventory.Service) []*corev1.ServicePort {
+	var out []*corev1.ServicePort
+	for _, s := range svcs {
+		for i := range s.Spec.Ports {
+			out = append(out, &s.Spec.Ports[i])
+		}
+	}
+	return out
+}
+
+// graceValue returns the pod's grace period as evidence-ready value.
+func graceValue(w *inventory.Workload) timing.Value {
+	g, set := podspec.Grace(&w.Template.Spec)
+	if set {
+		return timing.Value{Name: "terminationGracePeriodSeconds", Seconds: g, Source: timing.FromManifest, Detail: "spec.template.spec.terminationGracePeriodSeconds"}
+	}
+	return timing.Value{Name: "terminationGracePeriodSeconds", Seconds: g, Source: timing.FromDefault, Detail: "Kubernetes default"}
+}
+
+// preStopValue returns a container's known preStop delay as a value.
+func preStopValue(c *corev1.Container, ps podspec.PreStop) timing.Value {
+	detail := "container " + c.Name + " lifecycle.preStop." + ps.Handler
+	return timing.Value{Name: "preStop", Seconds: ps.Seconds, Source: timing.FromManifest, Detail: detail}
+}
+
+// lbContext is the evidence every exposure finding starts with.
+func lbContext(e *exposure.Exposure) []finding.Evidence {
+	return []finding.Evidence{
+		finding.Fact("load balancer", string(e.LB), timing.FromManifest, "via "+e.Front.Ref.String()),
+		finding.Fact("target type", e.TargetType.Value, e.TargetType.Source, e.TargetType.Detail),
+	}
+}
+
+// podMeta is where pod-template findings point: the workload.
+func podMeta(w *inventory.Workload) *inventory.Meta { return &w.Meta }
+
+// nativeSleepAvailable reports whether lifecycle.preStop.sleep can be used.
+func nativeSleepAvailable(kv KubeVersion) bool { return kv.AtLeast(1, 30) }
+
+// preStopFix words the preStop fix for the cluster version.
+func preStopFix(kv KubeVersion, container string, secs int64) string {
+	if nativeSleepAvailable(kv) {
+		return fmt.Sprintf("add to container %s: lifecycle: {preStop: {sleep: {seconds: %d}}} (native sleep, Kubernetes %s; no shell or sleep binary needed)", container, secs, kv)
+	}
+	return fmt.Sprintf(`add to container %s: lifecycle: {preStop: {exec: {command: ["sleep", "%d"]}}} (the image needs a sleep binary; on Kubernetes 1.30+ use the native sleep action instead)`, container, secs)
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func joinNames(cs []*corev1.Container) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// isEvictable reports workloads whose pods a node drain evicts through the
+// eviction API (and so a PDB protects).
+func isEvictable(w *inventory.Workload) bool {
+	switch w.Kind {
+	case "Deployment", "StatefulSet", "ReplicaSet", "Rollout":
+		return true
+	}
+	return false
+}
+
+func metaOf(o *load.Object) inventory.Meta {
+	return inventory.Meta{Ref: inventory.Ref{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}, Pos: o.Pos, Object: o}
+}

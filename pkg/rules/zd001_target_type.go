@@ -1,0 +1,65 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TargetType flags instance targets: the LB sends traffic to nodes, not pods,
+// so it cannot follow pods through a rollout and readiness gates cannot work.
+var TargetType = register(&Rule{
+	ID: "ZD001", Name: "target-type", Severity: finding.Error, Scope: Exposed,
+	Title: "Load balancer targets nodes (instance mode) instead of pods (ip mode)",
+	Run:   runTargetType,
+})
+
+func runTargetType(p *Pass) {
+	for _, e := range p.Exposures {
+		if len(e.Workloads) == 0 {
+			continue
+		}
+		switch tt := e.TargetType.Value; {
+		case tt == timing.TargetIP:
+			continue
+		case tt != timing.TargetInstance:
+			p.Report(e.Front, "", finding.Error,
+				fmt.Sprintf("%s asks for target type %q, which the controller rejects (valid: ip, instance); the target group is never reconciled and changes never reach the load balancer.", e.Front.Ref, tt),
+				"set the target type to ip", lbContext(e)...)
+			continue
+		}
+		ev := append(lbContext(e), finding.Seconds(p.Numbers(e).StopSending))
+		msg := fmt.Sprintf("%s sends traffic to node ports (instance targets), not to pods: the load balancer never learns when a pod starts or stops, readiness gates cannot be used, and pod changes reach it only through kube-proxy on every node; rollouts and node drains race it and drop requests.", e.Describe())
+		var fix string
+		switch {
+		case e.LB == timing.ALB:
+			fix = "annotate the Ingress (or the Service) with alb.ingress.kubernetes.io/target-type: ip; the Service can then be ClusterIP"
+		case e.Controller == exposure.LBC:
+			fix = "annotate the Service with service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip"
+		default:
+			fix = "annotate the Service with service.beta.kubernetes.io/aws-load-balancer-type: external and service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip (the AWS Load Balancer Controller then owns it; on an existing Service this replaces the load balancer and its DNS name — plan the cut-over)"
+		}
+		p.Report(e.Front, "", finding.Warning, msg, fix, ev...)
+	}
+	// A Service that neither controller reconciles has no load balancer at all.
+	for _, s := range p.Graph.Inv.Services {
+		if s.Spec.Type != corev1.ServiceTypeLoadBalancer || s.Spec.LoadBalancerClass != nil {
+			continue
+		}
+		if strings.ToLower(s.Annotations[exposure.LBTypeAnno]) != "external" {
+			continue
+		}
+		tt := strings.ToLower(s.Annotations[exposure.NLBTargetTypeAnno])
+		if tt == timing.TargetIP || tt == timing.TargetInstance {
+			continue
+		}
+		p.Report(&s.Meta, "", finding.Error,
+			fmt.Sprintf("%s has aws-load-balancer-type: external but nlb-target-type %q: neither the AWS Load Balancer Controller nor the in-tree controller reconciles it, so it gets no load balancer.", s.Ref, tt),
+			"annotate it with service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip",
+			finding.Fact("aws-load-balancer-type", "external", timing.FromAnnotation, exposure.LBTypeAnno))
+	}
+}

@@ -1,0 +1,64 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// ReadinessGate flags ip-target exposures whose namespace does not get the
+// controller's readiness gate: without it a rollout moves on as soon as a pod
+// is Ready in Kubernetes, long before the LB has registered it.
+var ReadinessGate = register(&Rule{
+	ID: "ZD002", Name: "readiness-gate", Severity: finding.Error, Scope: Exposed,
+	Title: "Namespace does not inject the load balancer readiness gate",
+	Run:   runReadinessGate,
+})
+
+func runReadinessGate(p *Pass) {
+	reported := map[string]bool{}
+	for _, w := range p.ExposedWorkloads() {
+		var gated *exposure.Exposure
+		for _, e := range p.ExposuresOf(w) {
+			if e.GateCapable() && (gated == nil || p.Numbers(e).Register.Seconds > p.Numbers(gated).Register.Seconds) {
+				gated = e
+			}
+		}
+		if gated == nil {
+			continue
+		}
+		ns := p.Graph.Namespace(w.Namespace)
+		if ns != nil && ns.Labels[exposure.GateLabel] == "enabled" {
+			continue
+		}
+		n := p.Numbers(gated)
+		minReady := timing.Value{Name: "minReadySeconds", Seconds: int64(w.MinReadySeconds), Source: timing.FromManifest, Detail: "spec.minReadySeconds"}
+		if w.MinReadySeconds == 0 {
+			minReady.Source, minReady.Detail = timing.FromDefault, "Kubernetes default"
+		}
+		if minReady.Seconds >= n.Register.Seconds {
+			continue // the rollout already waits out registration
+		}
+		ev := append(lbContext(gated), finding.Seconds(n.Register), finding.Seconds(minReady))
+		msg := fmt.Sprintf("Pods of %s count as available %ds after they are Ready, but %s needs %ds to register them and pass health checks: a rollout replaces old pods faster than the load balancer takes new ones, and can leave it with no healthy target.",
+			w.Ref, minReady.Seconds, gated.Describe(), n.Register.Seconds)
+		fix := fmt.Sprintf("label namespace %s with %s=enabled before the pods are created (pods that exist get the gate only when re-created)", w.Namespace, exposure.GateLabel)
+		if ns == nil {
+			key := w.Namespace
+			if reported[key] {
+				continue
+			}
+			reported[key] = true
+			msg = fmt.Sprintf("Namespace %s is not in the input, so zerodrop cannot see whether it has the %s=enabled label. ", w.Namespace, exposure.GateLabel) + msg
+			p.Report(podMeta(w), "", finding.Warning, msg, fix, ev...)
+			continue
+		}
+		if reported[ns.Name] {
+			continue
+		}
+		reported[ns.Name] = true
+		p.Report(&ns.Meta, "", finding.Error, msg, fix, ev...)
+	}
+}

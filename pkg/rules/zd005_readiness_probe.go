@@ -1,0 +1,92 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// ReadinessProbe flags serving containers that turn Ready before the app
+// listens: without a readiness probe a container is Ready as soon as it
+// starts, and gets traffic it refuses.
+var ReadinessProbe = register(&Rule{
+	ID: "ZD005", Name: "readiness-probe", Severity: finding.Error, Scope: Selected,
+	Title: "Serving container without a readiness probe on the served port",
+	Run:   runReadinessProbe,
+})
+
+func runReadinessProbe(p *Pass) {
+	for _, w := range p.SelectedWorkloads() {
+		exposed := len(p.ExposuresOf(w)) > 0
+		svcs := p.Graph.WorkloadServices[w]
+		for _, c := range servingContainers(w, servicePorts(svcs)) {
+			rp := c.ReadinessProbe
+			if rp == nil {
+				sev := finding.Warning
+				behind := fmt.Sprintf("%s", svcs[0].Ref)
+				if exposed {
+					sev = finding.Error
+					behind = p.Slowest(w).Describe()
+				}
+				p.Report(podMeta(w), c.Name, sev,
+					fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so %s sends it requests before the app listens (refused or reset), and a rollout moves on before the new pods work.", c.Name, behind),
+					fmt.Sprintf("add a readinessProbe to container %s on the port the Service targets (httpGet on a health path, or tcpSocket)", c.Name),
+					finding.Fact("readinessProbe", "none", "manifest", "container "+c.Name))
+				continue
+			}
+			if port, ok := probePort(rp); ok && !servesPort(c, port) && declared(c) {
+				p.Report(podMeta(w), c.Name, finding.Warning,
+					fmt.Sprintf("Container %s's readinessProbe checks port %s, which the container does not declare; readiness then says nothing about the port that serves traffic.", c.Name, port.String()),
+					"point the readinessProbe at a declared container port (by number or name)",
+					finding.Fact("probe port", port.String(), "manifest", "container "+c.Name+" readinessProbe"))
+			}
+			if lp := c.LivenessProbe; lp != nil {
+				if equality.Semantic.DeepEqual(lp.ProbeHandler, rp.ProbeHandler) && lp.FailureThreshold <= rp.FailureThreshold && lp.PeriodSeconds <= rp.PeriodSeconds {
+					p.Report(podMeta(w), c.Name, finding.Warning,
+						fmt.Sprintf("Container %s's livenessProbe is the same check as its readinessProbe and fails as soon: an overloaded or starting app is restarted instead of taken out of rotation, dropping its in-flight requests.", c.Name),
+						"make the livenessProbe more tolerant than readiness (higher failureThreshold or period), or check only that the process is alive",
+						finding.Fact("liveness failureThreshold", threshold(lp), "manifest", "container "+c.Name))
+				} else if lp.FailureThreshold == 1 {
+					p.Report(podMeta(w), c.Name, finding.Warning,
+						fmt.Sprintf("Container %s's livenessProbe restarts it after a single failed check; one slow response kills the container and its in-flight requests.", c.Name),
+						"set livenessProbe.failureThreshold to 3 or more",
+						finding.Fact("liveness failureThreshold", int64(1), "manifest", "container "+c.Name))
+				}
+			}
+		}
+	}
+}
+
+func threshold(p *corev1.Probe) int64 {
+	if p.FailureThreshold == 0 {
+		return 3
+	}
+	return int64(p.FailureThreshold)
+}
+
+func probePort(p *corev1.Probe) (intstr.IntOrString, bool) {
+	switch {
+	case p.HTTPGet != nil:
+		return p.HTTPGet.Port, true
+	case p.TCPSocket != nil:
+		return p.TCPSocket.Port, true
+	case p.GRPC != nil:
+		return intstr.FromInt32(p.GRPC.Port), true
+	}
+	return intstr.IntOrString{}, false
+}
+
+// servesPort reports whether port names or numbers one of c's ports.
+func servesPort(c *corev1.Container, port intstr.IntOrString) bool {
+	for _, cp := range c.Ports {
+		if (port.Type == intstr.String && cp.Name == port.StrVal) || (port.Type == intstr.Int && cp.ContainerPort == port.IntVal) {
+			return true
+		}
+	}
+	return false
+}
+
+func declared(c *corev1.Container) bool { return len(c.Ports) > 0 }

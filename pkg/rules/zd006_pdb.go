@@ -1,0 +1,92 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// PDB flags missing and broken PodDisruptionBudgets: a node drain without one
+// may evict every replica at once; one that forbids every eviction blocks
+// drains; policy/v1beta1 is no longer served.
+var PDB = register(&Rule{
+	ID: "ZD006", Name: "pdb", Severity: finding.Error, Scope: Selected,
+	Title: "Missing, removed-version or blocking PodDisruptionBudget",
+	Run:   runPDB,
+})
+
+func runPDB(p *Pass) {
+	for _, w := range p.SelectedWorkloads() {
+		if !isEvictable(w) || w.Replicas < 2 || len(p.Graph.WorkloadPDBs[w]) > 0 {
+			continue
+		}
+		p.Report(podMeta(w), "", finding.Warning,
+			fmt.Sprintf("%s runs %d replicas behind a Service but no PodDisruptionBudget selects them: a node drain or cluster upgrade may evict all of them at once, leaving nothing to serve.", w.Ref, w.Replicas),
+			fmt.Sprintf("add a policy/v1 PodDisruptionBudget with maxUnavailable: 1 and the selector of %s", w.Ref),
+			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"))
+	}
+	workloadsIn := map[string]bool{}
+	for _, w := range p.Graph.Inv.Workloads {
+		workloadsIn[w.Namespace] = true
+	}
+	for _, pdb := range p.Graph.Inv.PDBs {
+		checkPDBObject(p, pdb, workloadsIn[pdb.Namespace])
+	}
+}
+
+func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
+	if pdb.APIVersion == "policy/v1beta1" {
+		sev := finding.Error
+		detail := fmt.Sprintf("policy/v1beta1 is not served from Kubernetes 1.25; on %s applying this object fails and the workload has no budget", p.KubeVersion)
+		if !p.KubeVersion.AtLeast(1, 25) {
+			sev = finding.Warning
+			detail = "policy/v1beta1 is removed in Kubernetes 1.25; the next upgrade breaks this object"
+		}
+		if pdb.Spec.Selector != nil && len(pdb.Spec.Selector.MatchLabels) == 0 && len(pdb.Spec.Selector.MatchExpressions) == 0 {
+			detail += "; note that its empty selector matches no pods in v1beta1 but every pod of the namespace in v1"
+		}
+		p.Report(&pdb.Meta, "", sev, fmt.Sprintf("%s uses %s.", pdb.Ref, detail),
+			"change apiVersion to policy/v1 (same fields)", finding.Fact("apiVersion", pdb.APIVersion, timing.FromManifest, ""))
+	}
+	if pdb.Spec.Selector == nil {
+		p.Report(&pdb.Meta, "", finding.Error,
+			fmt.Sprintf("%s has no selector, so it selects no pods and protects nothing.", pdb.Ref),
+			"add spec.selector.matchLabels with the workload's pod labels")
+		return
+	}
+	ws := p.Graph.PDBWorkloads[pdb]
+	if len(ws) == 0 {
+		if nsHasWorkloads {
+			p.Report(&pdb.Meta, "", finding.Warning,
+				fmt.Sprintf("%s selects no pod of any workload in the input; it probably protects nothing (a typo in its labels?).", pdb.Ref),
+				"make spec.selector match the pod template labels of the workload it should protect")
+		}
+		return
+	}
+	var total int32
+	for _, w := range ws {
+		total += w.Replicas
+	}
+	if blocksAll(pdb, total) {
+		p.Report(&pdb.Meta, "", finding.Warning,
+			fmt.Sprintf("%s allows no voluntary eviction for its %d selected replicas: node drains and cluster upgrades hang on these pods until someone deletes them by hand (and then without any protection).", pdb.Ref, total),
+			"use maxUnavailable: 1 (or a minAvailable below the replica count)",
+			finding.Fact("selected replicas", int64(total), timing.FromManifest, ""))
+	}
+}
+
+// blocksAll reports a budget that permits no eviction at full health.
+func blocksAll(pdb *inventory.PDB, replicas int32) bool {
+	if mu := pdb.Spec.MaxUnavailable; mu != nil {
+		v, err := intstr.GetScaledValueFromIntOrPercent(mu, int(replicas), true)
+		return err == nil && v == 0
+	}
+	if ma := pdb.Spec.MinAvailable; ma != nil {
+		v, err := intstr.GetScaledValueFromIntOrPercent(ma, int(replicas), true)
+		return err == nil && v >= int(replicas)
+	}
+	return false
+}

@@ -1,0 +1,51 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/podspec"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// Signals flags shell wrappers that keep SIGTERM from the app: the shell is
+// PID 1, does not forward signals, and the app is SIGKILLed at the end of the
+// grace period with its requests in flight.
+var Signals = register(&Rule{
+	ID: "ZD007", Name: "signals", Severity: finding.Warning, Scope: Everywhere,
+	Title: "Shell wrapper that does not pass SIGTERM to the app",
+	Run:   runSignals,
+})
+
+func runSignals(p *Pass) {
+	for _, w := range p.Graph.Inv.Workloads {
+		for i := range w.Template.Spec.Containers {
+			c := &w.Template.Spec.Containers[i]
+			kind, script := podspec.ClassifyEntrypoint(c)
+			ev := finding.Fact("script", oneLine(script), timing.FromManifest, "container "+c.Name+" command/args")
+			switch kind {
+			case podspec.Compound:
+				p.Report(podMeta(w), c.Name, finding.Warning,
+					fmt.Sprintf("Container %s starts the app from a shell script without exec: the shell stays PID 1 and does not pass SIGTERM on, so the app never drains; it is killed at the end of the grace period with its requests in flight.", c.Name),
+					"start the app with exec as the script's last command (exec my-app …), use the exec form without a shell, or run under an init such as tini", ev)
+			case podspec.Backgrounded:
+				p.Report(podMeta(w), c.Name, finding.Warning,
+					fmt.Sprintf("Container %s runs its process in the background (&) under a shell that is PID 1: SIGTERM stops at the shell and the app is killed at the end of the grace period.", c.Name),
+					"run the main process in the foreground with exec, or use tini/dumb-init to forward signals", ev)
+			case podspec.Simple:
+				p.Report(podMeta(w), c.Name, finding.Info,
+					fmt.Sprintf("Container %s runs a single command through sh -c; some shells exec it (signals then reach the app), others stay PID 1 and swallow SIGTERM.", c.Name),
+					"drop the shell and use the exec form, or write exec before the command", ev)
+			}
+		}
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
+}

@@ -1,0 +1,64 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// DeregistrationDelay flags a deregistration delay that does not fit the
+// pod: shorter than the longest request cuts requests; the 300 s default
+// holds a dead pod in "draining" long after it exited and blocks its IP.
+var DeregistrationDelay = register(&Rule{
+	ID: "ZD008", Name: "deregistration-delay", Severity: finding.Warning, Scope: Exposed,
+	Title: "Deregistration delay left at 300 s or not matched to the pod's lifetime",
+	Run:   runDeregistrationDelay,
+})
+
+func runDeregistrationDelay(p *Pass) {
+	for _, e := range p.Exposures {
+		if len(e.Workloads) == 0 {
+			continue
+		}
+		n := p.Numbers(e)
+		d := e.DeregistrationDelay
+		ev := append(lbContext(e), finding.Seconds(d), finding.Seconds(n.LongestRequest))
+		recommend := n.LongestRequest.Seconds
+		if e.LB == timing.CLB {
+			continue // instance targets on a CLB are never deregistered by a rollout
+		}
+		if e.Controller == exposure.InTree {
+			p.Report(e.Front, "", finding.Info,
+				fmt.Sprintf("%s is an in-tree NLB, which cannot set the deregistration delay: the AWS default of 300 s applies.", e.Front.Ref),
+				"move the Service to the AWS Load Balancer Controller (aws-load-balancer-type: external) to control target-group attributes", ev...)
+			continue
+		}
+		anno := exposure.NLBTGAttrsAnno
+		if e.LB == timing.ALB {
+			anno = exposure.ALBTGAttrsAnno
+		}
+		fix := fmt.Sprintf("set %s: %s=%d (merged with any attributes already there)", anno, exposure.DeregAttr, recommend)
+		// The pod is gone at most one grace period after deregistration starts.
+		var life int64
+		for _, w := range e.Workloads {
+			life = max(life, graceValue(w).Seconds)
+		}
+		lifeV := timing.Value{Name: "pod lifetime after deletion", Seconds: life, Source: timing.FromDerived, Detail: "longest terminationGracePeriodSeconds of the workloads"}
+		switch {
+		case d.Seconds < n.LongestRequest.Seconds:
+			p.Report(e.Front, "", finding.Warning,
+				fmt.Sprintf("The deregistration delay of %s is %ds, shorter than the longest request (%ds): requests still running when it ends are cut and the client gets a 502.", e.Describe(), d.Seconds, n.LongestRequest.Seconds),
+				fix, ev...)
+		case d.Source == timing.FromDefault:
+			p.Report(e.Front, "", finding.Warning,
+				fmt.Sprintf("%s keeps the AWS default deregistration delay of %ds, while its pods are gone %ds after deletion: dead targets sit in draining for minutes, a re-used pod IP cannot register until the delay ends, and rollouts of many pods pile up draining targets.", e.Describe(), d.Seconds, life),
+				fix, append(ev, finding.Seconds(lifeV))...)
+		case d.Seconds > life+n.LongestRequest.Seconds && d.Seconds > 2*n.LongestRequest.Seconds:
+			p.Report(e.Front, "", finding.Info,
+				fmt.Sprintf("The deregistration delay of %s (%ds) is far beyond the pod's life after deletion (%ds): it only keeps dead targets in draining.", e.Describe(), d.Seconds, life),
+				fix, append(ev, finding.Seconds(lifeV))...)
+		}
+	}
+}

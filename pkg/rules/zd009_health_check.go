@@ -1,0 +1,93 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/exposure"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// HealthCheck flags health-check settings the ELB API rejects (the controller
+// then never updates the load balancer) and checks so slow that a gated
+// rollout cannot make progress in time.
+var HealthCheck = register(&Rule{
+	ID: "ZD009", Name: "health-check", Severity: finding.Error, Scope: Exposed,
+	Title: "Health-check values out of range or too slow for the rollout",
+	Run:   runHealthCheck,
+})
+
+// ELB ranges for target-group health checks.
+const (
+	minInterval, maxInterval   = 5, 300
+	minTimeout, maxTimeout     = 2, 120
+	minThreshold, maxThreshold = 2, 10
+)
+
+func runHealthCheck(p *Pass) {
+	for _, e := range p.Exposures {
+		if len(e.Workloads) == 0 {
+			continue
+		}
+		ev := append(lbContext(e), finding.Seconds(e.Interval), finding.Seconds(e.Timeout), finding.Seconds(e.HealthyThreshold), finding.Seconds(e.UnhealthyThreshold))
+		var bad []string
+		check := func(v timing.Value, lo, hi int64) {
+			if v.Source == timing.FromAnnotation && (v.Seconds < lo || v.Seconds > hi) {
+				bad = append(bad, fmt.Sprintf("%s %d is outside %d–%d", v.Name, v.Seconds, lo, hi))
+			}
+		}
+		check(e.Interval, minInterval, maxInterval)
+		check(e.Timeout, minTimeout, maxTimeout)
+		check(e.HealthyThreshold, minThreshold, maxThreshold)
+		check(e.UnhealthyThreshold, minThreshold, maxThreshold)
+		if e.LB == timing.ALB && e.Timeout.Seconds >= e.Interval.Seconds {
+			bad = append(bad, fmt.Sprintf("timeout %ds must be less than the interval %ds", e.Timeout.Seconds, e.Interval.Seconds))
+		}
+		if e.LB == timing.NLB && e.Controller == exposure.InTree && e.HealthyThreshold.Seconds != e.UnhealthyThreshold.Seconds {
+			bad = append(bad, fmt.Sprintf("the in-tree NLB needs equal healthy and unhealthy thresholds (%d ≠ %d)", e.HealthyThreshold.Seconds, e.UnhealthyThreshold.Seconds))
+		}
+		if len(bad) > 0 {
+			p.Report(e.Front, "", finding.Error,
+				fmt.Sprintf("The health check of %s is one the ELB API rejects: %s. The controller's reconcile fails, so the load balancer is not created or stops following the pods.", e.Describe(), joinList(bad)),
+				"keep interval 5–300 s, timeout 2–120 s and below the interval, thresholds 2–10", ev...)
+			continue
+		}
+		if e.LB == timing.NLB && e.Interval.Source == timing.FromAnnotation && e.Timeout.Source == timing.FromAnnotation && e.Controller == exposure.LBC {
+			p.Report(e.Front, "", finding.Info,
+				fmt.Sprintf("%s sets both the health-check interval and timeout; NLB target groups created before AWS relaxed NLB health checks (2022) answer 400 to that.", e.Front.Ref),
+				"on an older NLB set only the interval", ev...)
+		}
+		n := p.Numbers(e)
+		for _, w := range e.Workloads {
+			deadline := progressDeadline(w)
+			if e.GateCapable() && n.GateWait.Seconds >= deadline.Seconds {
+				p.Report(e.Front, "", finding.Error,
+					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: the rollout is marked failed (ProgressDeadlineExceeded).", w.Ref, n.GateWait.Seconds, e.Describe(), deadline.Seconds),
+					"tighten the health check (interval 10 s, healthy threshold 2) or raise progressDeadlineSeconds", append(ev, finding.Seconds(n.GateWait), finding.Seconds(deadline))...)
+				break
+			}
+		}
+	}
+}
+
+func progressDeadline(w *inventory.Workload) timing.Value {
+	v := timing.Value{Name: "progressDeadlineSeconds", Seconds: 600, Source: timing.FromDefault, Detail: "Kubernetes default"}
+	if spec, ok := w.Object.Raw["spec"].(map[string]any); ok {
+		if n, ok := spec["progressDeadlineSeconds"].(int64); ok {
+			v.Seconds, v.Source, v.Detail = n, timing.FromManifest, "spec.progressDeadlineSeconds"
+		}
+	}
+	return v
+}
+
+func joinList(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += "; "
+		}
+		out += x
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// Rollout flags update strategies that can leave the load balancer with no
+// healthy target: Recreate, a maxUnavailable that covers every replica, and,
+// where readiness gates are impossible, no minReadySeconds to cover
+// registration.
+var Rollout = register(&Rule{
+	ID: "ZD010", Name: "rollout", Severity: finding.Error, Scope: Exposed,
+	Title: "Update strategy that can empty the target group",
+	Run:   runRollout,
+})
+
+func runRollout(p *Pass) {
+	for _, w := range p.ExposedWorkloads() {
+		e := p.Slowest(w)
+		n := p.Numbers(e)
+		st := w.Strategy
+		switch st.Type {
+		case "Recreate":
+			p.Report(podMeta(w), "", finding.Error,
+				fmt.Sprintf("%s uses the Recreate strategy: every pod is stopped before a new one starts, so %s has no target for the whole rollout (503s), plus %ds to register the new pods.", w.Ref, e.Describe(), n.Register.Seconds),
+				"use strategy type RollingUpdate with maxUnavailable: 0 and maxSurge: 25%",
+				finding.Fact("strategy", "Recreate", timing.FromManifest, "spec.strategy.type"), finding.Seconds(n.Register))
+			continue
+		case "RollingUpdate", "Canary":
+		default:
+			continue
+		}
+		if w.PerNode {
+			continue
+		}
+		surge, unavailable, err := timing.RollingBatch(w.Replicas, st.MaxSurge, st.MaxUnavailable)
+		if err != nil {
+			p.Report(podMeta(w), "", finding.Error, fmt.Sprintf("%s has an invalid rolling update: %v.", w.Ref, err), "use whole numbers or percentages like 25%")
+			continue
+		}
+		src, detail := timing.FromManifest, "spec.strategy.rollingUpdate"
+		if st.Defaulted {
+			src, detail = timing.FromDefault, "Kubernetes default 25%/25%"
+		}
+		ev := []finding.Evidence{
+			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"),
+			finding.Fact("maxUnavailable", int64(unavailable), src, detail),
+			finding.Fact("maxSurge", int64(surge), src, detail),
+		}
+		if unavailable >= w.Replicas {
+			p.Report(podMeta(w), "", finding.Error,
+				fmt.Sprintf("%s allows %d of its %d replicas to be unavailable during a rollout: every old pod may be stopped before a new one is registered with %s, leaving no healthy target.", w.Ref, unavailable, w.Replicas, e.Describe()),
+				"set maxUnavailable to 0 and maxSurge to 1 or 25%", ev...)
+			continue
+		}
+		gated := e.GateCapable() && gateLabelled(p, w)
+		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.Seconds && n.Register.Seconds > 10 {
+			p.Report(podMeta(w), "", finding.Warning,
+				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.Seconds-int64(w.MinReadySeconds)),
+				fmt.Sprintf("set minReadySeconds to %d, or switch to ip targets with a readiness gate", n.Register.Seconds),
+				append(ev, finding.Seconds(n.Register))...)
+		}
+		if d := rolloutDuration(w, surge, unavailable, n, gated); d.Seconds > 3600 {
+			p.Report(podMeta(w), "", finding.Info,
+				fmt.Sprintf("A rollout of %s takes about %s: a bad version cannot be replaced quickly.", w.Ref, humanDuration(d.Seconds)),
+				"raise maxSurge (more pods in each batch), shorten registration (tighter health checks) or pause the rollout when something goes wrong",
+				append(ev, finding.Seconds(d))...)
+		}
+	}
+}
+
+func gateLabelled(p *Pass, w *inventory.Workload) bool {
+	ns := p.Graph.Namespace(w.Namespace)
+	return ns != nil && ns.Labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+}
+
+// rolloutDuration estimates ceil(replicas/batch) × (start-up + readiness +
+// registration when gated + minReadySeconds).
+func rolloutDuration(w *inventory.Workload, surge, unavailable int32, n timing.Numbers, gated bool) timing.Value {
+	batch := max(surge+unavailable, 1)
+	batches := (w.Replicas + batch - 1) / batch
+	step := n.Profile.AppStartup.Seconds + int64(w.MinReadySeconds)
+	if len(w.Template.Spec.Containers) > 0 {
+		if rp := w.Template.Spec.Containers[0].ReadinessProbe; rp != nil {
+			period := int64(max(rp.PeriodSeconds, 1))
+			if rp.PeriodSeconds == 0 {
+				period = 10
+			}
+			step += int64(rp.InitialDelaySeconds) + period
+		}
+	}
+	if gated {
+		step += n.GateWait.Seconds
+	}
+	return timing.Value{Name: "rollout duration", Seconds: int64(batches) * step, Source: timing.FromDerived,
+		Detail: fmt.Sprintf("%d batches of %d × %ds (start-up, readiness, registration when gated, minReadySeconds)", batches, batch, step)}
+}
+
+func humanDuration(s int64) string {
+	if s >= 3600 {
+		return fmt.Sprintf("%dh%02dm", s/3600, (s%3600)/60)
+	}
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}

@@ -1,0 +1,48 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/podspec"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Ports flags Service ports whose targetPort no selected container serves:
+// a named targetPort that matches no container port gives the Service no
+// endpoints at all.
+var Ports = register(&Rule{
+	ID: "ZD011", Name: "ports", Severity: finding.Error, Scope: Selected,
+	Title: "Service targetPort not served by the selected pods",
+	Run:   runPorts,
+})
+
+func runPorts(p *Pass) {
+	for _, s := range p.Graph.Inv.Services {
+		ws := p.Graph.ServiceWorkloads[s]
+		if len(ws) == 0 {
+			continue
+		}
+		for i := range s.Spec.Ports {
+			sp := &s.Spec.Ports[i]
+			tp := podspec.TargetPort(sp)
+			for _, w := range ws {
+				spec := &w.Template.Spec
+				if len(podspec.ServingContainers(spec, tp)) > 0 {
+					continue
+				}
+				ev := finding.Fact("targetPort", tp.String(), timing.FromManifest, fmt.Sprintf("port %d of %s", sp.Port, s.Ref))
+				if tp.Type == intstr.String {
+					p.Report(&s.Meta, "", finding.Error,
+						fmt.Sprintf("%s port %d targets the named port %q, which no container of %s declares: those pods get no endpoint for it, and a load balancer in front has no target (503).", s.Ref, sp.Port, tp.StrVal, w.Ref),
+						fmt.Sprintf("name a container port %q in %s, or set targetPort to the number the app listens on", tp.StrVal, w.Ref), ev)
+				} else if podspec.DeclaresPorts(spec) {
+					p.Report(&s.Meta, "", finding.Warning,
+						fmt.Sprintf("%s port %d targets port %d, which no container of %s declares; if the app does not listen there, connections are refused.", s.Ref, sp.Port, tp.IntVal, w.Ref),
+						fmt.Sprintf("declare containerPort %d in %s, or correct targetPort", tp.IntVal, w.Ref), ev)
+				}
+			}
+		}
+	}
+}

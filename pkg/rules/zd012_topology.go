@@ -1,0 +1,70 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// ZoneKey is the well-known zone label.
+const ZoneKey = "topology.kubernetes.io/zone"
+
+// Topology flags exposed workloads that can lose every target in a zone, or
+// everywhere: a single replica, or replicas not spread across zones (an NLB
+// zone with no healthy target is dropped from DNS only after health checks
+// fail).
+var Topology = register(&Rule{
+	ID: "ZD012", Name: "topology", Severity: finding.Warning, Scope: Exposed,
+	Title: "Single replica, or replicas not spread across zones",
+	Run:   runTopology,
+})
+
+func runTopology(p *Pass) {
+	for _, w := range p.ExposedWorkloads() {
+		if w.PerNode || w.Kind == "Pod" {
+			continue
+		}
+		e := p.Slowest(w)
+		ev := append(lbContext(e), finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"))
+		if w.Replicas == 1 {
+			p.Report(podMeta(w), "", finding.Warning,
+				fmt.Sprintf("%s has a single replica behind %s: a node drain, eviction or crash leaves the load balancer with no target until a new pod registers (%ds).", w.Ref, e.Describe(), p.Numbers(e).Register.Seconds),
+				"run at least 2 replicas, spread across zones", ev...)
+			continue
+		}
+		if w.Replicas < 2 || spreadsZones(w) {
+			continue
+		}
+		sev := finding.Info
+		if e.LB == timing.NLB {
+			sev = finding.Warning
+		}
+		p.Report(podMeta(w), "", sev,
+			fmt.Sprintf("%s's %d replicas are not spread across zones: they may all land in one zone, and losing it (or draining its nodes) empties %s.", w.Ref, w.Replicas, e.Describe()),
+			fmt.Sprintf("add a topologySpreadConstraint on %s with maxSkew 1 and the pod labels", ZoneKey), ev...)
+	}
+}
+
+func spreadsZones(w *inventory.Workload) bool {
+	spec := &w.Template.Spec
+	for _, c := range spec.TopologySpreadConstraints {
+		if c.TopologyKey == ZoneKey || c.TopologyKey == "failure-domain.beta.kubernetes.io/zone" {
+			return true
+		}
+	}
+	if a := spec.Affinity; a != nil && a.PodAntiAffinity != nil {
+		for _, t := range a.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+			if t.TopologyKey == ZoneKey {
+				return true
+			}
+		}
+		for _, t := range a.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+			if t.PodAffinityTerm.TopologyKey == ZoneKey {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,49 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Scale flags very large target sets behind a Service with a cluster IP:
+// every pod change reprograms kube-proxy on every node, and past the
+// scalability thresholds endpoint propagation lags behind the rollout.
+var Scale = register(&Rule{
+	ID: "ZD013", Name: "scale", Severity: finding.Warning, Scope: Exposed,
+	Title: "Very large target set on a ClusterIP/NodePort Service, or hand-written Endpoints",
+	Run:   runScale,
+})
+
+// EndpointsPerService is the scalability threshold for endpoints per Service.
+const EndpointsPerService = 250
+
+func runScale(p *Pass) {
+	for _, e := range p.Exposures {
+		if e.Service == nil || e.TargetType.Value != timing.TargetIP || e.LB != timing.ALB {
+			continue
+		}
+		var total int32
+		for _, w := range e.Workloads {
+			total += w.Replicas
+		}
+		if total <= EndpointsPerService || e.Service.Spec.ClusterIP == corev1.ClusterIPNone {
+			continue
+		}
+		p.Report(&e.Service.Meta, "", finding.Warning,
+			fmt.Sprintf("%s fronts %d pods through %s; past %d endpoints per Service, kube-proxy programming on every node slows and lags pod changes, though the load balancer reaches pods directly.", e.Service.Ref, total, e.Describe(), EndpointsPerService),
+			"make the Service headless (clusterIP: None): ip targets do not need a cluster IP",
+			finding.Fact("replicas", int64(total), timing.FromManifest, "sum of spec.replicas"),
+			finding.Fact("threshold", int64(EndpointsPerService), timing.FromDefault, "Kubernetes scalability threshold: endpoints per Service"))
+	}
+	for _, o := range p.Graph.Inv.Objects {
+		if o.Kind == "Endpoints" && o.APIVersion == "v1" {
+			m := metaOf(o)
+			p.Report(&m, "", finding.Info,
+				fmt.Sprintf("Endpoints %s/%s is written by hand; the Endpoints API is deprecated from Kubernetes 1.33 and the AWS Load Balancer Controller reads EndpointSlices (default from v2.14).", o.Namespace, o.Name),
+				"write an EndpointSlice (discovery.k8s.io/v1) instead")
+		}
+	}
+}
