@@ -40,10 +40,10 @@ func runPDB(p *Pass) {
 func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 	if pdb.APIVersion == "policy/v1beta1" {
 		sev := finding.Error
-		detail := fmt.Sprintf("policy/v1beta1 is not served from Kubernetes 1.25; on %s applying this object fails and the workload has no budget", p.KubeVersion)
+		detail := fmt.Sprintf("policy/v1beta1, which is not served from Kubernetes 1.25: on %s applying this object fails and the workload has no budget", p.KubeVersion)
 		if !p.KubeVersion.AtLeast(1, 25) {
 			sev = finding.Warning
-			detail = "policy/v1beta1 is removed in Kubernetes 1.25; the next upgrade breaks this object"
+			detail = "policy/v1beta1, which is removed in Kubernetes 1.25: the next upgrade breaks this object"
 		}
 		if pdb.Spec.Selector != nil && len(pdb.Spec.Selector.MatchLabels) == 0 && len(pdb.Spec.Selector.MatchExpressions) == 0 {
 			detail += "; note that its empty selector matches no pods in v1beta1 but every pod of the namespace in v1"

@@ -26,8 +26,8 @@ func runDeregistrationDelay(p *Pass) {
 		d := e.DeregistrationDelay
 		ev := append(lbContext(e), finding.Seconds(d), finding.Seconds(n.LongestRequest))
 		recommend := n.LongestRequest.Seconds
-		if e.LB == timing.CLB {
-			continue // instance targets on a CLB are never deregistered by a rollout
+		if e.LB == timing.CLB || (e.TargetType.Value != timing.TargetIP && e.Controller == exposure.LBC) {
+			continue // instance targets (nodes) are not deregistered when pods roll
 		}
 		if e.Controller == exposure.InTree {
 			p.Report(e.Front, "", finding.Info,
