@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/config"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/report"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	"golang.org/x/term"
+)
+
+// inputFlags are the manifest-source flags shared by check, fix and simulate.
+type inputFlags struct {
+	files       []string
+	recursive   bool
+	kustomize   []string
+	namespace   string
+	maxDocBytes int
+}
+
+func (f *inputFlags) add(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringArrayVarP(&f.files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable (like kubectl -f)")
+	fl.BoolVarP(&f.recursive, "recursive", "R", false, "walk directories recursively (always on when no path is given)")
+	fl.StringArrayVarP(&f.kustomize, "kustomize", "k", nil, "build this kustomization directory in-process and check its output; repeatable")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none, as kubectl apply would use (default \"default\")")
+	fl.IntVar(&f.maxDocBytes, "max-document-size", load.DefaultMaxDocumentBytes, "refuse YAML/JSON documents larger than this many bytes")
+}
+
+// paths returns what to read: arguments and -f, or "." recursively.
+func (f *inputFlags) paths(args []string) ([]string, bool) {
+	paths := append(append([]string(nil), args...), f.files...)
+	if len(paths) == 0 && len(f.kustomize) == 0 {
+		return []string{"."}, true
+	}
+	return paths, f.recursive
+}
+
+type checkFlags struct {
+	in          inputFlags
+	output      string
+	failOn      string
+	profile     string
+	kubeVersion string
+	configPath  string
+	only        string
+	color       string
+	verbose     bool
+}
+
+func newCheckCmd() *cobra.Command {
+	var f checkFlags
+	c := &cobra.Command{
+		Use:   "check [PATH...]",
+		Short: "Find what will drop requests on the next rollout, scale-in or drain",
+		Long: `Check reads Kubernetes manifests (YAML or JSON, multi-document streams,
+kind: List), links Services, Ingresses and TargetGroupBindings to the
+workloads behind them, works out each AWS load balancer's timing, and reports
+every cause of dropped requests with its numbers and its fix.
+
+PATH is a file, a directory (add -R to recurse) or - for stdin. With no PATH,
+the current directory is checked recursively. A broken document is reported
+with its file and line, and every other document is still checked.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
+2 usage or input errors (findings are still printed).
+
+Suppress a finding on an object or its pod template with the annotation
+zerodrop.dev/ignore: "ZD003,ZD008" (and zerodrop.dev/ignore-reason); or grade
+rules in .zerodrop.yaml. Suppressed findings are always listed.`,
+		Example: `  zerodrop check examples/seed/naive
+  zerodrop check -R manifests/ --kube-version 1.29
+  helm template my-chart | zerodrop check - -n shop
+  zerodrop check -k overlays/prod -o sarif > zerodrop.sarif
+  zerodrop check deploy.yaml --profile measured-nlb.yaml --fail-on error`,
+		RunE: func(c *cobra.Command, args []string) error { return runCheck(c, &f, args) },
+	}
+	f.in.add(c)
+	fl := c.Flags()
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes the exit code 1: info, warning, error or none (default warning)")
+	fl.StringVar(&f.profile, "profile", "", "timing profile file overriding the built-in delays (see docs/timing.md)")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29, for version-dependent advice (default: "+rules.DefaultKubeVersion.String()+", stated in the output)")
+	fl.StringVar(&f.configPath, "config", "", "config file (default: "+config.FileName+" in the current directory, if present)")
+	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names (e.g. ZD003,ZD004)")
+	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: show every number's source in full")
+	return c
+}
+
+// buildOptions turns flags and config into check options.
+func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options, error) {
+	cfgPath, explicit := f.configPath, f.configPath != ""
+	if !explicit {
+		cfgPath = config.FileName
+	}
+	cfg, err := config.Load(cfgPath, explicit)
+	if err != nil {
+		return check.Options{}, usageError("%v", err)
+	}
+	paths, recursive := f.in.paths(args)
+	opts := check.Options{
+		Paths: paths, Stdin: c.InOrStdin(), Kustomizations: f.in.kustomize,
+		Load:      load.Options{Recursive: recursive, MaxDocumentBytes: f.in.maxDocBytes},
+		Namespace: first(f.in.namespace, cfg.Namespace),
+	}
+	failOn := first(f.failOn, cfg.FailOn, "warning")
+	if opts.FailOn, err = finding.ParseSeverity(failOn); err != nil {
+		return opts, usageError("--fail-on: %v", err)
+	}
+	if kv := first(f.kubeVersion, cfg.KubeVersion); kv != "" {
+		if opts.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
+			return opts, usageError("--kube-version: %v", err)
+		}
+	}
+	if prof := first(f.profile, cfg.Profile); prof != "" {
+		if opts.Timing, err = timing.LoadProfile(prof); err != nil {
+			return opts, usageError("--profile: %v", err)
+		}
+	}
+	if opts.RuleSeverity, err = cfg.RuleSeverity(); err != nil {
+		return opts, usageError("%v", err)
+	}
+	if f.only != "" {
+		opts.Only = map[string]bool{}
+		for _, id := range strings.Split(f.only, ",") {
+			r := rules.Lookup(strings.TrimSpace(id))
+			if r == nil {
+				return opts, usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
+			}
+			opts.Only[r.ID] = true
+		}
+	}
+	return opts, nil
+}
+
+func runCheck(c *cobra.Command, f *checkFlags, args []string) error {
+	if !contains(report.Formats(), f.output) {
+		return usageError("--output %q: want one of %s", f.output, strings.Join(report.Formats(), ", "))
+	}
+	opts, err := buildOptions(c, f, args)
+	if err != nil {
+		return err
+	}
+	res := check.Run(c.Context(), opts)
+	ropts := report.Options{Color: useColor(f.color, c.OutOrStdout()), Verbose: f.verbose, ToolVersion: Version()}
+	if err := report.Write(c.OutOrStdout(), f.output, res, ropts); err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s output: %w", f.output, err)}
+	}
+	switch {
+	case len(res.Errors) > 0:
+		return &exitError{code: ExitInput}
+	case res.Summary.Failed:
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+// useColor decides on ANSI colour: only on a terminal, never with NO_COLOR.
+func useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	if fd, ok := w.(interface{ Fd() uintptr }); ok {
+		return term.IsTerminal(int(fd.Fd()))
+	}
+	return false
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

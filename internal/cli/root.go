@@ -1,0 +1,109 @@
+// Package cli wires zerodrop's commands to its library packages. Each command
+// is a small file; the work happens in pkg/.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0 // nothing at or above --fail-on
+	ExitFindings = 1 // findings at or above --fail-on
+	ExitInput    = 2 // usage or input error
+)
+
+// version is set at build time with -ldflags "-X github.com/zerodrop/zerodrop/internal/cli.version=v1.2.3".
+var version = ""
+
+// Version returns the build's version.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// usageError marks a bad flag or argument: exit 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitInput, err: fmt.Errorf(format, args...)}
+}
+
+// Main runs the CLI and returns the process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "zerodrop:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "zerodrop:", err)
+	return ExitInput
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "zerodrop",
+		Short: "Zero dropped requests when workloads behind AWS load balancers roll, scale or drain",
+		Long: `zerodrop checks Kubernetes workloads behind AWS load balancers (ALB through an
+Ingress, NLB or CLB through a Service) for what drops requests on a rollout,
+scale-in or node drain: instance targets, missing readiness gates, no preStop
+delay, short grace periods, missing probes and budgets, shell wrappers that eat
+SIGTERM, and a deregistration delay that does not fit. It knows the load
+balancer's timing and says why, with the numbers.`,
+		Example: `  zerodrop check examples/seed/naive        # check a directory of manifests
+  kustomize build overlays/prod | zerodrop check -   # check a rendered stream
+  zerodrop check -k overlays/prod -o sarif > zerodrop.sarif
+  zerodrop explain ZD003                     # why a rule exists and how to fix it`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: ExitInput, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
+	})
+	root.AddCommand(newCheckCmd(), newRulesCmd(), newExplainCmd(), newVersionCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print zerodrop's version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintln(c.OutOrStdout(), "zerodrop", Version())
+			return nil
+		},
+	}
+}

@@ -1,0 +1,102 @@
+// Package config reads .zerodrop.yaml: project-wide settings a team keeps
+// next to its manifests (rule grades, the timing profile, the cluster
+// version), so CI and desks run the same check.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"sigs.k8s.io/yaml"
+)
+
+// FileName is the config file looked up in the working directory.
+const FileName = ".zerodrop.yaml"
+
+// Config is the content of .zerodrop.yaml.
+type Config struct {
+	// KubeVersion is the target cluster's version, e.g. "1.30".
+	KubeVersion string `json:"kubeVersion,omitempty"`
+	// Profile is a timing profile file, relative to the config file.
+	Profile string `json:"profile,omitempty"`
+	// FailOn is the lowest severity that fails the check.
+	FailOn string `json:"failOn,omitempty"`
+	// Namespace is the namespace of objects that have none.
+	Namespace string `json:"namespace,omitempty"`
+	// Rules maps a rule ID or name to "off" (findings kept, marked
+	// suppressed) or a severity.
+	Rules map[string]string `json:"rules,omitempty"`
+
+	// Path is where the config was read from.
+	Path string `json:"-"`
+}
+
+// Load reads a config file. With explicit false, a missing file is not an
+// error and yields an empty config.
+func Load(path string, explicit bool) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !explicit && errors.Is(err, fs.ErrNotExist) {
+			return &Config{}, nil
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(bytes.TrimSpace(data), &c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.Path = path
+	if c.Profile != "" && !filepath.IsAbs(c.Profile) {
+		c.Profile = filepath.Join(filepath.Dir(path), c.Profile)
+	}
+	if _, err := c.RuleSeverity(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// RuleSeverity returns the re-grading map (rule ID → severity, 0 = off).
+func (c *Config) RuleSeverity() (map[string]finding.Severity, error) {
+	out := map[string]finding.Severity{}
+	for k, v := range c.Rules {
+		r := rules.Lookup(k)
+		if r == nil {
+			return nil, fmt.Errorf("rules: unknown rule %q (see zerodrop rules)", k)
+		}
+		if strings.EqualFold(v, "off") || strings.EqualFold(v, "false") || strings.EqualFold(v, "disabled") {
+			out[r.ID] = 0
+			continue
+		}
+		sev, err := finding.ParseSeverity(v)
+		if err != nil || sev == 0 {
+			return nil, fmt.Errorf("rules: %s: want off, info, warning or error, got %q", k, v)
+		}
+		out[r.ID] = sev
+	}
+	return out, nil
+}
+
+// ParseKubeVersion reads "1.30", "v1.30" or "1.30.2".
+func ParseKubeVersion(s string) (rules.KubeVersion, error) {
+	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
+	var major, minor int
+	parts := strings.SplitN(t, ".", 3)
+	if len(parts) < 2 {
+		return rules.KubeVersion{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
+	}
+	if _, err := fmt.Sscanf(parts[0], "%d", &major); err != nil || major < 1 {
+		return rules.KubeVersion{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
+	}
+	minorStr := strings.TrimRight(parts[1], "+")
+	if _, err := fmt.Sscanf(minorStr, "%d", &minor); err != nil || minor < 0 {
+		return rules.KubeVersion{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
+	}
+	return rules.KubeVersion{Major: major, Minor: minor}, nil
+}
