@@ -43,7 +43,7 @@ func (b *v1beta1Backend) convert() *networkingv1.IngressBackend {
 	return &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: b.ServiceName, Port: port}}
 }
 
-func (inv *Inventory) addIngress(o *load.Object) error {
+func (t *typed) addIngress(o *load.Object) error {
 	ing := &Ingress{Meta: meta(o)}
 	if o.APIVersion == "networking.k8s.io/v1" {
 		var v networkingv1.Ingress
@@ -51,14 +51,14 @@ func (inv *Inventory) addIngress(o *load.Object) error {
 			return err
 		}
 		ing.Spec = v.Spec
-		inv.Ingresses = append(inv.Ingresses, ing)
+		t.ingress = ing
 		return nil
 	}
 	var old v1beta1Ingress
 	if err := decode(o, &old); err != nil {
 		return err
 	}
-	inv.oldVersion(o, "networking.k8s.io/v1")
+	t.oldVersion(o, "networking.k8s.io/v1")
 	ing.Spec.IngressClassName = old.Spec.IngressClassName
 	ing.Spec.DefaultBackend = old.Spec.Backend.convert()
 	for _, r := range old.Spec.Rules {
@@ -80,7 +80,7 @@ func (inv *Inventory) addIngress(o *load.Object) error {
 		}
 		ing.Spec.Rules = append(ing.Spec.Rules, rule)
 	}
-	inv.Ingresses = append(inv.Ingresses, ing)
+	t.ingress = ing
 	return nil
 }
 

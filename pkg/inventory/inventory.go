@@ -6,7 +6,10 @@ package inventory
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/zerodrop/zerodrop/pkg/load"
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,7 +17,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -52,7 +55,11 @@ type Workload struct {
 	PerNode         bool
 	Strategy        Strategy
 	MinReadySeconds int32
-	Selector        *metav1.LabelSelector
+	// ProgressDeadline is progressDeadlineSeconds (Deployments; 600 when
+	// unset, 0 for kinds without one) and ProgressDeadlineSet whether written.
+	ProgressDeadline    int32
+	ProgressDeadlineSet bool
+	Selector            *metav1.LabelSelector
 }
 
 // Strategy is a workload's update strategy, normalised across kinds.
@@ -153,8 +160,25 @@ var clusterScoped = map[string]bool{
 // ClusterScoped reports whether a kind has no namespace.
 func ClusterScoped(kind string) bool { return clusterScoped[kind] }
 
+// typed is the result of typing one object; exactly one field is set, or
+// unknown, or err.
+type typed struct {
+	workload     *Workload
+	service      *Service
+	ingress      *Ingress
+	pdb          *PDB
+	namespace    *Namespace
+	ingressClass *IngressClass
+	classParams  *IngressClassParams
+	tgb          *TargetGroupBinding
+	unknown      bool
+	err          error
+	notes        []Note
+}
+
 // Build types the objects. Objects without a namespace are put in
-// defaultNamespace, as kubectl apply would.
+// defaultNamespace, as kubectl apply would. Typing runs in parallel; the
+// result keeps input order.
 func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 	if defaultNamespace == "" {
 		defaultNamespace = "default"
@@ -173,10 +197,44 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 		} else {
 			o.Namespace = ""
 		}
-		inv.add(o)
+	}
+	results := make([]typed, len(objs))
+	parallel(len(objs), func(i int) { results[i] = typeObject(objs[i]) })
+	for i := range results {
+		inv.collect(objs[i], &results[i])
 	}
 	sort.SliceStable(inv.Errors, func(i, j int) bool { return lessPos(inv.Errors[i].Pos, inv.Errors[j].Pos) })
 	return inv
+}
+
+// parallel calls fn(i) for every i < n on GOMAXPROCS goroutines.
+func parallel(n int, fn func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/64+1)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	const chunk = 64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+chunk, n); i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func lessPos(a, b load.Position) bool {
@@ -186,42 +244,68 @@ func lessPos(a, b load.Position) bool {
 	return a.Line < b.Line
 }
 
-func (inv *Inventory) add(o *load.Object) {
+func (inv *Inventory) collect(o *load.Object, t *typed) {
+	inv.Notes = append(inv.Notes, t.notes...)
+	switch {
+	case t.err != nil:
+		inv.Errors = append(inv.Errors, load.InputError{Pos: o.Pos, Message: fmt.Sprintf("%s: %v", refOf(o), t.err)})
+	case t.workload != nil:
+		inv.Workloads = append(inv.Workloads, t.workload)
+	case t.service != nil:
+		inv.Services = append(inv.Services, t.service)
+	case t.ingress != nil:
+		inv.Ingresses = append(inv.Ingresses, t.ingress)
+	case t.pdb != nil:
+		inv.PDBs = append(inv.PDBs, t.pdb)
+	case t.namespace != nil:
+		inv.Namespaces[o.Name] = t.namespace
+	case t.ingressClass != nil:
+		inv.IngressClasses[o.Name] = t.ingressClass
+	case t.classParams != nil:
+		inv.IngressClassParams[o.Name] = t.classParams
+	case t.tgb != nil:
+		inv.TargetGroupBindings = append(inv.TargetGroupBindings, t.tgb)
+	case t.unknown:
+		inv.Unknown++
+	}
+}
+
+func typeObject(o *load.Object) (t typed) {
 	var err error
 	switch groupKind(o) {
 	case "apps/Deployment", "extensions/Deployment":
-		err = inv.addDeployment(o)
+		err = t.addDeployment(o)
 	case "apps/StatefulSet":
-		err = inv.addStatefulSet(o)
+		err = t.addStatefulSet(o)
 	case "apps/DaemonSet", "extensions/DaemonSet":
-		err = inv.addDaemonSet(o)
+		err = t.addDaemonSet(o)
 	case "apps/ReplicaSet", "extensions/ReplicaSet":
-		err = inv.addReplicaSet(o)
+		err = t.addReplicaSet(o)
 	case "/Pod":
-		err = inv.addPod(o)
+		err = t.addPod(o)
 	case "argoproj.io/Rollout":
-		err = inv.addRollout(o)
+		err = t.addRollout(o)
 	case "/Service":
-		err = inv.addService(o)
+		err = t.addService(o)
 	case "networking.k8s.io/Ingress", "extensions/Ingress":
-		err = inv.addIngress(o)
+		err = t.addIngress(o)
 	case "policy/PodDisruptionBudget":
-		err = inv.addPDB(o)
+		err = t.addPDB(o)
 	case "/Namespace":
-		m := meta(o)
-		inv.Namespaces[o.Name] = &Namespace{Meta: m}
+		t.namespace = &Namespace{Meta: meta(o)}
 	case "networking.k8s.io/IngressClass", "extensions/IngressClass":
-		err = inv.addIngressClass(o)
+		err = t.addIngressClass(o)
 	case "elbv2.k8s.aws/IngressClassParams":
-		inv.addIngressClassParams(o)
+		t.addIngressClassParams(o)
 	case "elbv2.k8s.aws/TargetGroupBinding":
-		inv.addTGB(o)
+		t.addTGB(o)
 	default:
-		inv.Unknown++
+		t.unknown = true
 	}
 	if err != nil {
-		inv.Errors = append(inv.Errors, load.InputError{Pos: o.Pos, Message: fmt.Sprintf("%s: %v", refOf(o), err)})
+		return typed{err: err, notes: t.notes}
 	}
+	return t
 }
 
 func groupKind(o *load.Object) string { return o.Group() + "/" + o.Kind }
@@ -263,30 +347,33 @@ func stringMap(v any) map[string]string {
 
 // decode converts the object's raw map into a typed API struct.
 func decode(o *load.Object, into any) error {
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Raw, into); err != nil {
+	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(o.Raw, into); err != nil {
 		return fmt.Errorf("does not match the %s schema: %w", o.Kind, err)
 	}
 	return nil
 }
 
-func (inv *Inventory) note(o *load.Object, msg string) {
-	inv.Notes = append(inv.Notes, Note{Pos: o.Pos, Ref: refOf(o), Message: msg})
+func (t *typed) note(o *load.Object, msg string) {
+	t.notes = append(t.notes, Note{Pos: o.Pos, Ref: refOf(o), Message: msg})
 }
 
-func (inv *Inventory) oldVersion(o *load.Object, current string) {
-	inv.note(o, fmt.Sprintf("%s %s is read as %s (the old version is no longer served by current Kubernetes)", o.APIVersion, o.Kind, current))
+func (t *typed) oldVersion(o *load.Object, current string) {
+	t.note(o, fmt.Sprintf("%s %s is read as %s (the old version is no longer served by current Kubernetes)", o.APIVersion, o.Kind, current))
 }
 
-func (inv *Inventory) addDeployment(o *load.Object) error {
+func (t *typed) addDeployment(o *load.Object) error {
 	var d appsv1.Deployment
 	if err := decode(o, &d); err != nil {
 		return err
 	}
 	if o.APIVersion != "apps/v1" {
-		inv.oldVersion(o, "apps/v1")
+		t.oldVersion(o, "apps/v1")
 	}
 	w := &Workload{Meta: meta(o), Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas),
-		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector}
+		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector, ProgressDeadline: 600}
+	if d.Spec.ProgressDeadlineSeconds != nil {
+		w.ProgressDeadline, w.ProgressDeadlineSet = *d.Spec.ProgressDeadlineSeconds, true
+	}
 	legacy := o.APIVersion == "extensions/v1beta1"
 	switch d.Spec.Strategy.Type {
 	case appsv1.RecreateDeploymentStrategyType:
@@ -309,17 +396,17 @@ func (inv *Inventory) addDeployment(o *load.Object) error {
 		}
 		w.Strategy = s
 	}
-	inv.Workloads = append(inv.Workloads, w)
+	t.workload = w
 	return nil
 }
 
-func (inv *Inventory) addStatefulSet(o *load.Object) error {
+func (t *typed) addStatefulSet(o *load.Object) error {
 	var s appsv1.StatefulSet
 	if err := decode(o, &s); err != nil {
 		return err
 	}
 	if o.APIVersion != "apps/v1" {
-		inv.oldVersion(o, "apps/v1")
+		t.oldVersion(o, "apps/v1")
 	}
 	w := &Workload{Meta: meta(o), Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas),
 		MinReadySeconds: s.Spec.MinReadySeconds, Selector: s.Spec.Selector}
@@ -331,17 +418,17 @@ func (inv *Inventory) addStatefulSet(o *load.Object) error {
 	} else if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
 		w.Strategy.MaxUnavailable, w.Strategy.Defaulted = ru.MaxUnavailable, false
 	}
-	inv.Workloads = append(inv.Workloads, w)
+	t.workload = w
 	return nil
 }
 
-func (inv *Inventory) addDaemonSet(o *load.Object) error {
+func (t *typed) addDaemonSet(o *load.Object) error {
 	var d appsv1.DaemonSet
 	if err := decode(o, &d); err != nil {
 		return err
 	}
 	if o.APIVersion != "apps/v1" {
-		inv.oldVersion(o, "apps/v1")
+		t.oldVersion(o, "apps/v1")
 	}
 	w := &Workload{Meta: meta(o), Template: d.Spec.Template, PerNode: true, Replicas: 1,
 		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector}
@@ -362,32 +449,32 @@ func (inv *Inventory) addDaemonSet(o *load.Object) error {
 		}
 		w.Strategy = s
 	}
-	inv.Workloads = append(inv.Workloads, w)
+	t.workload = w
 	return nil
 }
 
-func (inv *Inventory) addReplicaSet(o *load.Object) error {
+func (t *typed) addReplicaSet(o *load.Object) error {
 	var r appsv1.ReplicaSet
 	if err := decode(o, &r); err != nil {
 		return err
 	}
 	if o.APIVersion != "apps/v1" {
-		inv.oldVersion(o, "apps/v1")
+		t.oldVersion(o, "apps/v1")
 	}
-	inv.Workloads = append(inv.Workloads, &Workload{Meta: meta(o), Template: r.Spec.Template,
+	t.workload = &Workload{Meta: meta(o), Template: r.Spec.Template,
 		Replicas: replicas(r.Spec.Replicas), MinReadySeconds: r.Spec.MinReadySeconds,
-		Selector: r.Spec.Selector, Strategy: Strategy{Type: "None"}})
+		Selector: r.Spec.Selector, Strategy: Strategy{Type: "None"}}
 	return nil
 }
 
-func (inv *Inventory) addPod(o *load.Object) error {
+func (t *typed) addPod(o *load.Object) error {
 	var p corev1.Pod
 	if err := decode(o, &p); err != nil {
 		return err
 	}
-	inv.Workloads = append(inv.Workloads, &Workload{Meta: meta(o),
+	t.workload = &Workload{Meta: meta(o),
 		Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec},
-		Replicas: 1, Strategy: Strategy{Type: "None"}})
+		Replicas: 1, Strategy: Strategy{Type: "None"}}
 	return nil
 }
 
@@ -412,13 +499,13 @@ type rollout struct {
 	} `json:"spec"`
 }
 
-func (inv *Inventory) addRollout(o *load.Object) error {
+func (t *typed) addRollout(o *load.Object) error {
 	var r rollout
 	if err := decode(o, &r); err != nil {
 		return err
 	}
 	if r.Spec.WorkloadRef != nil {
-		inv.note(o, fmt.Sprintf("Rollout refers to %s/%s for its pod template; that template is not checked through the Rollout", r.Spec.WorkloadRef.Kind, r.Spec.WorkloadRef.Name))
+		t.note(o, fmt.Sprintf("Rollout refers to %s/%s for its pod template; that template is not checked through the Rollout", r.Spec.WorkloadRef.Kind, r.Spec.WorkloadRef.Name))
 		return nil
 	}
 	w := &Workload{Meta: meta(o), Template: r.Spec.Template, Replicas: replicas(r.Spec.Replicas),
@@ -441,11 +528,11 @@ func (inv *Inventory) addRollout(o *load.Object) error {
 		}
 		w.Strategy = s
 	}
-	inv.Workloads = append(inv.Workloads, w)
+	t.workload = w
 	return nil
 }
 
-func (inv *Inventory) addService(o *load.Object) error {
+func (t *typed) addService(o *load.Object) error {
 	var s corev1.Service
 	if err := decode(o, &s); err != nil {
 		return err
@@ -453,20 +540,20 @@ func (inv *Inventory) addService(o *load.Object) error {
 	if s.Spec.Type == "" {
 		s.Spec.Type = corev1.ServiceTypeClusterIP
 	}
-	inv.Services = append(inv.Services, &Service{Meta: meta(o), Spec: s.Spec})
+	t.service = &Service{Meta: meta(o), Spec: s.Spec}
 	return nil
 }
 
-func (inv *Inventory) addPDB(o *load.Object) error {
+func (t *typed) addPDB(o *load.Object) error {
 	var p policyv1.PodDisruptionBudget
 	if err := decode(o, &p); err != nil {
 		return err
 	}
-	inv.PDBs = append(inv.PDBs, &PDB{Meta: meta(o), Spec: p.Spec})
+	t.pdb = &PDB{Meta: meta(o), Spec: p.Spec}
 	return nil
 }
 
-func (inv *Inventory) addIngressClass(o *load.Object) error {
+func (t *typed) addIngressClass(o *load.Object) error {
 	var c networkingv1.IngressClass
 	if err := decode(o, &c); err != nil {
 		return err
@@ -477,11 +564,11 @@ func (inv *Inventory) addIngressClass(o *load.Object) error {
 	if p := c.Spec.Parameters; p != nil && p.Kind == "IngressClassParams" {
 		ic.ParamsName = p.Name
 	}
-	inv.IngressClasses[o.Name] = ic
+	t.ingressClass = ic
 	return nil
 }
 
-func (inv *Inventory) addIngressClassParams(o *load.Object) {
+func (t *typed) addIngressClassParams(o *load.Object) {
 	p := &IngressClassParams{Meta: meta(o)}
 	if spec, ok := o.Raw["spec"].(map[string]any); ok {
 		p.TargetType, _ = spec["targetType"].(string)
@@ -489,10 +576,10 @@ func (inv *Inventory) addIngressClassParams(o *load.Object) {
 			p.GroupName, _ = g["name"].(string)
 		}
 	}
-	inv.IngressClassParams[o.Name] = p
+	t.classParams = p
 }
 
-func (inv *Inventory) addTGB(o *load.Object) {
+func (tt *typed) addTGB(o *load.Object) {
 	t := &TargetGroupBinding{Meta: meta(o)}
 	if spec, ok := o.Raw["spec"].(map[string]any); ok {
 		t.TargetType, _ = spec["targetType"].(string)
@@ -506,7 +593,7 @@ func (inv *Inventory) addTGB(o *load.Object) {
 			}
 		}
 	}
-	inv.TargetGroupBindings = append(inv.TargetGroupBindings, t)
+	tt.tgb = t
 }
 
 func replicas(p *int32) int32 {

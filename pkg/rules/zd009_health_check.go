@@ -61,7 +61,7 @@ func runHealthCheck(p *Pass) {
 		n := p.Numbers(e)
 		for _, w := range e.Workloads {
 			deadline := progressDeadline(w)
-			if e.GateCapable() && n.GateWait.Seconds >= deadline.Seconds {
+			if deadline.Seconds > 0 && e.GateCapable() && n.GateWait.Seconds >= deadline.Seconds {
 				p.Report(e.Front, "", finding.Error,
 					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: the rollout is marked failed (ProgressDeadlineExceeded).", w.Ref, n.GateWait.Seconds, e.Describe(), deadline.Seconds),
 					"tighten the health check (interval 10 s, healthy threshold 2) or raise progressDeadlineSeconds", append(ev, finding.Seconds(n.GateWait), finding.Seconds(deadline))...)
@@ -72,11 +72,9 @@ func runHealthCheck(p *Pass) {
 }
 
 func progressDeadline(w *inventory.Workload) timing.Value {
-	v := timing.Value{Name: "progressDeadlineSeconds", Seconds: 600, Source: timing.FromDefault, Detail: "Kubernetes default"}
-	if spec, ok := w.Object.Raw["spec"].(map[string]any); ok {
-		if n, ok := spec["progressDeadlineSeconds"].(int64); ok {
-			v.Seconds, v.Source, v.Detail = n, timing.FromManifest, "spec.progressDeadlineSeconds"
-		}
+	v := timing.Value{Name: "progressDeadlineSeconds", Seconds: int64(w.ProgressDeadline), Source: timing.FromDefault, Detail: "Kubernetes default"}
+	if w.ProgressDeadlineSet {
+		v.Source, v.Detail = timing.FromManifest, "spec.progressDeadlineSeconds"
 	}
 	return v
 }
