@@ -75,6 +75,9 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if _, dup := out[key]; dup {
+				return nil, errAt(k, "key %q appears twice in one mapping (a missing --- between documents?)", key)
+			}
 			v, err := c.value(vn, depth+1)
 			if err != nil {
 				return nil, err

@@ -103,7 +103,11 @@ func File(path string, discovered bool, opts Options) *Result {
 	}
 	defer f.Close()
 	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
-		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: "not a regular file; refused"}}}
+		// Named pipes (kubectl-style process substitution) are streams; devices,
+		// sockets and the like are not manifests.
+		if info.Mode()&fs.ModeNamedPipe == 0 && (discovered || info.Mode()&fs.ModeCharDevice != 0 || info.Mode()&fs.ModeSocket != 0) {
+			return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: "not a regular file or pipe; refused"}}}
+		}
 	}
 	data, err := readLimited(f, opts.MaxFileBytes)
 	if err != nil {
@@ -129,23 +133,45 @@ func Reader(name string, r io.Reader, opts Options) *Result {
 func Bytes(name string, data []byte, opts Options) *Result {
 	opts = opts.withDefaults()
 	if int64(len(data)) > opts.MaxFileBytes {
-		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: tooLarge(int64(len(data)), opts.MaxFileBytes)}}}
+		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: tooLarge(opts.MaxFileBytes)}}}
 	}
 	return parseStream(name, data, false, opts)
 }
 
+// errBinary marks input that is not text.
+var errBinary = errors.New("binary content, not YAML or JSON; refused")
+
+// readLimited reads at most limit bytes. It looks at the first block before
+// reading on, so a binary stream (or an endless one like /dev/zero) is
+// refused at once instead of after limit bytes.
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	head := make([]byte, 8192)
+	n, err := io.ReadFull(r, head)
+	head = head[:n]
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if isBinary(head) {
+			return nil, errBinary
+		}
+		return head, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read failed: %w", err)
 	}
+	if isBinary(head) {
+		return nil, errBinary
+	}
+	rest, err := io.ReadAll(io.LimitReader(r, limit+1-int64(n)))
+	if err != nil {
+		return nil, fmt.Errorf("read failed: %w", err)
+	}
+	data := append(head, rest...)
 	if int64(len(data)) > limit {
-		return nil, errors.New(tooLarge(int64(len(data)), limit))
+		return nil, errors.New(tooLarge(limit))
 	}
 	return data, nil
 }
 
-func tooLarge(n, limit int64) string {
+func tooLarge(limit int64) string {
 	return fmt.Sprintf("input is over the %s limit; refused", humanBytes(limit))
 }
 
