@@ -1,0 +1,179 @@
+package report
+
+import (
+	"io"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/docs"
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+)
+
+// ANSI SGR codes used by the text format.
+const (
+	sgrBold   = "1"
+	sgrDim    = "2"
+	sgrRed    = "31"
+	sgrYellow = "33"
+	sgrCyan   = "36"
+)
+
+// painter adds ANSI colour when it is on and does nothing otherwise.
+type painter bool
+
+func (p painter) paint(code, s string) string {
+	if !p || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p painter) severity(s finding.Severity) string {
+	switch s {
+	case finding.Error:
+		return p.paint(sgrRed, s.String())
+	case finding.Warning:
+		return p.paint(sgrYellow, s.String())
+	case finding.Info:
+		return p.paint(sgrCyan, s.String())
+	}
+	return s.String()
+}
+
+// writeText renders the report for people: findings grouped under their
+// object, then input errors, notes, assumptions and a summary line. Every
+// line stands on its own so that grep finds whole facts.
+func writeText(w io.Writer, res *check.Result, opts Options) error {
+	p := painter(opts.Color)
+	var blocks []string
+
+	for _, g := range groupByObject(res.Findings) {
+		var b strings.Builder
+		header := g.Ref.String()
+		if at := position(g.File, g.Line); at != "" {
+			header += "  (" + at + ")"
+		}
+		b.WriteString(p.paint(sgrBold, header) + "\n")
+		for _, f := range g.Findings {
+			textFinding(&b, f, p, opts.Verbose)
+		}
+		blocks = append(blocks, b.String())
+	}
+
+	if len(res.Errors) > 0 {
+		var b strings.Builder
+		b.WriteString(p.paint(sgrBold, "Input errors:") + "\n")
+		for _, e := range res.Errors {
+			line := e.Message
+			if at := position(e.File, e.Line); at != "" {
+				line = at + ": " + line
+			}
+			b.WriteString(p.paint(sgrRed, line) + "\n")
+		}
+		blocks = append(blocks, b.String())
+	}
+
+	if len(res.Notes) > 0 {
+		var b strings.Builder
+		b.WriteString(p.paint(sgrBold, "Notes:") + "\n")
+		for _, n := range res.Notes {
+			line := n.Message
+			if n.Ref.Kind != "" || n.Ref.Name != "" {
+				line = n.Ref.String() + ": " + line
+			}
+			if at := position(n.Pos.File, n.Pos.Line); at != "" {
+				line = at + ": " + line
+			}
+			b.WriteString(line + "\n")
+		}
+		blocks = append(blocks, b.String())
+	}
+
+	if len(res.Assumptions) > 0 {
+		var b strings.Builder
+		b.WriteString(p.paint(sgrBold, "Assumptions:") + "\n")
+		for _, a := range res.Assumptions {
+			b.WriteString("  " + a + "\n")
+		}
+		blocks = append(blocks, b.String())
+	}
+
+	blocks = append(blocks, p.paint(sgrBold, summaryLine(res))+"\n")
+	_, err := io.WriteString(w, strings.Join(blocks, "\n"))
+	return err
+}
+
+// textFinding writes one finding under its object's header.
+func textFinding(b *strings.Builder, f finding.Finding, p painter, verbose bool) {
+	head := "  " + f.Severity.String() + " " + title(f)
+	if f.Container != "" {
+		head += " [container " + f.Container + "]"
+	}
+	if f.Suppressed {
+		// A suppressed finding is shown dimmed, in one piece, so that it
+		// reads as set aside; its details only in verbose mode.
+		b.WriteString(p.paint(sgrDim, head+"  suppressed ("+suppressionLabel(f)+")") + "\n")
+		b.WriteString(p.paint(sgrDim, indent(f.Message, "    ")) + "\n")
+		if verbose {
+			var d strings.Builder
+			textDetails(&d, f, verbose)
+			if d.Len() > 0 {
+				b.WriteString(p.paint(sgrDim, strings.TrimSuffix(d.String(), "\n")) + "\n")
+			}
+		}
+		return
+	}
+	head = "  " + p.severity(f.Severity) + " " + title(f)
+	if f.Container != "" {
+		head += " [container " + f.Container + "]"
+	}
+	b.WriteString(head + "\n")
+	b.WriteString(indent(f.Message, "    ") + "\n")
+	textDetails(b, f, verbose)
+}
+
+// textDetails writes the numbers, the fix and, in verbose mode, the link to
+// the rule's page.
+func textDetails(b *strings.Builder, f finding.Finding, verbose bool) {
+	if len(f.Evidence) > 0 {
+		if verbose {
+			b.WriteString("    numbers:\n")
+			for _, e := range f.Evidence {
+				b.WriteString("      " + e.String() + "\n")
+			}
+		} else {
+			b.WriteString("    numbers: " + evidenceList(f.Evidence) + "\n")
+		}
+	}
+	if f.Fix != "" {
+		b.WriteString(indent("fix: "+f.Fix, "    ") + "\n")
+	}
+	if verbose && f.Rule != "" {
+		b.WriteString("    docs: " + docs.RuleURL(f.Rule) + "\n")
+	}
+}
+
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+// summaryLine is the last line of the text report.
+func summaryLine(res *check.Result) string {
+	sum := res.Summary
+	var s string
+	if len(res.Findings) == 0 {
+		s = "No findings: " + plural(sum.Objects, "object", "objects") + " in " + plural(sum.Files, "file", "files") + " checked"
+	} else {
+		c := countFindings(res.Findings)
+		s = plural(c.errors, "error", "errors") + ", " +
+			plural(c.warnings, "warning", "warnings") + ", " +
+			plural(c.infos, "info", "info") + ", " +
+			plural(c.suppressed, "suppressed", "suppressed") + " in " +
+			plural(sum.Objects, "object", "objects") + " (" + plural(sum.Files, "file", "files") + ")"
+	}
+	if n := len(res.Errors); n > 0 {
+		s += "; " + plural(n, "input error", "input errors")
+	}
+	return s
+}
