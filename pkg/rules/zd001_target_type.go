@@ -36,12 +36,16 @@ func runTargetType(p *Pass) {
 		msg := fmt.Sprintf("%s sends traffic to node ports (instance targets), not to pods: the load balancer never learns when a pod starts or stops, readiness gates cannot be used, and pod changes reach it only through kube-proxy on every node; rollouts and node drains race it and drop requests.", e.Describe())
 		var fix string
 		switch {
+		case e.Front.Kind == "TargetGroupBinding":
+			// The target type belongs to the target group in AWS and cannot
+			// be changed there; no annotation on the Service changes it.
+			fix = "bind a target group of target type ip instead (an existing target group's type cannot be changed) and set spec.targetType: ip on the TargetGroupBinding; the Service can then be ClusterIP"
 		case e.LB == timing.ALB:
 			fix = "annotate the Ingress (or the Service) with alb.ingress.kubernetes.io/target-type: ip; the Service can then be ClusterIP"
 		case e.Controller == exposure.LBC:
 			fix = "annotate the Service with service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip"
 		default:
-			fix = "annotate the Service with service.beta.kubernetes.io/aws-load-balancer-type: external and service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip (the AWS Load Balancer Controller then owns it; on an existing Service this replaces the load balancer and its DNS name — plan the cut-over)"
+			fix = "move to a Service annotated service.beta.kubernetes.io/aws-load-balancer-type: external and service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip, owned by the AWS Load Balancer Controller; create it as a new Service and cut traffic over, since changing aws-load-balancer-type on an existing Service replaces the load balancer and its DNS name and can leave the old one behind"
 		}
 		p.Report(e.Front, "", finding.Warning, msg, fix, ev...)
 	}
@@ -53,12 +57,17 @@ func runTargetType(p *Pass) {
 		if strings.ToLower(s.Annotations[exposure.LBTypeAnno]) != "external" {
 			continue
 		}
-		tt := strings.ToLower(s.Annotations[exposure.NLBTargetTypeAnno])
+		tt, hasTT := s.Annotations[exposure.NLBTargetTypeAnno]
+		tt = strings.ToLower(strings.TrimSpace(tt))
 		if tt == timing.TargetIP || tt == timing.TargetInstance {
 			continue
 		}
+		what := "no aws-load-balancer-nlb-target-type"
+		if hasTT {
+			what = fmt.Sprintf("aws-load-balancer-nlb-target-type %q (valid: ip, instance)", tt)
+		}
 		p.Report(&s.Meta, "", finding.Error,
-			fmt.Sprintf("%s has aws-load-balancer-type: external but nlb-target-type %q: neither the AWS Load Balancer Controller nor the in-tree controller reconciles it, so it gets no load balancer.", s.Ref, tt),
+			fmt.Sprintf("%s has aws-load-balancer-type: external but %s: neither the AWS Load Balancer Controller nor the in-tree controller reconciles it, so it gets no load balancer (unless the controller's Service webhook sets loadBalancerClass when the Service is created, and then it gets instance targets).", s.Ref, what),
 			"annotate it with service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip",
 			finding.Fact("aws-load-balancer-type", "external", timing.FromAnnotation, exposure.LBTypeAnno))
 	}

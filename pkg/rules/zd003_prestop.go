@@ -34,13 +34,21 @@ func runPreStop(p *Pass) {
 					preStopFix(p.KubeVersion, c.Name, n.RequiredPreStop.Seconds)+", or make sure the hook lasts that long", ev...)
 			case ps.Seconds < n.RequiredPreStop.Seconds:
 				ev = append(ev, finding.Seconds(preStopValue(c, ps)))
-				sev := finding.Error
-				if ps.Seconds >= n.StopSending.Seconds {
-					sev = finding.Warning // covers the estimate, but without margin
+				fix := fmt.Sprintf("raise the preStop delay of container %s to %ds (and the grace period with it, see ZD004)", c.Name, n.RequiredPreStop.Seconds)
+				if ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion) {
+					// Raising a sleep the cluster does not run would not help.
+					fix = preStopFix(p.KubeVersion, c.Name, n.RequiredPreStop.Seconds) + " (and the grace period with it, see ZD004)"
 				}
-				p.Report(podMeta(w), c.Name, sev,
-					fmt.Sprintf("Container %s's preStop waits %ds, but %s may keep sending new requests for %ds after deletion (%ds with margin); requests in the last %ds fail.", c.Name, ps.Seconds, e.Describe(), n.StopSending.Seconds, n.RequiredPreStop.Seconds, max(n.StopSending.Seconds-ps.Seconds, 0)),
-					fmt.Sprintf("raise the preStop delay of container %s to %ds (and the grace period with it, see ZD004)", c.Name, n.RequiredPreStop.Seconds), ev...)
+				if ps.Seconds >= n.StopSending.Seconds {
+					// Covers the estimate, but not the margin on top of it.
+					p.Report(podMeta(w), c.Name, finding.Warning,
+						fmt.Sprintf("Container %s's preStop waits %ds, just above the %ds %s is estimated to keep sending new requests after deletion, with %ds of the %ds margin; if deregistration runs slower than estimated, late requests reach a container that is shutting down.", c.Name, ps.Seconds, n.StopSending.Seconds, e.Describe(), ps.Seconds-n.StopSending.Seconds, n.RequiredPreStop.Seconds-n.StopSending.Seconds),
+						fix, ev...)
+					break
+				}
+				p.Report(podMeta(w), c.Name, finding.Error,
+					fmt.Sprintf("Container %s's preStop waits %ds, but %s may keep sending new requests for %ds after deletion (%ds with margin): requests that arrive in the %ds after the preStop ends reach a container that is already shutting down.", c.Name, ps.Seconds, e.Describe(), n.StopSending.Seconds, n.RequiredPreStop.Seconds, n.StopSending.Seconds-ps.Seconds),
+					fix, ev...)
 			case ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion):
 				p.Report(podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("Container %s uses the native preStop sleep action, which is on by default only from Kubernetes 1.30; on %s the API server drops or rejects it and the pod gets no delay.", c.Name, p.KubeVersion),
