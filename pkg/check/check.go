@@ -50,6 +50,9 @@ type Options struct {
 
 // Run loads the sources and checks them.
 func Run(ctx context.Context, opts Options) *Result {
+	if opts.Load.Prepare == nil {
+		opts.Load.Prepare = inventory.Preparer(opts.Namespace)
+	}
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, opts.Load)
 	for _, k := range opts.Kustomizations {
 		res.Objects, res.Errors, res.Files = appendKustomize(k, opts.Load, res.Objects, res.Errors, res.Files)

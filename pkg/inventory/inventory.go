@@ -189,22 +189,47 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 		IngressClasses:     map[string]*IngressClass{},
 		IngressClassParams: map[string]*IngressClassParams{},
 	}
-	for _, o := range objs {
-		if !clusterScoped[o.Kind] {
-			if o.Namespace == "" {
-				o.Namespace = defaultNamespace
-			}
-		} else {
-			o.Namespace = ""
+	results := make([]*typed, len(objs))
+	parallel(len(objs), func(i int) {
+		if t, ok := objs[i].Typed.(*typed); ok {
+			results[i] = t
+			return
 		}
-	}
-	results := make([]typed, len(objs))
-	parallel(len(objs), func(i int) { results[i] = typeObject(objs[i]) })
+		setNamespace(objs[i], defaultNamespace)
+		t := typeObject(objs[i])
+		results[i] = &t
+	})
 	for i := range results {
-		inv.collect(objs[i], &results[i])
+		inv.collect(objs[i], results[i])
 	}
 	sort.SliceStable(inv.Errors, func(i, j int) bool { return lessPos(inv.Errors[i].Pos, inv.Errors[j].Pos) })
 	return inv
+}
+
+func setNamespace(o *load.Object, defaultNamespace string) {
+	if clusterScoped[o.Kind] {
+		o.Namespace = ""
+	} else if o.Namespace == "" {
+		o.Namespace = defaultNamespace
+	}
+}
+
+// Preparer returns a load.Options.Prepare hook that applies the default
+// namespace and types each object as soon as it is parsed, then drops the
+// untyped form of known kinds: a large stream is never held twice in memory.
+// Build uses the prepared result.
+func Preparer(defaultNamespace string) func(*load.Object) {
+	if defaultNamespace == "" {
+		defaultNamespace = "default"
+	}
+	return func(o *load.Object) {
+		setNamespace(o, defaultNamespace)
+		t := typeObject(o)
+		o.Typed = &t
+		if !t.unknown {
+			o.Raw = nil
+		}
+	}
 }
 
 // parallel calls fn(i) for every i < n on GOMAXPROCS goroutines.

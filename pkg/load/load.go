@@ -40,6 +40,8 @@ type Object struct {
 	// Discovered is true when the file was found by walking a directory
 	// (not named by the user).
 	Discovered bool
+	// Typed holds what Options.Prepare made of the object, if anything.
+	Typed any
 }
 
 // Group returns the API group of the object ("" for the core group).
@@ -82,6 +84,10 @@ type Options struct {
 	// MaxAliasExpansion bounds the number of values produced by expanding
 	// YAML aliases in one document. 0 means the default.
 	MaxAliasExpansion int
+	// Prepare, when set, is called on every object as soon as it is parsed,
+	// on the loader's worker goroutines. It may type the object and drop
+	// Raw, so that a large stream is never held in untyped form at once.
+	Prepare func(*Object)
 }
 
 // Defaults for Options.

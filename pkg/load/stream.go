@@ -29,11 +29,17 @@ func splitDocuments(data []byte) []document {
 			next = i + end + 1
 		}
 		l := data[i:next]
-		if isSeparator(l) {
+		if sep, inline := isSeparator(l); sep {
 			if i > start {
 				docs = append(docs, document{data: data[start:i], line: startLine})
 			}
 			start, startLine = next, line+1
+			if inline {
+				// "--- {a: b}" or "--- !!map": the document starts on the
+				// separator line itself, and the YAML parser reads the
+				// marker as a document start.
+				start, startLine = i, line
+			}
 		}
 		i = next
 		line++
@@ -44,16 +50,26 @@ func splitDocuments(data []byte) []document {
 	return docs
 }
 
-func isSeparator(l []byte) bool {
+// isSeparator reports whether a line separates documents: "---" alone or
+// followed by blanks or a comment, or the "..." end marker. inline is set
+// when the "---" is followed by content that belongs to the next document.
+func isSeparator(l []byte) (sep, inline bool) {
 	l = bytes.TrimRight(l, "\r\n")
-	if !bytes.HasPrefix(l, []byte("---")) && !bytes.Equal(l, []byte("...")) {
-		return false
-	}
 	if bytes.Equal(l, []byte("...")) {
-		return true
+		return true, false
+	}
+	if !bytes.HasPrefix(l, []byte("---")) {
+		return false, false
 	}
 	rest := l[3:]
-	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t'
+	if len(rest) == 0 {
+		return true, false
+	}
+	if rest[0] != ' ' && rest[0] != '\t' {
+		return false, false
+	}
+	rest = bytes.TrimLeft(rest, " \t")
+	return true, len(rest) > 0 && rest[0] != '#'
 }
 
 // isBinary reports content that is not text: a NUL byte near the start or
@@ -157,7 +173,7 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		return docResult{} // only comments
 	}
 	node := root.Content[0]
-	pos.Line = d.line + node.Line - 1
+	pos.Line = d.line + startLine(node) - 1
 	c := converter{budget: opts.MaxAliasExpansion}
 	v, err := c.value(node, 0)
 	if err != nil {
@@ -177,7 +193,13 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		}
 		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf("document is a %s, not a Kubernetes object (a mapping with apiVersion and kind)", describe(v))}}}
 	}
-	return objectsFrom(m, node, pos, d.line, discovered)
+	r = objectsFrom(m, node, pos, d.line, discovered)
+	if opts.Prepare != nil {
+		for _, o := range r.objects {
+			opts.Prepare(o)
+		}
+	}
+	return r
 }
 
 // objectsFrom builds the object for a mapping, expanding kind: List.
@@ -201,7 +223,10 @@ func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, d
 		r.errors = append(r.errors, InputError{Pos: pos, Message: "object of kind " + kind + " has no apiVersion"})
 		return r
 	}
-	if strings.HasSuffix(kind, "List") && apiVersion == "v1" {
+	// kubectl get writes "apiVersion: v1, kind: List"; the API itself
+	// answers with typed lists such as "apps/v1 DeploymentList".
+	_, hasItems := m["items"].([]any)
+	if kind == "List" || (strings.HasSuffix(kind, "List") && (apiVersion == "v1" || hasItems)) {
 		items, ok := m["items"].([]any)
 		if !ok && m["items"] != nil {
 			r.errors = append(r.errors, InputError{Pos: pos, Message: kind + ": items is not a list"})
@@ -211,7 +236,7 @@ func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, d
 		for i, it := range items {
 			ipos := pos
 			if i < len(itemNodes) {
-				ipos.Line = docLine + itemNodes[i].Line - 1
+				ipos.Line = docLine + startLine(itemNodes[i]) - 1
 			}
 			im, ok := it.(map[string]any)
 			if !ok {
@@ -248,6 +273,16 @@ func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, d
 	}
 	r.objects = append(r.objects, o)
 	return r
+}
+
+// startLine is the line an object starts on: its first key for a block
+// mapping (a tag or anchor may sit on the line before), the opening brace
+// for a flow mapping such as JSON.
+func startLine(n *yaml.Node) int {
+	if n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle == 0 && len(n.Content) > 0 {
+		return n.Content[0].Line
+	}
+	return n.Line
 }
 
 // listItemNodes returns the nodes of a List's items, for their line numbers.

@@ -1,0 +1,166 @@
+package load
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// brokenStream puts a broken document between two good ones. The broken
+// document starts on line 6.
+func brokenStream(broken string) string {
+	return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: before
+---
+` + broken + `---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+`
+}
+
+func TestBrokenDocumentInStream(t *testing.T) {
+	tests := []struct {
+		name    string
+		broken  string
+		line    int
+		message []string
+	}{
+		{
+			name: "tab indentation",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+	name: tabbed
+`,
+			line:    9,
+			message: []string{"invalid YAML", "tab"},
+		},
+		{
+			name: "unclosed flow sequence",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: unclosed
+  finalizers: [a, b
+data:
+  x: y
+`,
+			line:    10,
+			message: []string{"invalid YAML", "']'"},
+		},
+		{
+			name: "unclosed flow sequence at the end of the document",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: x, finalizers: [a, b
+`,
+			line:    8,
+			message: []string{"invalid YAML"},
+		},
+		{
+			name: "unclosed flow mapping",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: x
+data:
+  a: b
+`,
+			line:    8,
+			message: []string{"invalid YAML", "'}'"},
+		},
+		{
+			name: "duplicate keys",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dup
+data:
+  a: "1"
+  a: "2"
+`,
+			line:    12,
+			message: []string{"duplicate", `"a"`, "line 11"},
+		},
+		{
+			name: "duplicate top-level key",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: dup
+kind: Secret
+`,
+			line:    10,
+			message: []string{"duplicate", `"kind"`},
+		},
+		{
+			name: "mapping value in the wrong place",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+ bad: indentation: here
+`,
+			line:    10,
+			message: []string{"invalid YAML"},
+		},
+		{
+			name: "sequence item inside a mapping",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+  - oops
+`,
+			line:    10,
+			message: []string{"invalid YAML"},
+		},
+		{
+			name: "unterminated quoted string",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: "x
+`,
+			line:    9,
+			message: []string{"invalid YAML"},
+		},
+		{
+			name: "undefined alias",
+			broken: `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: x
+data:
+  a: *nowhere
+`,
+			line:    11,
+			message: []string{"nowhere"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := parse(t, brokenStream(tt.broken))
+			if got := names(res.Objects); !reflect.DeepEqual(got, []string{"ConfigMap/before@1", "ConfigMap/after@" + lineAfter(tt.broken)}) {
+				t.Errorf("the good documents were not both read: %v", got)
+			}
+			if len(res.Errors) != 1 {
+				t.Fatalf("want exactly one error, got %v", res.Errors)
+			}
+			e := errorContaining(t, res.Errors, tt.message...)
+			if e.Pos.File != "test.yaml" || e.Pos.Line != tt.line {
+				t.Errorf("error at %v, want test.yaml:%d (%s)", e.Pos, tt.line, e.Message)
+			}
+		})
+	}
+}
+
+// lineAfter is the line of the document after the broken one.
+func lineAfter(broken string) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0)) + itoaLine(6+strings.Count(broken, "\n")+1)
+}
+
+func itoaLine(n int) string { return names([]*Object{{Pos: Position{Line: n}}})[0][2:] }
