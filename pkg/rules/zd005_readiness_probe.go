@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -44,11 +45,14 @@ func runReadinessProbe(p *Pass) {
 					finding.Fact("probe port", port.String(), "manifest", "container "+c.Name+" readinessProbe"))
 			}
 			if lp := c.LivenessProbe; lp != nil {
-				if equality.Semantic.DeepEqual(lp.ProbeHandler, rp.ProbeHandler) && lp.FailureThreshold <= rp.FailureThreshold && lp.PeriodSeconds <= rp.PeriodSeconds {
+				// Compare how long each probe takes to give up, with the
+				// Kubernetes defaults for unset fields (3 failures, 10 s apart).
+				liveFails, readyFails := failAfter(c.Name, "liveness", lp), failAfter(c.Name, "readiness", rp)
+				if equality.Semantic.DeepEqual(lp.ProbeHandler, rp.ProbeHandler) && liveFails.Seconds <= readyFails.Seconds {
 					p.Report(podMeta(w), c.Name, finding.Warning,
-						fmt.Sprintf("Container %s's livenessProbe is the same check as its readinessProbe and fails as soon: an overloaded or starting app is restarted instead of taken out of rotation, dropping its in-flight requests.", c.Name),
+						fmt.Sprintf("Container %s's livenessProbe is the same check as its readinessProbe and gives up no later (after %ds, readiness after %ds): an overloaded or starting app is restarted instead of taken out of rotation, dropping its in-flight requests.", c.Name, liveFails.Seconds, readyFails.Seconds),
 						"make the livenessProbe more tolerant than readiness (higher failureThreshold or period), or check only that the process is alive",
-						finding.Fact("liveness failureThreshold", threshold(lp), "manifest", "container "+c.Name))
+						finding.Seconds(liveFails), finding.Seconds(readyFails))
 				} else if lp.FailureThreshold == 1 {
 					p.Report(podMeta(w), c.Name, finding.Warning,
 						fmt.Sprintf("Container %s's livenessProbe restarts it after a single failed check; one slow response kills the container and its in-flight requests.", c.Name),
@@ -65,6 +69,24 @@ func threshold(p *corev1.Probe) int64 {
 		return 3
 	}
 	return int64(p.FailureThreshold)
+}
+
+func period(p *corev1.Probe) int64 {
+	if p.PeriodSeconds == 0 {
+		return 10
+	}
+	return int64(p.PeriodSeconds)
+}
+
+// failAfter is how long a probe takes to give up on a container that stopped
+// answering: failureThreshold × periodSeconds, defaults applied.
+func failAfter(container, kind string, p *corev1.Probe) timing.Value {
+	src := timing.FromManifest
+	if p.FailureThreshold == 0 || p.PeriodSeconds == 0 {
+		src = timing.FromDefault
+	}
+	return timing.Value{Name: kind + " gives up after", Seconds: threshold(p) * period(p), Source: src,
+		Detail: fmt.Sprintf("container %s %sProbe: failureThreshold %d × periodSeconds %d (Kubernetes defaults 3 and 10 where unset)", container, kind, threshold(p), period(p))}
 }
 
 func probePort(p *corev1.Probe) (intstr.IntOrString, bool) {

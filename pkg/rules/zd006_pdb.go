@@ -52,8 +52,9 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 			"change apiVersion to policy/v1 (same fields)", finding.Fact("apiVersion", pdb.APIVersion, timing.FromManifest, ""))
 	}
 	if pdb.Spec.Selector == nil {
-		p.Report(&pdb.Meta, "", finding.Error,
-			fmt.Sprintf("%s has no selector, so it selects no pods and protects nothing.", pdb.Ref),
+		// As bad as no budget at all (which is a warning), not worse.
+		p.Report(&pdb.Meta, "", finding.Warning,
+			fmt.Sprintf("%s has no selector, so it selects no pods and protects nothing: a node drain may evict every replica it was meant to keep.", pdb.Ref),
 			"add spec.selector.matchLabels with the workload's pod labels")
 		return
 	}
