@@ -28,11 +28,11 @@ func runSignals(p *Pass) {
 			case podspec.Compound:
 				p.Report(podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("Container %s starts the app from a shell script without exec: the shell stays PID 1 and does not pass SIGTERM on, so the app never drains; it is killed at the end of the grace period with its requests in flight.", c.Name),
-					"start the app with exec as the script's last command (exec my-app …), use the exec form without a shell, or run under an init such as tini", ev)
+					"start the app with exec as the script's last command (exec my-app …), use the exec form without a shell, or run the script under an init that signals the whole process group (tini -g, dumb-init)", ev)
 			case podspec.Backgrounded:
 				p.Report(podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("Container %s runs its process in the background (&) under a shell that is PID 1: SIGTERM stops at the shell and the app is killed at the end of the grace period.", c.Name),
-					"run the main process in the foreground with exec, or use tini/dumb-init to forward signals", ev)
+					"run the main process in the foreground with exec, or run the script under an init that signals the whole process group (tini -g, dumb-init)", ev)
 			case podspec.Simple:
 				p.Report(podMeta(w), c.Name, finding.Info,
 					fmt.Sprintf("Container %s runs a single command through sh -c; some shells exec it (signals then reach the app), others stay PID 1 and swallow SIGTERM.", c.Name),

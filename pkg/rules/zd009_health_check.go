@@ -23,34 +23,57 @@ const (
 	minInterval, maxInterval   = 5, 300
 	minTimeout, maxTimeout     = 2, 120
 	minThreshold, maxThreshold = 2, 10
+	// A Classic Load Balancer's health-check timeout stops at 60 s.
+	maxCLBTimeout = 60
 )
+
+// checkCount shows a health-check threshold as evidence: a number of
+// checks, with no unit.
+func checkCount(v timing.Value) finding.Evidence {
+	return finding.Fact(v.Name, v.Seconds, v.Source, v.Detail)
+}
 
 func runHealthCheck(p *Pass) {
 	for _, e := range p.Exposures {
 		if len(e.Workloads) == 0 {
 			continue
 		}
-		ev := append(lbContext(e), finding.Seconds(e.Interval), finding.Seconds(e.Timeout), finding.Seconds(e.HealthyThreshold), finding.Seconds(e.UnhealthyThreshold))
+		// Thresholds are counts of checks, not durations.
+		ev := append(lbContext(e), finding.Seconds(e.Interval), finding.Seconds(e.Timeout), checkCount(e.HealthyThreshold), checkCount(e.UnhealthyThreshold))
 		var bad []string
-		check := func(v timing.Value, lo, hi int64) {
+		check := func(v timing.Value, lo, hi int64, unit string) {
 			if v.Source == timing.FromAnnotation && (v.Seconds < lo || v.Seconds > hi) {
-				bad = append(bad, fmt.Sprintf("%s %d is outside %d–%d", v.Name, v.Seconds, lo, hi))
+				bad = append(bad, fmt.Sprintf("%s %d is outside %d–%d%s", v.Name, v.Seconds, lo, hi, unit))
 			}
 		}
-		check(e.Interval, minInterval, maxInterval)
-		check(e.Timeout, minTimeout, maxTimeout)
-		check(e.HealthyThreshold, minThreshold, maxThreshold)
-		check(e.UnhealthyThreshold, minThreshold, maxThreshold)
-		if e.LB == timing.ALB && e.Timeout.Seconds >= e.Interval.Seconds {
-			bad = append(bad, fmt.Sprintf("timeout %ds must be less than the interval %ds", e.Timeout.Seconds, e.Interval.Seconds))
+		timeoutMax := int64(maxTimeout)
+		if e.LB == timing.CLB {
+			timeoutMax = maxCLBTimeout
 		}
-		if e.LB == timing.NLB && e.Controller == exposure.InTree && e.HealthyThreshold.Seconds != e.UnhealthyThreshold.Seconds {
-			bad = append(bad, fmt.Sprintf("the in-tree NLB needs equal healthy and unhealthy thresholds (%d ≠ %d)", e.HealthyThreshold.Seconds, e.UnhealthyThreshold.Seconds))
+		check(e.Interval, minInterval, maxInterval, " s")
+		check(e.Timeout, minTimeout, timeoutMax, " s")
+		check(e.HealthyThreshold, minThreshold, maxThreshold, "")
+		check(e.UnhealthyThreshold, minThreshold, maxThreshold, "")
+		// ALB and CLB want the timeout below the interval; an NLB accepts
+		// them equal (the controller's own NLB default is 10 s and 10 s).
+		if e.LB != timing.NLB && e.Timeout.Seconds >= e.Interval.Seconds {
+			bad = append(bad, fmt.Sprintf("the timeout (%ds) must be less than the interval (%ds)", e.Timeout.Seconds, e.Interval.Seconds))
+		}
+		fix := fmt.Sprintf("keep the interval within %d–%d s, the timeout within %d–%d s", minInterval, maxInterval, minTimeout, timeoutMax)
+		if e.LB != timing.NLB {
+			fix += " and below the interval"
+		}
+		fix += fmt.Sprintf(", the thresholds within %d–%d", minThreshold, maxThreshold)
+		if e.LB == timing.NLB && e.Controller == exposure.InTree {
+			fix += ", and the healthy and unhealthy thresholds equal"
+			if e.HealthyThreshold.Seconds != e.UnhealthyThreshold.Seconds {
+				bad = append(bad, fmt.Sprintf("the in-tree NLB needs equal healthy and unhealthy thresholds (%d ≠ %d)", e.HealthyThreshold.Seconds, e.UnhealthyThreshold.Seconds))
+			}
 		}
 		if len(bad) > 0 {
 			p.Report(e.Front, "", finding.Error,
 				fmt.Sprintf("The health check of %s is one the ELB API rejects: %s. The controller's reconcile fails, so the load balancer is not created or stops following the pods.", e.Describe(), joinList(bad)),
-				"keep interval 5–300 s, timeout 2–120 s and below the interval, thresholds 2–10", ev...)
+				fix, ev...)
 			continue
 		}
 		if e.LB == timing.NLB && e.Interval.Source == timing.FromAnnotation && e.Timeout.Source == timing.FromAnnotation && e.Controller == exposure.LBC {
