@@ -167,14 +167,14 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(d.data, &root); err != nil {
-		return docResult{errors: []InputError{yamlError(name, d.line, err)}}
+		return docResult{errors: []InputError{yamlError(name, d, err)}}
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return docResult{} // only comments
 	}
 	node := root.Content[0]
 	pos.Line = d.line + startLine(node) - 1
-	c := converter{budget: opts.MaxAliasExpansion}
+	c := converter{budget: opts.MaxAliasExpansion, limit: opts.MaxAliasExpansion, base: d.line - 1}
 	v, err := c.value(node, 0)
 	if err != nil {
 		epos := pos
@@ -325,22 +325,102 @@ func describe(v any) string {
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 
-// yamlError turns a go-yaml error into an InputError with a file line. go-yaml
-// reports "yaml: line N: msg" relative to the document.
-func yamlError(name string, docLine int, err error) InputError {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := docLine
-	var n int
+// parserProblems are the problems go-yaml's parser (as opposed to its
+// scanner) reports. For these go-yaml prints a 0-based line: the line where
+// the broken construct starts (an unclosed [ or {, the mapping that lost its
+// key), or where parsing stopped when that construct starts the document.
+var parserProblems = []string{
+	"did not find expected <stream-start>",
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected key",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found undefined tag handle",
+	"found duplicate %YAML directive",
+	"found duplicate %TAG directive",
+	"found incompatible YAML document",
+}
+
+// yamlError turns a go-yaml error into an InputError with the line in the
+// file. go-yaml reports "yaml: line N: msg" relative to the document.
+func yamlError(name string, d document, err error) InputError {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	n := 0 // line in the document, 0 when unknown
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &n); scanErr == nil && n > 0 {
-		line = docLine + n - 1
 		if i := strings.Index(msg, ":"); i >= 0 {
 			msg = strings.TrimSpace(msg[i+1:])
 		}
+		for _, p := range parserProblems {
+			if msg == p {
+				n++
+				break
+			}
+		}
 	} else if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
 		msg = strings.Join(te.Errors, "; ")
+	} else if strings.HasPrefix(msg, "unknown anchor '") {
+		anchor := strings.TrimSuffix(strings.TrimPrefix(msg, "unknown anchor '"), "' referenced")
+		n = aliasLine(d.data, anchor)
+	}
+	if n > 0 {
+		// A problem found at the end of the input is reported on the line
+		// after the last one; keep it on the document's last line.
+		n = min(n, lastLine(d.data))
+		if msg == "found character that cannot start any token" && tabIndented(d.data, n) {
+			msg += " (a tab in the indentation: YAML indents with spaces only)"
+		}
+	}
+	line := d.line
+	if n > 0 {
+		line = d.line + n - 1
 	}
 	return InputError{Pos: Position{File: name, Line: line}, Message: "invalid YAML: " + msg}
+}
+
+// lastLine is the number of the last line of data that is not empty.
+func lastLine(data []byte) int {
+	data = bytes.TrimRight(data, " \t\r\n")
+	return bytes.Count(data, []byte("\n")) + 1
+}
+
+// lineAt returns line n (1-based) of data, without its line break.
+func lineAt(data []byte, n int) []byte {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return nil
+		}
+		data = data[j+1:]
+	}
+	if j := bytes.IndexByte(data, '\n'); j >= 0 {
+		data = data[:j]
+	}
+	return bytes.TrimRight(data, "\r")
+}
+
+// tabIndented reports whether line n of data has a tab in its indentation.
+func tabIndented(data []byte, n int) bool {
+	l := lineAt(data, n)
+	indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
+	return bytes.IndexByte(indent, '\t') >= 0
+}
+
+// aliasLine finds the line of the first use of *anchor, 0 if not found.
+func aliasLine(data []byte, anchor string) int {
+	ref := []byte("*" + anchor)
+	for off := 0; ; {
+		i := bytes.Index(data[off:], ref)
+		if i < 0 {
+			return 0
+		}
+		end := off + i + len(ref)
+		if end == len(data) || bytes.IndexByte([]byte(" \t\r\n,]}"), data[end]) >= 0 {
+			return bytes.Count(data[:off+i], []byte("\n")) + 1
+		}
+		off = end
+	}
 }
 
 func humanBytes(n int64) string {
