@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -106,21 +105,6 @@ func preStopFix(kv KubeVersion, container string, secs int64) string {
 		return fmt.Sprintf("add to container %s: lifecycle: {preStop: {sleep: {seconds: %d}}} (native sleep, Kubernetes %s; no shell or sleep binary needed)", container, secs, kv)
 	}
 	return fmt.Sprintf(`add to container %s: lifecycle: {preStop: {exec: {command: ["sleep", "%d"]}}} (the image needs a sleep binary; on Kubernetes 1.30+ use the native sleep action instead)`, container, secs)
-}
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func joinNames(cs []*corev1.Container) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = c.Name
-	}
-	return strings.Join(names, ", ")
 }
 
 // isEvictable reports workloads whose pods a node drain evicts through the

@@ -27,7 +27,7 @@ func runReadinessProbe(p *Pass) {
 			rp := c.ReadinessProbe
 			if rp == nil {
 				sev := finding.Warning
-				behind := fmt.Sprintf("%s", svcs[0].Ref)
+				behind := svcs[0].Ref.String()
 				if exposed {
 					sev = finding.Error
 					behind = p.Slowest(w).Describe()
