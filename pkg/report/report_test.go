@@ -152,7 +152,7 @@ func TestText(t *testing.T) {
 		"StatefulSet/api in shop  (deploy/app:v1,blue.yaml:12)\n",
 		"  error ZD003 prestop [container echoserver]\n",
 		"    Container echoserver has no preStop hook:",
-		"    numbers: stop sending 15s (derived: reconcile 5s + lb deregister propagation 10s), required preStop 20s (derived: stop sending 15s + margin 5s)\n",
+		"    numbers: stop sending 15s = reconcile 5s + lb deregister propagation 10s, required preStop 20s = stop sending 15s + margin 5s\n",
 		"    fix: add lifecycle.preStop.sleep.seconds: 20 to container echoserver\n",
 		"  warning ZD006 pdb  suppressed (annotation: single replica by design)\n",
 		"  info ZD011 ports  suppressed (config: rule ZD011 is disabled in the configuration)\n",

@@ -1,12 +1,14 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
 	"github.com/zerodrop/zerodrop/docs"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
 )
 
 // ANSI SGR codes used by the text format.
@@ -142,7 +144,7 @@ func textDetails(b *strings.Builder, f finding.Finding, verbose bool) {
 				b.WriteString("      " + e.String() + "\n")
 			}
 		} else {
-			b.WriteString("    numbers: " + evidenceList(f.Evidence) + "\n")
+			b.WriteString("    numbers: " + compactEvidence(f.Evidence) + "\n")
 		}
 	}
 	if f.Fix != "" {
@@ -151,6 +153,26 @@ func textDetails(b *strings.Builder, f finding.Finding, verbose bool) {
 	if verbose && f.Rule != "" {
 		b.WriteString("    docs: " + docs.RuleURL(f.Rule) + "\n")
 	}
+}
+
+// compactEvidence lists evidence on one line: each value with its source,
+// and the formula of derived values; -v shows every detail.
+func compactEvidence(ev []finding.Evidence) string {
+	parts := make([]string, 0, len(ev))
+	for _, e := range ev {
+		v := fmt.Sprint(e.Value)
+		if e.Unit != "" {
+			v += e.Unit
+		}
+		p := e.Name + " " + v
+		if e.Source == timing.FromDerived && e.Detail != "" {
+			p += " = " + e.Detail
+		} else {
+			p += " (" + string(e.Source) + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // indent prefixes every line of s.
