@@ -152,6 +152,9 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		if isBinary(head) {
 			return nil, errBinary
 		}
+		if int64(n) > limit {
+			return nil, errors.New(tooLarge(limit))
+		}
 		return head, nil
 	}
 	if err != nil {

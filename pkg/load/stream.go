@@ -72,8 +72,10 @@ func isSeparator(l []byte) (sep, inline bool) {
 	return true, len(rest) > 0 && rest[0] != '#'
 }
 
-// isBinary reports content that is not text: a NUL byte near the start or
-// bytes that are not UTF-8.
+// isBinary reports content that is not text: a NUL byte in the first block
+// (which every common binary format and UTF-16 has), or a first block that
+// is mostly not UTF-8. A few stray bytes in a text file are reported per
+// document instead, with their line.
 func isBinary(data []byte) bool {
 	head := data
 	if len(head) > 8000 {
@@ -82,11 +84,36 @@ func isBinary(data []byte) bool {
 	if bytes.IndexByte(head, 0) >= 0 {
 		return true
 	}
-	// Cut at a rune boundary before testing validity.
-	for len(head) > 0 && !utf8.Valid(head) && len(data) > len(head) {
-		head = head[:len(head)-1]
+	bad := 0
+	for i := 0; i < len(head); {
+		r, size := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && size == 1 && len(head)-i >= utf8.UTFMax {
+			bad++
+		}
+		i += size
 	}
-	return !utf8.Valid(head)
+	return bad > 8 && bad*100 > len(head)
+}
+
+// checkText finds a NUL byte or a byte sequence that is not UTF-8 in a
+// document, so that it is reported with its line instead of as a parser
+// error without one.
+func checkText(d document) (line int, msg string) {
+	if i := bytes.IndexByte(d.data, 0); i >= 0 {
+		return d.line + bytes.Count(d.data[:i], []byte("\n")), "NUL byte (binary content?); refused"
+	}
+	if utf8.Valid(d.data) {
+		return 0, ""
+	}
+	for i := 0; i < len(d.data); {
+		r, size := utf8.DecodeRune(d.data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return d.line + bytes.Count(d.data[:i], []byte("\n")),
+				fmt.Sprintf("byte 0x%02x is not UTF-8 (save the file as UTF-8); refused", d.data[i])
+		}
+		i += size
+	}
+	return 0, ""
 }
 
 // parseStream parses every document of one file or stream, in parallel, and
@@ -164,6 +191,9 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 	}
 	if len(bytes.TrimSpace(d.data)) == 0 {
 		return docResult{}
+	}
+	if line, msg := checkText(d); msg != "" {
+		return docResult{errors: []InputError{{Pos: Position{File: name, Line: line}, Message: msg}}}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(d.data, &root); err != nil {
