@@ -58,11 +58,17 @@ func runRollout(p *Pass) {
 			continue
 		}
 		gated := e.GateCapable() && gateLabelled(p, w)
-		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.Seconds && n.Register.Seconds > 10 {
+		// Without a gate, each time a new pod counts as available an old
+		// one is deleted. Capacity is lost only if the new pod takes longer
+		// to get traffic than the old one takes to stop getting it. For
+		// instance targets both go through kube-proxy and take equally
+		// long, so minReadySeconds 0 is fine there; ip targets without a
+		// gate are ZD002's business.
+		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.Seconds && n.Register.Seconds > n.StopSending.Seconds {
 			p.Report(podMeta(w), "", finding.Warning,
-				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.Seconds-int64(w.MinReadySeconds)),
+				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic, while the pod it replaces stops getting traffic after %ds.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.Seconds-int64(w.MinReadySeconds), n.StopSending.Seconds),
 				fmt.Sprintf("set minReadySeconds to %d, or switch to ip targets with a readiness gate", n.Register.Seconds),
-				append(ev, finding.Seconds(n.Register))...)
+				append(ev, finding.Seconds(n.Register), finding.Seconds(n.StopSending))...)
 		}
 		if d := rolloutDuration(w, surge, unavailable, n, gated); d.Seconds > 3600 {
 			p.Report(podMeta(w), "", finding.Info,

@@ -33,13 +33,19 @@ func runPorts(p *Pass) {
 					continue
 				}
 				ev := finding.Fact("targetPort", tp.String(), timing.FromManifest, fmt.Sprintf("port %d of %s", sp.Port, s.Ref))
+				targets := fmt.Sprintf("targets port %d", tp.IntVal)
+				if sp.TargetPort.IntVal == 0 && sp.TargetPort.StrVal == "" {
+					// Unset: the Service port doubles as the target port.
+					ev = finding.Fact("targetPort", tp.String(), timing.FromDefault, fmt.Sprintf("unset on port %d of %s, so the Service port", sp.Port, s.Ref))
+					targets = fmt.Sprintf("has no targetPort, so it targets port %d", tp.IntVal)
+				}
 				if tp.Type == intstr.String {
 					p.Report(&s.Meta, "", finding.Error,
 						fmt.Sprintf("%s port %d targets the named port %q, which no container of %s declares: those pods get no endpoint for it, and a load balancer in front has no target (503).", s.Ref, sp.Port, tp.StrVal, w.Ref),
 						fmt.Sprintf("name a container port %q in %s, or set targetPort to the number the app listens on", tp.StrVal, w.Ref), ev)
 				} else if podspec.DeclaresPorts(spec) {
 					p.Report(&s.Meta, "", finding.Warning,
-						fmt.Sprintf("%s port %d targets port %d, which no container of %s declares; if the app does not listen there, connections are refused.", s.Ref, sp.Port, tp.IntVal, w.Ref),
+						fmt.Sprintf("%s port %d %s, which no container of %s declares; if the app does not listen there, connections are refused.", s.Ref, sp.Port, targets, w.Ref),
 						fmt.Sprintf("declare containerPort %d in %s, or correct targetPort", tp.IntVal, w.Ref), ev)
 				}
 			}

@@ -40,10 +40,16 @@ func runScale(p *Pass) {
 	}
 	for _, o := range p.Graph.Inv.Objects {
 		if o.Kind == "Endpoints" && o.APIVersion == "v1" {
+			// The Endpoints of a Service with a selector belong to the
+			// endpoints controller (a dump of a cluster has them); only the
+			// ones of a selector-less Service are written by hand.
+			if s := p.Graph.Service(o.Namespace, o.Name); s != nil && len(s.Spec.Selector) > 0 {
+				continue
+			}
 			m := metaOf(o)
 			p.Report(&m, "", finding.Info,
-				fmt.Sprintf("Endpoints %s/%s is written by hand; the Endpoints API is deprecated from Kubernetes 1.33 and the AWS Load Balancer Controller reads EndpointSlices (default from v2.14).", o.Namespace, o.Name),
-				"write an EndpointSlice (discovery.k8s.io/v1) instead")
+				fmt.Sprintf("%s is written by hand with the Endpoints API, deprecated from Kubernetes 1.33. Kubernetes mirrors it into EndpointSlices, which kube-proxy and the AWS Load Balancer Controller (by default from v2.14) read, so it works for now; the mirror is one more step that can lag or be capped (1000 addresses per subset).", m.Ref),
+				"write the EndpointSlice (discovery.k8s.io/v1, label kubernetes.io/service-name) yourself instead")
 		}
 	}
 }
