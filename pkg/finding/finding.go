@@ -119,4 +119,27 @@ type Finding struct {
 	// finding; it is still reported, never dropped.
 	Suppressed  bool         `json:"suppressed"`
 	Suppression *Suppression `json:"suppression,omitempty"`
+	// Fixable says `zerodrop fix` can apply the fix; Patch is how.
+	Fixable bool   `json:"fixable"`
+	Patch   *Patch `json:"-"`
+}
+
+// Patch is the machine-applicable part of a fix, computed by the rule from
+// the same numbers as the finding so that a fixed object checks clean.
+type Patch struct {
+	// Target is the object to change.
+	Target inventory.Ref
+	// Merge is a strategic-merge patch body for Target (nested maps; lists
+	// of containers merge by name). A nil value deletes a field.
+	Merge map[string]any
+	// Create is a whole new object, written when the object to change is
+	// not in the input (a PodDisruptionBudget, a Namespace).
+	Create map[string]any
+	// Near is the file next to which a created object is written.
+	Near string
+	// Replaces is set when applying the change to a live object replaces
+	// cloud resources (a Service moving to another load balancer type).
+	Replaces bool
+	// What says in a few words what the patch changes.
+	What string
 }

@@ -179,6 +179,11 @@ func (p *Pass) Slowest(w *inventory.Workload) *exposure.Exposure {
 
 // Report records a finding on obj. Severity must not exceed the rule's.
 func (p *Pass) Report(obj *inventory.Meta, container string, sev finding.Severity, msg, fix string, ev ...finding.Evidence) {
+	p.ReportPatch(nil, obj, container, sev, msg, fix, ev...)
+}
+
+// ReportPatch records a finding with the patch that fixes it.
+func (p *Pass) ReportPatch(patch *finding.Patch, obj *inventory.Meta, container string, sev finding.Severity, msg, fix string, ev ...finding.Evidence) {
 	if sev > p.rule.Severity {
 		sev = p.rule.Severity
 	}
@@ -188,5 +193,6 @@ func (p *Pass) Report(obj *inventory.Meta, container string, sev finding.Severit
 	p.report(finding.Finding{
 		Rule: p.rule.ID, Name: p.rule.Name, Severity: sev, Object: obj.Ref, Container: container,
 		File: obj.Pos.File, Line: obj.Pos.Line, Message: msg, Fix: fix, Evidence: ev,
+		Fixable: patch != nil, Patch: patch,
 	})
 }
