@@ -32,6 +32,15 @@ func runTargetType(p *Pass) {
 				"set the target type to ip", lbContext(e)...)
 			continue
 		}
+		if e.LB == timing.ALB && e.Service != nil && e.Service.Spec.Type == corev1.ServiceTypeClusterIP {
+			// Instance targets are node ports; a ClusterIP Service has none,
+			// and the controller fails to build the target group.
+			p.Report(e.Front, "", finding.Error,
+				fmt.Sprintf("%s uses instance targets, which route to the Service's node port, but %s is of type ClusterIP and has none: the controller cannot build the target group, so the Ingress is never reconciled and its backend gets no traffic (or keeps stale settings).", e.Describe(), e.Service.Ref),
+				"annotate the Ingress (or the Service) with alb.ingress.kubernetes.io/target-type: ip, which works with a ClusterIP Service",
+				append(lbContext(e), finding.Fact("service type", string(e.Service.Spec.Type), timing.FromManifest, "spec.type of "+e.Service.Ref.String()))...)
+			continue
+		}
 		ev := append(lbContext(e), finding.Seconds(p.Numbers(e).StopSending))
 		msg := fmt.Sprintf("%s sends traffic to node ports (instance targets), not to pods: the load balancer never learns when a pod starts or stops, readiness gates cannot be used, and pod changes reach it only through kube-proxy on every node; rollouts and node drains race it and drop requests.", e.Describe())
 		var fix string
