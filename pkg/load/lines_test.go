@@ -320,5 +320,5 @@ items:
 		t.Errorf("item without apiVersion reported at %v, want line 9", e.Pos)
 	}
 	res = parse(t, "apiVersion: v1\nkind: List\nitems: {a: b}\n")
-	errorContaining(t, res.Errors, "items is not a list")
+	errorContaining(t, res.Errors, "items is a mapping, not a list")
 }

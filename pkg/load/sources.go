@@ -97,21 +97,33 @@ func dir(ctx context.Context, root string, opts Options) *Result {
 // whose non-Kubernetes documents are skipped instead of reported.
 func File(path string, discovered bool, opts Options) *Result {
 	opts = opts.withDefaults()
-	f, err := os.Open(path)
-	if err != nil {
-		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: describeFSError(err)}}}
+	fail := func(msg string) *Result {
+		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: msg}}}
 	}
-	defer f.Close()
-	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
-		// Named pipes (kubectl-style process substitution) are streams; devices,
-		// sockets and the like are not manifests.
-		if info.Mode()&fs.ModeNamedPipe == 0 && (discovered || info.Mode()&fs.ModeCharDevice != 0 || info.Mode()&fs.ModeSocket != 0) {
-			return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: "not a regular file or pipe; refused"}}}
+	// Look before opening: opening a named pipe waits for a writer, which
+	// never comes for a pipe that merely sits in a directory.
+	info, err := os.Stat(path)
+	if err != nil {
+		return fail(describeFSError(err))
+	}
+	if mode := info.Mode(); !mode.IsRegular() {
+		switch {
+		case mode.IsDir():
+			return fail("is a directory")
+		case mode&fs.ModeNamedPipe != 0 && !discovered:
+			// Named on the command line: a stream such as <(helm template .).
+		default:
+			return fail("not a regular file or pipe; refused")
 		}
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fail(describeFSError(err))
+	}
+	defer f.Close()
 	data, err := readLimited(f, opts.MaxFileBytes)
 	if err != nil {
-		return &Result{Errors: []InputError{{Pos: Position{File: path}, Message: err.Error()}}}
+		return fail(err.Error())
 	}
 	return parseStream(path, data, discovered, opts)
 }
@@ -127,6 +139,16 @@ func Reader(name string, r io.Reader, opts Options) *Result {
 		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: err.Error()}}}
 	}
 	return parseStream(name, data, false, opts)
+}
+
+// Stream parses an in-memory file as if read from disk: discovered marks a
+// file found by walking a directory (non-Kubernetes documents are skipped).
+func Stream(name string, data []byte, discovered bool, opts Options) *Result {
+	opts = opts.withDefaults()
+	if int64(len(data)) > opts.MaxFileBytes {
+		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: tooLarge(opts.MaxFileBytes)}}}
+	}
+	return parseStream(name, data, discovered, opts)
 }
 
 // Bytes parses an in-memory stream.

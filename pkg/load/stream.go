@@ -223,7 +223,7 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		}
 		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf("document is a %s, not a Kubernetes object (a mapping with apiVersion and kind)", describe(v))}}}
 	}
-	r = objectsFrom(m, node, pos, d.line, discovered)
+	r = objectsFrom(m, node, pos, d.line, discovered, false)
 	if opts.Prepare != nil {
 		for _, o := range r.objects {
 			opts.Prepare(o)
@@ -233,25 +233,39 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 }
 
 // objectsFrom builds the object for a mapping, expanding kind: List.
-func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, discovered bool) docResult {
+// discovered marks a file found by walking a directory: documents there that
+// are plainly not Kubernetes objects are counted as skipped, not reported.
+// inList marks the items of a List, which are always reported.
+func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, discovered, inList bool) docResult {
 	var r docResult
-	apiVersion, _ := m["apiVersion"].(string)
-	kind, _ := m["kind"].(string)
-	if apiVersion == "" && kind == "" {
-		if discovered {
-			r.skipped = 1
-			return r
-		}
-		r.errors = append(r.errors, InputError{Pos: pos, Message: "not a Kubernetes object: apiVersion and kind are missing"})
+	fail := func(format string, args ...any) docResult {
+		r.errors = append(r.errors, InputError{Pos: pos, Message: fmt.Sprintf(format, args...)})
 		return r
 	}
-	if kind == "" {
-		r.errors = append(r.errors, InputError{Pos: pos, Message: "object has apiVersion " + quote(apiVersion) + " but no kind"})
+	apiVersion, err := stringField(m, "apiVersion")
+	if err != "" {
+		return fail("%s", err)
+	}
+	kind, err := stringField(m, "kind")
+	if err != "" {
+		return fail("%s", err)
+	}
+	// Tool configuration next to manifests (Helm's values.yaml and
+	// Chart.yaml, kustomization.yaml, kubeconfig or kind cluster files) has
+	// no kind, or no metadata, which every API object has.
+	_, hasMeta := m["metadata"]
+	if discovered && !inList && (apiVersion == "" && kind == "" || kind == "" && !hasMeta ||
+		!hasMeta && !strings.HasSuffix(kind, "List")) {
+		r.skipped = 1
 		return r
 	}
-	if apiVersion == "" {
-		r.errors = append(r.errors, InputError{Pos: pos, Message: "object of kind " + kind + " has no apiVersion"})
-		return r
+	switch {
+	case apiVersion == "" && kind == "":
+		return fail("not a Kubernetes object: apiVersion and kind are missing")
+	case kind == "":
+		return fail("object has apiVersion %q but no kind", apiVersion)
+	case apiVersion == "":
+		return fail("object of kind %s has no apiVersion", kind)
 	}
 	// kubectl get writes "apiVersion: v1, kind: List"; the API itself
 	// answers with typed lists such as "apps/v1 DeploymentList".
@@ -259,25 +273,22 @@ func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, d
 	if kind == "List" || (strings.HasSuffix(kind, "List") && (apiVersion == "v1" || hasItems)) {
 		items, ok := m["items"].([]any)
 		if !ok && m["items"] != nil {
-			r.errors = append(r.errors, InputError{Pos: pos, Message: kind + ": items is not a list"})
-			return r
+			return fail("%s: items is a %s, not a list", kind, describe(m["items"]))
 		}
 		itemNodes := listItemNodes(node)
 		for i, it := range items {
 			ipos := pos
+			var in *yaml.Node
 			if i < len(itemNodes) {
-				ipos.Line = docLine + startLine(itemNodes[i]) - 1
+				in = itemNodes[i]
+				ipos.Line = docLine + startLine(in) - 1
 			}
 			im, ok := it.(map[string]any)
 			if !ok {
 				r.errors = append(r.errors, InputError{Pos: ipos, Message: fmt.Sprintf("%s item %d is a %s, not an object", kind, i, describe(it))})
 				continue
 			}
-			var in *yaml.Node
-			if i < len(itemNodes) {
-				in = itemNodes[i]
-			}
-			sub := objectsFrom(im, in, ipos, docLine, false)
+			sub := objectsFrom(im, in, ipos, docLine, discovered, true)
 			for _, o := range sub.objects {
 				o.FromList = true
 			}
@@ -287,22 +298,45 @@ func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, d
 		return r
 	}
 	o := &Object{Pos: pos, APIVersion: apiVersion, Kind: kind, Raw: m, Discovered: discovered}
-	if md, ok := m["metadata"].(map[string]any); ok {
-		o.Name, _ = md["name"].(string)
-		o.Namespace, _ = md["namespace"].(string)
-	} else if m["metadata"] != nil {
-		r.errors = append(r.errors, InputError{Pos: pos, Message: kind + ": metadata is not a mapping"})
-		return r
+	md, ok := m["metadata"].(map[string]any)
+	if !ok && m["metadata"] != nil {
+		return fail("%s: metadata is a %s, not a mapping", kind, describe(m["metadata"]))
+	}
+	for _, f := range []struct {
+		key string
+		to  *string
+	}{{"name", &o.Name}, {"namespace", &o.Namespace}} {
+		if *f.to, err = stringField(md, f.key); err != "" {
+			return fail("%s: metadata.%s", kind, err)
+		}
 	}
 	if o.Name == "" {
-		if md, ok := m["metadata"].(map[string]any); !ok || md["generateName"] == nil {
-			r.errors = append(r.errors, InputError{Pos: pos, Message: kind + " has no metadata.name"})
-			return r
+		gen, err := stringField(md, "generateName")
+		if err != "" {
+			return fail("%s: metadata.%s", kind, err)
 		}
-		o.Name, _ = m["metadata"].(map[string]any)["generateName"].(string)
+		if gen == "" {
+			return fail("%s has no metadata.name", kind)
+		}
+		o.Name = gen
 	}
 	r.objects = append(r.objects, o)
 	return r
+}
+
+// stringField reads a field that must be a string when it is set. It
+// returns a message when the field holds something else.
+func stringField(m map[string]any, key string) (string, string) {
+	switch v := m[key].(type) {
+	case string:
+		return v, ""
+	case nil:
+		return "", ""
+	case map[string]any, []any:
+		return "", fmt.Sprintf("%s is a %s, not a string", key, describe(v))
+	default:
+		return "", fmt.Sprintf("%s is a %s (%v), not a string", key, describe(v), v)
+	}
 }
 
 // startLine is the line an object starts on: its first key for a block
@@ -339,6 +373,8 @@ func listItemNodes(n *yaml.Node) []*yaml.Node {
 
 func describe(v any) string {
 	switch v.(type) {
+	case map[string]any:
+		return "mapping"
 	case []any:
 		return "list"
 	case string:
@@ -352,8 +388,6 @@ func describe(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }
 
 // parserProblems are the problems go-yaml's parser (as opposed to its
 // scanner) reports. For these go-yaml prints a 0-based line: the line where
