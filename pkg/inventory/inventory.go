@@ -5,9 +5,14 @@
 package inventory
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -370,12 +375,68 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-// decode converts the object's raw map into a typed API struct.
+// decode converts the object's raw map into a typed API struct, the way the
+// API server reads JSON: a value of the wrong type or a number too large for
+// its field is an error.
 func decode(o *load.Object, into any) error {
+	// The unstructured converter is twice as fast as a JSON round trip, but
+	// it silently truncates numbers that do not fit their field, so input
+	// with such numbers takes the JSON way.
+	if hasLargeNumber(o.Raw, 0) {
+		return decodeJSON(o, into)
+	}
 	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(o.Raw, into); err != nil {
+		// The converter's messages do not name the field; encoding/json's do.
+		if jerr := decodeJSON(o, reflect.New(reflect.TypeOf(into).Elem()).Interface()); jerr != nil {
+			return jerr
+		}
 		return fmt.Errorf("does not match the %s schema: %w", o.Kind, err)
 	}
 	return nil
+}
+
+func decodeJSON(o *load.Object, into any) error {
+	data, err := json.Marshal(o.Raw)
+	if err != nil {
+		return fmt.Errorf("cannot be read as JSON: %w", err)
+	}
+	err = json.Unmarshal(data, into)
+	var te *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te) && te.Field != "":
+		return fmt.Errorf("does not match the %s schema: %s: cannot use %s as %s", o.Kind, te.Field, te.Value, te.Type)
+	}
+	return fmt.Errorf("does not match the %s schema: %s", o.Kind, strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// hasLargeNumber reports a number outside the int32 range anywhere in v.
+// Fields that take such numbers are rare (runAsUser, activeDeadlineSeconds),
+// so this is almost always false.
+func hasLargeNumber(v any, depth int) bool {
+	if depth > 300 {
+		return false
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if hasLargeNumber(e, depth+1) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasLargeNumber(e, depth+1) {
+				return true
+			}
+		}
+	case int64:
+		return x > math.MaxInt32 || x < math.MinInt32
+	case float64:
+		return x > math.MaxInt32 || x < math.MinInt32
+	}
+	return false
 }
 
 func (t *typed) note(o *load.Object, msg string) {
@@ -395,7 +456,7 @@ func (t *typed) addDeployment(o *load.Object) error {
 		t.oldVersion(o, "apps/v1")
 	}
 	w := &Workload{Meta: meta(o), Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas),
-		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector, ProgressDeadline: 600}
+		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template), ProgressDeadline: 600}
 	if d.Spec.ProgressDeadlineSeconds != nil {
 		w.ProgressDeadline, w.ProgressDeadlineSet = *d.Spec.ProgressDeadlineSeconds, true
 	}
@@ -434,11 +495,14 @@ func (t *typed) addStatefulSet(o *load.Object) error {
 		t.oldVersion(o, "apps/v1")
 	}
 	w := &Workload{Meta: meta(o), Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas),
-		MinReadySeconds: s.Spec.MinReadySeconds, Selector: s.Spec.Selector}
+		MinReadySeconds: s.Spec.MinReadySeconds, Selector: selector(o, s.Spec.Selector, s.Spec.Template)}
 	one := intstr.FromInt32(1)
 	zero := intstr.FromInt32(0)
 	w.Strategy = Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, Defaulted: true}
-	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+	// apps/v1beta1 defaulted the update strategy to OnDelete; later versions
+	// default to RollingUpdate.
+	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType ||
+		(o.APIVersion == "apps/v1beta1" && s.Spec.UpdateStrategy.Type == "") {
 		w.Strategy = Strategy{Type: "OnDelete"}
 	} else if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
 		w.Strategy.MaxUnavailable, w.Strategy.Defaulted = ru.MaxUnavailable, false
@@ -456,7 +520,7 @@ func (t *typed) addDaemonSet(o *load.Object) error {
 		t.oldVersion(o, "apps/v1")
 	}
 	w := &Workload{Meta: meta(o), Template: d.Spec.Template, PerNode: true, Replicas: 1,
-		MinReadySeconds: d.Spec.MinReadySeconds, Selector: d.Spec.Selector}
+		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template)}
 	if d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType ||
 		(o.APIVersion == "extensions/v1beta1" && d.Spec.UpdateStrategy.Type == "") {
 		w.Strategy = Strategy{Type: "OnDelete"}
@@ -488,7 +552,7 @@ func (t *typed) addReplicaSet(o *load.Object) error {
 	}
 	t.workload = &Workload{Meta: meta(o), Template: r.Spec.Template,
 		Replicas: replicas(r.Spec.Replicas), MinReadySeconds: r.Spec.MinReadySeconds,
-		Selector: r.Spec.Selector, Strategy: Strategy{Type: "None"}}
+		Selector: selector(o, r.Spec.Selector, r.Spec.Template), Strategy: Strategy{Type: "None"}}
 	return nil
 }
 
@@ -539,17 +603,17 @@ func (t *typed) addRollout(o *load.Object) error {
 	case r.Spec.Strategy.BlueGreen != nil:
 		w.Strategy = Strategy{Type: "BlueGreen"}
 	default:
+		// Argo Rollouts defaults both to 25%, like a Deployment.
 		s := Strategy{Type: "Canary"}
-		def := intstr.FromString("25%")
-		zero := intstr.FromInt32(0)
+		surge, unavailable := intstr.FromString("25%"), intstr.FromString("25%")
 		if c := r.Spec.Strategy.Canary; c != nil {
 			s.MaxSurge, s.MaxUnavailable = c.MaxSurge, c.MaxUnavailable
 		}
 		if s.MaxSurge == nil {
-			s.MaxSurge, s.Defaulted = &def, true
+			s.MaxSurge, s.Defaulted = &surge, true
 		}
 		if s.MaxUnavailable == nil {
-			s.MaxUnavailable, s.Defaulted = &zero, true
+			s.MaxUnavailable, s.Defaulted = &unavailable, true
 		}
 		w.Strategy = s
 	}
@@ -619,6 +683,20 @@ func (tt *typed) addTGB(o *load.Object) {
 		}
 	}
 	tt.tgb = t
+}
+
+// selector is a workload's selector. extensions/v1beta1 and apps/v1beta1
+// defaulted a missing selector to the pod template's labels; apps/v1 and
+// apps/v1beta2 require one.
+func selector(o *load.Object, sel *metav1.LabelSelector, tpl corev1.PodTemplateSpec) *metav1.LabelSelector {
+	if sel != nil || len(tpl.Labels) == 0 || (o.APIVersion != "extensions/v1beta1" && o.APIVersion != "apps/v1beta1") {
+		return sel
+	}
+	labels := make(map[string]string, len(tpl.Labels))
+	for k, v := range tpl.Labels {
+		labels[k] = v
+	}
+	return &metav1.LabelSelector{MatchLabels: labels}
 }
 
 func replicas(p *int32) int32 {
