@@ -46,6 +46,8 @@ type Options struct {
 	RuleSeverity map[string]finding.Severity
 	// Only restricts the run to these rule IDs, when set.
 	Only map[string]bool
+	// ProbePath makes readiness-probe fixes use httpGet on this path.
+	ProbePath string
 }
 
 // Run loads the sources and checks them.
@@ -84,6 +86,7 @@ func Analyze(lr *load.Result, opts Options) *Result {
 	}
 	var found []finding.Finding
 	pass := rules.NewPass(g, exps, opts.Timing, kv, func(f finding.Finding) { found = append(found, f) })
+	pass.ProbePath = opts.ProbePath
 	for _, r := range rules.All() {
 		if opts.Only != nil && !opts.Only[r.ID] {
 			continue

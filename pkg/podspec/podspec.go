@@ -190,10 +190,106 @@ func ClassifyScript(script string) Script {
 			return Backgrounded
 		}
 	}
-	if len(stmts) == 1 && !strings.ContainsAny(last, "|`$(") {
+	// A plain $VAR expands in place; a pipe or a command substitution runs
+	// more processes under the shell.
+	if len(stmts) == 1 && !strings.ContainsAny(last, "|`") && !strings.Contains(last, "$(") {
 		return Simple
 	}
 	return Compound
+}
+
+// shellKeywords start or end compound commands; exec cannot go before them.
+var shellKeywords = map[string]bool{"if": true, "then": true, "else": true, "elif": true, "fi": true,
+	"for": true, "while": true, "until": true, "do": true, "done": true, "case": true, "esac": true,
+	"function": true, "{": true, "}": true, "(": true, ")": true, "wait": true, "exit": true, "trap": true,
+	"return": true, "!": true, "[": true, "[[": true, "test": true, "true": true, "false": true, ":": true}
+
+// InsertExec puts exec before the last command of a script, so the app
+// replaces the shell as PID 1 and gets SIGTERM. It refuses (false) when that
+// is not clearly safe: a pipeline, a background job, a compound command, an
+// assignment, or a builtin as the last command.
+func InsertExec(script string) (string, bool) {
+	start, ok := lastStatementStart(script)
+	if !ok {
+		return "", false
+	}
+	stmt := strings.TrimSpace(script[start:])
+	fields := strings.Fields(stmt)
+	if len(fields) == 0 || fields[0] == "exec" {
+		return "", false
+	}
+	if shellKeywords[fields[0]] || strings.Contains(fields[0], "=") || strings.HasPrefix(fields[0], "(") {
+		return "", false
+	}
+	if strings.ContainsAny(stmt, "|&`;") || strings.Contains(stmt, "$(") || strings.HasSuffix(stmt, "\\") {
+		return "", false
+	}
+	for start < len(script) && (script[start] == ' ' || script[start] == '\t') {
+		start++
+	}
+	return script[:start] + "exec " + script[start:], true
+}
+
+// lastStatementStart finds where the last top-level statement begins: after
+// the last unquoted newline, ";", "&&" or "||".
+func lastStatementStart(s string) (int, bool) {
+	end := len(strings.TrimRight(s, " \t\n;"))
+	if end == 0 {
+		return 0, false
+	}
+	start := 0
+	var quote byte
+	for i := 0; i < end; i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '\\':
+			i++
+		case c == '\n' || c == ';':
+			start = i + 1
+		case (c == '&' || c == '|') && i+1 < end && s[i+1] == c:
+			start = i + 2
+			i++
+		}
+	}
+	if quote != 0 {
+		return 0, false
+	}
+	// Skip blank and comment-only lines before the statement.
+	for start < end {
+		rest := s[start:end]
+		t := strings.TrimLeft(rest, " \t\n")
+		if strings.HasPrefix(t, "#") {
+			return 0, false
+		}
+		start += len(rest) - len(t)
+		break
+	}
+	return start, true
+}
+
+// ScriptArg returns where the script sits in a container's command and args:
+// inCommand, and its index there.
+func ScriptArg(c *corev1.Container) (inCommand bool, index int, ok bool) {
+	argv := append(append([]string(nil), c.Command...), c.Args...)
+	if _, isShell := ShellScript(argv); !isShell {
+		return false, 0, false
+	}
+	for i := 1; i < len(argv)-1; i++ {
+		if strings.HasPrefix(argv[i], "-") && strings.Contains(argv[i], "c") {
+			j := i + 1
+			if j < len(c.Command) {
+				return true, j, true
+			}
+			return false, j - len(c.Command), true
+		}
+	}
+	return false, 0, false
 }
 
 // splitStatements splits on newlines, ";", "&&" and "||" outside quotes.

@@ -108,6 +108,8 @@ type Pass struct {
 	Exposures   []*exposure.Exposure
 	Timing      *timing.Profiles
 	KubeVersion KubeVersion
+	// ProbePath, when set, makes readiness-probe patches use httpGet on it.
+	ProbePath string
 
 	byWorkload map[*inventory.Workload][]*exposure.Exposure
 	numbers    map[*exposure.Exposure]timing.Numbers

@@ -27,7 +27,7 @@ func runTargetType(p *Pass) {
 		case tt == timing.TargetIP:
 			continue
 		case tt != timing.TargetInstance:
-			p.Report(e.Front, "", finding.Error,
+			p.ReportPatch(targetTypePatch(e), e.Front, "", finding.Error,
 				fmt.Sprintf("%s asks for target type %q, which the controller rejects (valid: ip, instance); the target group is never reconciled and changes never reach the load balancer.", e.Front.Ref, tt),
 				"set the target type to ip", lbContext(e)...)
 			continue
@@ -35,7 +35,7 @@ func runTargetType(p *Pass) {
 		if e.LB == timing.ALB && e.Service != nil && e.Service.Spec.Type == corev1.ServiceTypeClusterIP {
 			// Instance targets are node ports; a ClusterIP Service has none,
 			// and the controller fails to build the target group.
-			p.Report(e.Front, "", finding.Error,
+			p.ReportPatch(targetTypePatch(e), e.Front, "", finding.Error,
 				fmt.Sprintf("%s uses instance targets, which route to the Service's node port, but %s is of type ClusterIP and has none: the controller cannot build the target group, so the Ingress is never reconciled and its backend gets no traffic (or keeps stale settings).", e.Describe(), e.Service.Ref),
 				"annotate the Ingress (or the Service) with alb.ingress.kubernetes.io/target-type: ip, which works with a ClusterIP Service",
 				append(lbContext(e), finding.Fact("service type", string(e.Service.Spec.Type), timing.FromManifest, "spec.type of "+e.Service.Ref.String()))...)
@@ -56,7 +56,7 @@ func runTargetType(p *Pass) {
 		default:
 			fix = "move to a Service annotated service.beta.kubernetes.io/aws-load-balancer-type: external and service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip, owned by the AWS Load Balancer Controller; create it as a new Service and cut traffic over, since changing aws-load-balancer-type on an existing Service replaces the load balancer and its DNS name and can leave the old one behind"
 		}
-		p.Report(e.Front, "", finding.Warning, msg, fix, ev...)
+		p.ReportPatch(targetTypePatch(e), e.Front, "", finding.Warning, msg, fix, ev...)
 	}
 	// A Service that neither controller reconciles has no load balancer at all.
 	for _, s := range p.Graph.Inv.Services {
@@ -75,9 +75,42 @@ func runTargetType(p *Pass) {
 		if hasTT {
 			what = fmt.Sprintf("aws-load-balancer-nlb-target-type %q (valid: ip, instance)", tt)
 		}
-		p.Report(&s.Meta, "", finding.Error,
+		p.ReportPatch(annotationPatch(&s.Meta, map[string]string{exposure.NLBTargetTypeAnno: timing.TargetIP}, "nlb-target-type: ip"), &s.Meta, "", finding.Error,
 			fmt.Sprintf("%s has aws-load-balancer-type: external but %s: neither the AWS Load Balancer Controller nor the in-tree controller reconciles it, so it gets no load balancer (unless the controller's Service webhook sets loadBalancerClass when the Service is created, and then it gets instance targets).", s.Ref, what),
 			"annotate it with service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip",
 			finding.Fact("aws-load-balancer-type", "external", timing.FromAnnotation, exposure.LBTypeAnno))
 	}
+}
+
+// targetTypePatch moves an exposure to ip targets: the ALB annotation where
+// the effective one lives, the NLB target-type annotation, or (for in-tree
+// load balancers) hand the Service to the AWS Load Balancer Controller,
+// keeping the in-tree scheme, which replaces the load balancer.
+func targetTypePatch(e *exposure.Exposure) *finding.Patch {
+	switch {
+	case e.Front.Kind == "TargetGroupBinding":
+		return nil // the target group's type lives in AWS
+	case e.LB == timing.ALB:
+		if e.TargetType.Source == timing.FromManifest {
+			return nil // set by IngressClassParams for the whole class
+		}
+		on := e.Front
+		if _, ok := e.Service.Annotations[exposure.ALBTargetTypeAnno]; ok {
+			on = &e.Service.Meta
+		}
+		return annotationPatch(on, map[string]string{exposure.ALBTargetTypeAnno: timing.TargetIP}, "target-type: ip")
+	case e.Controller == exposure.LBC:
+		return annotationPatch(e.Front, map[string]string{exposure.NLBTargetTypeAnno: timing.TargetIP}, "nlb-target-type: ip")
+	}
+	scheme := "internet-facing" // the in-tree default; the controller's is internal
+	if v := e.Service.Annotations[exposure.SvcPrefix+"aws-load-balancer-internal"]; v != "" && v != "false" {
+		scheme = "internal"
+	}
+	a := map[string]string{exposure.LBTypeAnno: "external", exposure.NLBTargetTypeAnno: timing.TargetIP}
+	if _, ok := e.Service.Annotations[exposure.SvcPrefix+"aws-load-balancer-scheme"]; !ok {
+		a[exposure.SvcPrefix+"aws-load-balancer-scheme"] = scheme
+	}
+	p := annotationPatch(e.Front, a, "aws-load-balancer-type: external, nlb-target-type: ip, scheme "+scheme+" (a new NLB replaces the current load balancer)")
+	p.Replaces = true
+	return p
 }

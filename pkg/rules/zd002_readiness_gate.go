@@ -5,6 +5,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 )
 
@@ -52,13 +53,23 @@ func runReadinessGate(p *Pass) {
 			}
 			reported[key] = true
 			msg = fmt.Sprintf("Namespace %s is not in the input, so zerodrop cannot see whether it has the %s=enabled label. ", w.Namespace, exposure.GateLabel) + msg
-			p.Report(podMeta(w), "", finding.Warning, msg, fix, ev...)
+			create := &finding.Patch{
+				Target: inventory.Ref{APIVersion: "v1", Kind: "Namespace", Name: w.Namespace},
+				Create: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{
+					"name": w.Namespace, "labels": map[string]any{exposure.GateLabel: "enabled"}}},
+				Near: w.Pos.File,
+				What: fmt.Sprintf("Namespace %s with %s=enabled (apply it before the workload; existing pods get the gate when re-created)", w.Namespace, exposure.GateLabel),
+			}
+			p.ReportPatch(create, podMeta(w), "", finding.Warning, msg, fix, ev...)
 			continue
 		}
 		if reported[ns.Name] {
 			continue
 		}
 		reported[ns.Name] = true
-		p.Report(&ns.Meta, "", finding.Error, msg, fix, ev...)
+		label := &finding.Patch{Target: ns.Ref,
+			Merge: map[string]any{"metadata": map[string]any{"labels": map[string]any{exposure.GateLabel: "enabled"}}},
+			What:  exposure.GateLabel + "=enabled"}
+		p.ReportPatch(label, &ns.Meta, "", finding.Error, msg, fix, ev...)
 	}
 }

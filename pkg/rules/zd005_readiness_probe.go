@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -32,7 +33,7 @@ func runReadinessProbe(p *Pass) {
 					sev = finding.Error
 					behind = p.Slowest(w).Describe()
 				}
-				p.Report(podMeta(w), c.Name, sev,
+				p.ReportPatch(probePatch(p, w, c, servicePorts(svcs)), podMeta(w), c.Name, sev,
 					fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so %s sends it requests before the app listens (refused or reset), and a rollout moves on before the new pods work.", c.Name, behind),
 					fmt.Sprintf("add a readinessProbe to container %s on the port the Service targets (httpGet on a health path, or tcpSocket)", c.Name),
 					finding.Fact("readinessProbe", "none", "manifest", "container "+c.Name))
@@ -112,3 +113,19 @@ func servesPort(c *corev1.Container, port intstr.IntOrString) bool {
 }
 
 func declared(c *corev1.Container) bool { return len(c.Ports) > 0 }
+
+// probePatch adds a readiness probe on the port the Service targets:
+// tcpSocket, or httpGet when a probe path is given.
+func probePatch(p *Pass, w *inventory.Workload, c *corev1.Container, ports []*corev1.ServicePort) *finding.Patch {
+	port := servedPort(c, ports)
+	if port == nil {
+		return nil // the container declares no port to probe
+	}
+	probe := map[string]any{"tcpSocket": map[string]any{"port": port}, "periodSeconds": int64(5), "failureThreshold": int64(2)}
+	what := fmt.Sprintf("container %s: readinessProbe tcpSocket on port %v", c.Name, port)
+	if p.ProbePath != "" {
+		probe = map[string]any{"httpGet": map[string]any{"path": p.ProbePath, "port": port}, "periodSeconds": int64(5), "failureThreshold": int64(2)}
+		what = fmt.Sprintf("container %s: readinessProbe httpGet %s on port %v", c.Name, p.ProbePath, port)
+	}
+	return containerPatch(w, c.Name, map[string]any{"readinessProbe": probe}, what)
+}

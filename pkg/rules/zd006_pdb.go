@@ -23,7 +23,15 @@ func runPDB(p *Pass) {
 		if !isEvictable(w) || w.Replicas < 2 || len(p.Graph.WorkloadPDBs[w]) > 0 {
 			continue
 		}
-		p.Report(podMeta(w), "", finding.Warning,
+		create := &finding.Patch{
+			Target: inventory.Ref{APIVersion: "policy/v1", Kind: "PodDisruptionBudget", Namespace: w.Namespace, Name: w.Name},
+			Create: map[string]any{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+				"metadata": map[string]any{"name": w.Name, "namespace": w.Namespace},
+				"spec":     map[string]any{"maxUnavailable": int64(1), "selector": podLabelsSelector(w)}},
+			Near: w.Pos.File,
+			What: fmt.Sprintf("new PodDisruptionBudget %s (policy/v1, maxUnavailable 1)", w.Name),
+		}
+		p.ReportPatch(create, podMeta(w), "", finding.Warning,
 			fmt.Sprintf("%s runs %d replicas behind a Service but no PodDisruptionBudget selects them: a node drain or cluster upgrade may evict all of them at once, leaving nothing to serve.", w.Ref, w.Replicas),
 			fmt.Sprintf("add a policy/v1 PodDisruptionBudget with maxUnavailable: 1 and the selector of %s", w.Ref),
 			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"))
@@ -48,7 +56,13 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 		if pdb.Spec.Selector != nil && len(pdb.Spec.Selector.MatchLabels) == 0 && len(pdb.Spec.Selector.MatchExpressions) == 0 {
 			detail += "; note that its empty selector matches no pods in v1beta1 but every pod of the namespace in v1"
 		}
-		p.Report(&pdb.Meta, "", sev, fmt.Sprintf("%s uses %s.", pdb.Ref, detail),
+		var convert *finding.Patch
+		if sel := pdb.Spec.Selector; sel != nil && (len(sel.MatchLabels) > 0 || len(sel.MatchExpressions) > 0) {
+			// An empty selector changes meaning between the versions; leave
+			// that one to a person.
+			convert = &finding.Patch{Target: pdb.Ref, Merge: map[string]any{"apiVersion": "policy/v1"}, What: "apiVersion policy/v1beta1 → policy/v1"}
+		}
+		p.ReportPatch(convert, &pdb.Meta, "", sev, fmt.Sprintf("%s uses %s.", pdb.Ref, detail),
 			"change apiVersion to policy/v1 (same fields)", finding.Fact("apiVersion", pdb.APIVersion, timing.FromManifest, ""))
 	}
 	if pdb.Spec.Selector == nil {
@@ -72,7 +86,8 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 		total += w.Replicas
 	}
 	if blocksAll(pdb, total) {
-		p.Report(&pdb.Meta, "", finding.Warning,
+		allow := specPatch(&pdb.Meta, map[string]any{"maxUnavailable": int64(1), "minAvailable": nil}, "maxUnavailable 1 (allows one eviction at a time)")
+		p.ReportPatch(allow, &pdb.Meta, "", finding.Warning,
 			fmt.Sprintf("%s allows no voluntary eviction for its %d selected replicas: node drains and cluster upgrades hang on these pods until someone deletes them by hand (and then without any protection).", pdb.Ref, total),
 			"use maxUnavailable: 1 (or a minAvailable below the replica count)",
 			finding.Fact("selected replicas", int64(total), timing.FromManifest, ""))

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -40,6 +41,10 @@ func runDeregistrationDelay(p *Pass) {
 			anno = exposure.ALBTGAttrsAnno
 		}
 		fix := fmt.Sprintf("set %s: %s=%d (merged with any attributes already there)", anno, exposure.DeregAttr, recommend)
+		patch := deregPatch(e, anno, recommend)
+		if e.Front.Kind == "TargetGroupBinding" {
+			fix = fmt.Sprintf("set %s=%d on the target group in AWS: a target group you bind keeps the attributes it was created with", exposure.DeregAttr, recommend)
+		}
 		// The pod is gone at most one grace period after deregistration starts.
 		var life int64
 		for _, w := range e.Workloads {
@@ -48,17 +53,34 @@ func runDeregistrationDelay(p *Pass) {
 		lifeV := timing.Value{Name: "pod lifetime after deletion", Seconds: life, Source: timing.FromDerived, Detail: "longest terminationGracePeriodSeconds of the workloads"}
 		switch {
 		case d.Seconds < n.LongestRequest.Seconds:
-			p.Report(e.Front, "", finding.Warning,
+			p.ReportPatch(patch, e.Front, "", finding.Warning,
 				fmt.Sprintf("The deregistration delay of %s is %ds, shorter than the longest request (%ds): requests still running when it ends are cut and the client gets a 502.", e.Describe(), d.Seconds, n.LongestRequest.Seconds),
 				fix, ev...)
 		case d.Source == timing.FromDefault:
-			p.Report(e.Front, "", finding.Warning,
+			p.ReportPatch(patch, e.Front, "", finding.Warning,
 				fmt.Sprintf("%s keeps the AWS default deregistration delay of %ds, while its pods are gone %ds after deletion: dead targets sit in draining for minutes, a re-used pod IP cannot register until the delay ends, and rollouts of many pods pile up draining targets.", e.Describe(), d.Seconds, life),
 				fix, append(ev, finding.Seconds(lifeV))...)
 		case d.Seconds > life+n.LongestRequest.Seconds && d.Seconds > 2*n.LongestRequest.Seconds:
-			p.Report(e.Front, "", finding.Info,
+			p.ReportPatch(patch, e.Front, "", finding.Info,
 				fmt.Sprintf("The deregistration delay of %s (%ds) is far beyond the pod's life after deletion (%ds): it only keeps dead targets in draining.", e.Describe(), d.Seconds, life),
 				fix, append(ev, finding.Seconds(lifeV))...)
 		}
 	}
+}
+
+// deregPatch sets the deregistration delay inside the target-group
+// attributes annotation where it is in effect, keeping every other attribute.
+func deregPatch(e *exposure.Exposure, anno string, secs int64) *finding.Patch {
+	if e.Front.Kind == "TargetGroupBinding" {
+		return nil
+	}
+	on := e.Front
+	if e.TGAttributesOn != nil {
+		on = e.TGAttributesOn
+	}
+	orig := on.Annotations[anno]
+	attrs := exposure.ParseAttributes(orig)
+	attrs[exposure.DeregAttr] = strconv.FormatInt(secs, 10)
+	return annotationPatch(on, map[string]string{anno: exposure.FormatAttributes(orig, attrs)},
+		fmt.Sprintf("%s=%d in %s", exposure.DeregAttr, secs, anno))
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -71,7 +72,7 @@ func runHealthCheck(p *Pass) {
 			}
 		}
 		if len(bad) > 0 {
-			p.Report(e.Front, "", finding.Error,
+			p.ReportPatch(healthCheckPatch(e, timeoutMax), e.Front, "", finding.Error,
 				fmt.Sprintf("The health check of %s is one the ELB API rejects: %s. The controller's reconcile fails, so the load balancer is not created or stops following the pods.", e.Describe(), joinList(bad)),
 				fix, ev...)
 			continue
@@ -85,7 +86,12 @@ func runHealthCheck(p *Pass) {
 		for _, w := range e.Workloads {
 			deadline := progressDeadline(w)
 			if deadline.Seconds > 0 && e.GateCapable() && n.GateWait.Seconds >= deadline.Seconds {
-				p.Report(e.Front, "", finding.Error,
+				var raise *finding.Patch
+				if w.Kind == "Deployment" {
+					secs := (n.GateWait.Seconds + 60 + 59) / 60 * 60
+					raise = specPatch(&w.Meta, map[string]any{"progressDeadlineSeconds": secs}, fmt.Sprintf("%s: progressDeadlineSeconds %d", w.Ref, secs))
+				}
+				p.ReportPatch(raise, e.Front, "", finding.Error,
 					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: the rollout is marked failed (ProgressDeadlineExceeded).", w.Ref, n.GateWait.Seconds, e.Describe(), deadline.Seconds),
 					"tighten the health check (interval 10 s, healthy threshold 2) or raise progressDeadlineSeconds", append(ev, finding.Seconds(n.GateWait), finding.Seconds(deadline))...)
 				break
@@ -112,3 +118,59 @@ func joinList(s []string) string {
 	}
 	return out
 }
+
+// healthCheckKeys are the annotations of each health-check value, by LB.
+func healthCheckKeys(e *exposure.Exposure) (interval, timeout, healthy, unhealthy string) {
+	if e.LB == timing.ALB {
+		return exposure.ALBPrefix + "healthcheck-interval-seconds", exposure.ALBPrefix + "healthcheck-timeout-seconds",
+			exposure.ALBPrefix + "healthy-threshold-count", exposure.ALBPrefix + "unhealthy-threshold-count"
+	}
+	const s = exposure.SvcPrefix + "aws-load-balancer-healthcheck-"
+	return s + "interval", s + "timeout", s + "healthy-threshold", s + "unhealthy-threshold"
+}
+
+// healthCheckPatch brings every health-check value inside the ranges ELB
+// accepts, changing only what is out of range, on the object that sets it.
+func healthCheckPatch(e *exposure.Exposure, timeoutMax int64) *finding.Patch {
+	if e.Front.Kind == "TargetGroupBinding" {
+		return nil
+	}
+	iv, to, hk, uk := healthCheckKeys(e)
+	interval := clamp(e.Interval.Seconds, minInterval, maxInterval)
+	timeout := clamp(e.Timeout.Seconds, minTimeout, timeoutMax)
+	if e.LB != timing.NLB && timeout >= interval {
+		timeout = interval - 1
+	}
+	healthy := clamp(e.HealthyThreshold.Seconds, minThreshold, maxThreshold)
+	unhealthy := clamp(e.UnhealthyThreshold.Seconds, minThreshold, maxThreshold)
+	if e.LB == timing.NLB && e.Controller == exposure.InTree {
+		unhealthy = healthy
+	}
+	// Annotations go where the health check is set: the Service if it has
+	// any of them (it wins for its backend), else the front object.
+	on := e.Front
+	if e.Service != nil && e.Front != &e.Service.Meta {
+		for _, k := range []string{iv, to, hk, uk} {
+			if _, ok := e.Service.Annotations[k]; ok {
+				on = &e.Service.Meta
+				break
+			}
+		}
+	}
+	set := map[string]string{}
+	for _, c := range []struct {
+		key  string
+		old  int64
+		want int64
+	}{{iv, e.Interval.Seconds, interval}, {to, e.Timeout.Seconds, timeout}, {hk, e.HealthyThreshold.Seconds, healthy}, {uk, e.UnhealthyThreshold.Seconds, unhealthy}} {
+		if c.old != c.want {
+			set[c.key] = strconv.FormatInt(c.want, 10)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return annotationPatch(on, set, fmt.Sprintf("health check interval %ds, timeout %ds, thresholds %d/%d", interval, timeout, healthy, unhealthy))
+}
+
+func clamp(v, lo, hi int64) int64 { return min(max(v, lo), hi) }

@@ -25,7 +25,9 @@ func runRollout(p *Pass) {
 		st := w.Strategy
 		switch st.Type {
 		case "Recreate":
-			p.Report(podMeta(w), "", finding.Error,
+			rolling := specPatch(&w.Meta, map[string]any{"strategy": map[string]any{"type": "RollingUpdate",
+				"rollingUpdate": map[string]any{"maxUnavailable": int64(0), "maxSurge": "25%"}}}, "strategy RollingUpdate, maxUnavailable 0, maxSurge 25%")
+			p.ReportPatch(rolling, podMeta(w), "", finding.Error,
 				fmt.Sprintf("%s uses the Recreate strategy: every pod is stopped before a new one starts, so %s has no target for the whole rollout (503s), plus %ds to register the new pods.", w.Ref, e.Describe(), n.Register.Seconds),
 				"use strategy type RollingUpdate with maxUnavailable: 0 and maxSurge: 25%",
 				finding.Fact("strategy", "Recreate", timing.FromManifest, "spec.strategy.type"), finding.Seconds(n.Register))
@@ -45,6 +47,9 @@ func runRollout(p *Pass) {
 		src, detail := timing.FromManifest, "spec.strategy.rollingUpdate"
 		if st.Defaulted {
 			src, detail = timing.FromDefault, "Kubernetes default 25%/25%"
+			if w.Kind == "StatefulSet" {
+				detail = "Kubernetes default for StatefulSets: one pod at a time, no surge"
+			}
 		}
 		ev := []finding.Evidence{
 			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"),
@@ -52,9 +57,18 @@ func runRollout(p *Pass) {
 			finding.Fact("maxSurge", int64(surge), src, detail),
 		}
 		if unavailable >= w.Replicas {
-			p.Report(podMeta(w), "", finding.Error,
+			fix, patch := "set maxUnavailable to 0 and maxSurge to 1 or 25%", surgePatch(w)
+			if w.Kind == "StatefulSet" {
+				// StatefulSets cannot surge: a pod is stopped before its
+				// replacement starts, so only more replicas keep one serving.
+				fix = "run at least 2 replicas (a StatefulSet replaces pods one at a time and cannot start a new pod first)"
+				if w.Replicas > 1 {
+					fix = "set spec.updateStrategy.rollingUpdate.maxUnavailable to 1"
+				}
+			}
+			p.ReportPatch(patch, podMeta(w), "", finding.Error,
 				fmt.Sprintf("%s allows %d of its %d replicas to be unavailable during a rollout: every old pod may be stopped before a new one is registered with %s, leaving no healthy target.", w.Ref, unavailable, w.Replicas, e.Describe()),
-				"set maxUnavailable to 0 and maxSurge to 1 or 25%", ev...)
+				fix, ev...)
 			continue
 		}
 		gated := e.GateCapable() && gateLabelled(p, w)
@@ -65,7 +79,8 @@ func runRollout(p *Pass) {
 		// long, so minReadySeconds 0 is fine there; ip targets without a
 		// gate are ZD002's business.
 		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.Seconds && n.Register.Seconds > n.StopSending.Seconds {
-			p.Report(podMeta(w), "", finding.Warning,
+			minReady := specPatch(&w.Meta, map[string]any{"minReadySeconds": n.Register.Seconds}, fmt.Sprintf("minReadySeconds %d", n.Register.Seconds))
+			p.ReportPatch(minReady, podMeta(w), "", finding.Warning,
 				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic, while the pod it replaces stops getting traffic after %ds.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.Seconds-int64(w.MinReadySeconds), n.StopSending.Seconds),
 				fmt.Sprintf("set minReadySeconds to %d, or switch to ip targets with a readiness gate", n.Register.Seconds),
 				append(ev, finding.Seconds(n.Register), finding.Seconds(n.StopSending))...)
@@ -111,4 +126,21 @@ func humanDuration(s int64) string {
 		return fmt.Sprintf("%dh%02dm", s/3600, (s%3600)/60)
 	}
 	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}
+
+// surgePatch makes a rolling update start new pods before stopping old ones.
+func surgePatch(w *inventory.Workload) *finding.Patch {
+	const what = "maxUnavailable 0, maxSurge 25%"
+	ru := map[string]any{"maxUnavailable": int64(0), "maxSurge": "25%"}
+	switch w.Kind {
+	case "Deployment":
+		return specPatch(&w.Meta, map[string]any{"strategy": map[string]any{"rollingUpdate": ru}}, what)
+	case "Rollout":
+		return specPatch(&w.Meta, map[string]any{"strategy": map[string]any{"canary": ru}}, what)
+	case "StatefulSet":
+		if w.Replicas > 1 {
+			return specPatch(&w.Meta, map[string]any{"updateStrategy": map[string]any{"rollingUpdate": map[string]any{"maxUnavailable": int64(1)}}}, "maxUnavailable 1")
+		}
+	}
+	return nil
 }

@@ -41,7 +41,7 @@ func runTopology(p *Pass) {
 		if e.LB == timing.NLB {
 			sev = finding.Warning
 		}
-		p.Report(podMeta(w), "", sev,
+		p.ReportPatch(spreadPatch(w), podMeta(w), "", sev,
 			fmt.Sprintf("%s's %d replicas are not spread across zones: they may all land in one zone, and losing it (or draining its nodes) empties %s.", w.Ref, w.Replicas, e.Describe()),
 			fmt.Sprintf("add a topologySpreadConstraint on %s with maxSkew 1 and the pod labels", ZoneKey), ev...)
 	}
@@ -67,4 +67,17 @@ func spreadsZones(w *inventory.Workload) bool {
 		}
 	}
 	return false
+}
+
+// spreadPatch adds a zone spread constraint, keeping the constraints the pod
+// already has (the whole list is written, so the result does not depend on
+// how a tool merges lists).
+func spreadPatch(w *inventory.Workload) *finding.Patch {
+	var list []any
+	for i := range w.Template.Spec.TopologySpreadConstraints {
+		list = append(list, toMap(&w.Template.Spec.TopologySpreadConstraints[i]))
+	}
+	list = append(list, map[string]any{"maxSkew": int64(1), "topologyKey": ZoneKey,
+		"whenUnsatisfiable": "ScheduleAnyway", "labelSelector": podLabelsSelector(w)})
+	return podSpecPatch(w, map[string]any{"topologySpreadConstraints": list}, "zone topologySpreadConstraint (maxSkew 1, ScheduleAnyway)")
 }

@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/cobra"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/fix"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+)
+
+type fixFlags struct {
+	check        checkFlags
+	dryRun       bool
+	fixRules     string
+	allowReplace bool
+	probePath    string
+	patchDir     string
+}
+
+func newFixCmd() *cobra.Command {
+	var f fixFlags
+	c := &cobra.Command{
+		Use:   "fix [PATH...]",
+		Short: "Apply the fixes to your files, keeping comments and key order",
+		Long: `Fix applies the change each finding of 'zerodrop check' proposes, in your own
+files: YAML stays YAML with its comments and key order, JSON stays JSON, and a
+document is rewritten only where it changes. It checks again after each round
+(moving to ip targets, say, changes the preStop a pod needs) and stops when
+nothing fixable is left; a second run changes nothing.
+
+Files are rewritten atomically (temporary file, fsync, rename; mode kept) or
+not at all. A file with an input error is never written. Symlinks and
+read-only files are refused with an error; the rest proceeds.
+
+New objects (a PodDisruptionBudget, a Namespace carrying the readiness-gate
+label) are written next to the workload they belong to.
+
+For output you cannot edit (Helm, generators, kustomize builds), -o patch
+--patch-dir DIR writes strategic-merge patches and a kustomization fragment
+listing them instead.
+
+Exit codes: 0 nothing fixable left, 1 findings remain that fix could not
+apply, 2 usage or input errors.`,
+		Example: `  zerodrop fix --dry-run examples/seed/naive      # show the diff, write nothing
+  zerodrop fix -R manifests/ --rules ZD003,ZD004
+  zerodrop fix app.yaml --kube-version 1.29 --probe-path /healthz
+  helm template my-chart | zerodrop fix - -o patch --patch-dir patches/`,
+		RunE: func(c *cobra.Command, args []string) error { return runFix(c, &f, args) },
+	}
+	f.check.in.add(c)
+	fl := c.Flags()
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print a unified diff of what would change and write nothing")
+	fl.StringVar(&f.fixRules, "rules", "", "apply only the fixes of these rules, comma-separated IDs or names")
+	fl.BoolVar(&f.allowReplace, "allow-replace", false, "allow fixes that replace a cloud load balancer (moving an in-tree NLB/CLB Service to the AWS Load Balancer Controller)")
+	fl.StringVar(&f.probePath, "probe-path", "", "readiness probes added by ZD005 use httpGet on this path (default: tcpSocket on the served port)")
+	fl.StringVarP(&f.check.output, "output", "o", "text", "output: text (what changed and why), json, or patch (write kustomize patches to --patch-dir)")
+	fl.StringVar(&f.patchDir, "patch-dir", "", "directory for -o patch")
+	fl.StringVar(&f.check.profile, "profile", "", "timing profile file overriding the built-in delays")
+	fl.StringVar(&f.check.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29: from 1.30 preStop uses the native sleep action, before it exec sleep")
+	fl.StringVar(&f.check.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
+	return c
+}
+
+func runFix(c *cobra.Command, f *fixFlags, args []string) error {
+	switch f.check.output {
+	case "text", "json":
+		if f.patchDir != "" {
+			return usageError("--patch-dir needs -o patch")
+		}
+	case "patch":
+		if f.patchDir == "" {
+			return usageError("-o patch needs --patch-dir DIR")
+		}
+	default:
+		return usageError("--output %q: want text, json or patch", f.check.output)
+	}
+	copts, err := buildOptions(c, &f.check, args)
+	if err != nil {
+		return err
+	}
+	if len(copts.Kustomizations) > 0 && f.check.output != "patch" && !f.dryRun {
+		return usageError("a kustomize build cannot be edited in place: use -o patch --patch-dir DIR (or --dry-run)")
+	}
+	copts.ProbePath = f.probePath
+	opts := fix.Options{Check: copts, DryRun: f.dryRun, AllowReplace: f.allowReplace, Stdout: c.OutOrStdout()}
+	if f.check.output == "patch" {
+		opts.PatchDir = f.patchDir
+	}
+	if f.fixRules != "" {
+		opts.Rules = map[string]bool{}
+		for _, id := range strings.Split(f.fixRules, ",") {
+			r := rules.Lookup(strings.TrimSpace(id))
+			if r == nil {
+				return usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
+			}
+			opts.Rules[r.ID] = true
+		}
+	}
+	res, err := fix.Run(c.Context(), opts)
+	if err != nil {
+		return &exitError{code: ExitInput, err: err}
+	}
+	out := c.OutOrStdout()
+	stdinOnly := len(copts.Paths) == 1 && copts.Paths[0] == "-" && !f.dryRun && opts.PatchDir == ""
+	report := out
+	if stdinOnly {
+		// The fixed stream goes to stdout; the report must not mix with it.
+		report = c.ErrOrStderr()
+	}
+	if f.check.output == "json" {
+		enc := json.NewEncoder(report)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		writeFixText(report, res, f.dryRun)
+	}
+	failed := false
+	for _, fr := range res.Files {
+		if fr.Error != "" {
+			failed = true
+		}
+	}
+	switch {
+	case len(res.Errors) > 0 || failed:
+		return &exitError{code: ExitInput}
+	case remainingAtOrAbove(res, copts.FailOn):
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+// remainingAtOrAbove reports findings left at or above the --fail-on grade.
+func remainingAtOrAbove(res *fix.Result, failOn finding.Severity) bool {
+	for _, f := range res.Remaining {
+		if failOn != 0 && f.Severity >= failOn {
+			return true
+		}
+	}
+	return false
+}
+
+func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
+	if dryRun {
+		for _, fr := range res.Files {
+			from := "a/" + strings.TrimPrefix(fr.Path, "/")
+			if fr.Created {
+				from = "/dev/null"
+			}
+			d := difflib.UnifiedDiff{A: difflib.SplitLines(string(fr.Before)), B: difflib.SplitLines(string(fr.After)),
+				FromFile: from, ToFile: "b/" + strings.TrimPrefix(fr.Path, "/"), Context: 3}
+			text, _ := difflib.GetUnifiedDiffString(d)
+			fmt.Fprint(w, text)
+		}
+	}
+	verb := "fixed"
+	if dryRun {
+		verb = "would fix"
+	}
+	for _, ch := range res.Changes {
+		fmt.Fprintf(w, "%s %s %s (%s): %s\n    why: %s\n", verb, ch.Rule, ch.Object, ch.File, ch.What, ch.Why)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "not fixed %s %s: %s\n", s.Rule, s.Object, s.Reason)
+	}
+	for _, fr := range res.Files {
+		if fr.Error != "" {
+			fmt.Fprintf(w, "error: %s\n", fr.Error)
+		}
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(w, "input error: %s:%d: %s\n", e.File, e.Line, e.Message)
+	}
+	for _, p := range res.Patches {
+		fmt.Fprintf(w, "wrote %s\n", p)
+	}
+	written := 0
+	for _, fr := range res.Files {
+		if fr.Written {
+			written++
+		}
+	}
+	fmt.Fprintf(w, "%d changes in %d files (%d written), %d not fixed, %d findings left after %d rounds\n",
+		len(res.Changes), len(res.Files), written, len(res.Skipped), len(res.Remaining), res.Rounds)
+}

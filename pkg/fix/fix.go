@@ -1,0 +1,419 @@
+// Package fix applies the patches rules attach to their findings: in the
+// user's own files, with comments and key order kept (kyaml), one document
+// re-serialised only where it changes; or as kustomize patches for rendered
+// output. It checks again after each round, because one fix can make another
+// necessary (ip targets change the preStop a pod needs), and stops when the
+// check has nothing left to fix.
+package fix
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	sigyaml "sigs.k8s.io/yaml"
+)
+
+// maxRounds bounds fix-then-check rounds; each round can only add fixes that
+// earlier fixes made necessary, so a few suffice.
+const maxRounds = 6
+
+// Options configure a fix run.
+type Options struct {
+	// Check holds the sources and the check settings.
+	Check check.Options
+	// DryRun computes everything and writes nothing.
+	DryRun bool
+	// Rules restricts fixes to these rule IDs when set.
+	Rules map[string]bool
+	// AllowReplace permits fixes that replace a cloud load balancer.
+	AllowReplace bool
+	// PatchDir, when set, receives kustomize patches instead of editing files.
+	PatchDir string
+	// Stdout receives the fixed stream when the input was stdin.
+	Stdout io.Writer
+}
+
+// Change is one fix applied.
+type Change struct {
+	Rule   string        `json:"rule"`
+	Object inventory.Ref `json:"object"`
+	File   string        `json:"file"`
+	What   string        `json:"what"`
+	Why    string        `json:"why"`
+}
+
+// Skip is a finding that was not fixed, and why.
+type Skip struct {
+	Rule   string        `json:"rule"`
+	Object inventory.Ref `json:"object"`
+	File   string        `json:"file"`
+	Reason string        `json:"reason"`
+}
+
+// FileResult is the outcome for one file.
+type FileResult struct {
+	Path    string `json:"path"`
+	Created bool   `json:"created"`
+	Written bool   `json:"written"`
+	Before  []byte `json:"-"`
+	After   []byte `json:"-"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Result is what a fix run did.
+type Result struct {
+	Changes []Change           `json:"changes"`
+	Skipped []Skip             `json:"skipped"`
+	Files   []FileResult       `json:"files"`
+	Errors  []check.InputError `json:"errors"`
+	// Remaining are the findings left after fixing (unsuppressed).
+	Remaining []finding.Finding `json:"remaining"`
+	Rounds    int               `json:"rounds"`
+	// Patches lists the patch files written in patch mode.
+	Patches []string `json:"patches,omitempty"`
+}
+
+// state is the in-memory set of files being fixed.
+type state struct {
+	files   map[string]*file
+	order   []string
+	patches map[inventory.Ref]*accumulated
+	created map[inventory.Ref]map[string]any
+}
+
+type accumulated struct {
+	ref  inventory.Ref
+	body map[string]any
+}
+
+// Run fixes what the check finds in the sources.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	res := &Result{Changes: []Change{}, Skipped: []Skip{}, Files: []FileResult{}, Errors: []check.InputError{}}
+	st := &state{files: map[string]*file{}, patches: map[inventory.Ref]*accumulated{}, created: map[inventory.Ref]map[string]any{}}
+	if err := st.read(ctx, opts); err != nil {
+		return nil, err
+	}
+	lo := opts.Check.Load
+	lo.Prepare = inventory.Preparer(opts.Check.Namespace)
+	cur := st.analyze(opts.Check, lo)
+	res.Errors = append(res.Errors, cur.res.Errors...)
+	for _, e := range cur.res.Errors {
+		if f := st.files[e.File]; f != nil && f.blocked == "" {
+			f.blocked = fmt.Sprintf("%s has input errors (line %d: %s); it is not rewritten", e.File, e.Line, e.Message)
+		}
+	}
+	skipped := map[string]bool{}
+	for round := 1; round <= maxRounds; round++ {
+		res.Rounds = round
+		changed := false
+		for i := range cur.res.Findings {
+			f := &cur.res.Findings[i]
+			if f.Suppressed || f.Patch == nil || (opts.Rules != nil && !opts.Rules[f.Rule]) {
+				continue
+			}
+			ok, reason := st.apply(f, cur, opts)
+			if ok {
+				changed = true
+				res.Changes = append(res.Changes, Change{Rule: f.Rule, Object: f.Patch.Target, File: st.fileOf(f, cur), What: f.Patch.What, Why: f.Message})
+				continue
+			}
+			key := f.Rule + "|" + f.Patch.Target.String() + "|" + f.Container + "|" + reason
+			if !skipped[key] {
+				skipped[key] = true
+				res.Skipped = append(res.Skipped, Skip{Rule: f.Rule, Object: f.Patch.Target, File: f.File, Reason: reason})
+			}
+		}
+		if !changed {
+			break
+		}
+		if err := st.render(); err != nil {
+			return nil, err
+		}
+		cur = st.analyze(opts.Check, lo)
+	}
+	for _, f := range cur.res.Findings {
+		if !f.Suppressed {
+			res.Remaining = append(res.Remaining, f)
+		}
+	}
+	for _, path := range st.order {
+		f := st.files[path]
+		after := f.content()
+		if !f.created && bytes.Equal(after, f.orig) {
+			continue
+		}
+		res.Files = append(res.Files, FileResult{Path: path, Created: f.created, Before: f.orig, After: after})
+	}
+	if opts.DryRun {
+		return res, nil
+	}
+	if opts.PatchDir != "" {
+		paths, err := st.writePatchDir(opts.PatchDir)
+		res.Patches = paths
+		return res, err
+	}
+	for i := range res.Files {
+		fr := &res.Files[i]
+		f := st.files[fr.Path]
+		switch {
+		case f.path == load.StdinName:
+			if opts.Stdout != nil {
+				if _, err := opts.Stdout.Write(fr.After); err != nil {
+					fr.Error = err.Error()
+				}
+			}
+		case strings.HasPrefix(f.path, "kustomize build "):
+			fr.Error = "kustomize output cannot be edited in place; use -o patch"
+		case f.created:
+			if err := createAtomic(fr.Path, fr.After); err != nil {
+				fr.Error = err.Error()
+			} else {
+				fr.Written = true
+			}
+		default:
+			if err := writeAtomic(fr.Path, fr.After); err != nil {
+				fr.Error = err.Error()
+			} else {
+				fr.Written = true
+			}
+		}
+	}
+	return res, nil
+}
+
+// read loads every source file into memory.
+func (st *state) read(ctx context.Context, opts Options) error {
+	for _, k := range opts.Check.Kustomizations {
+		name, data, err := check.BuildKustomization(k)
+		if err != nil {
+			return err
+		}
+		st.add(newFile(name, data))
+	}
+	var stdin []byte
+	for _, p := range opts.Check.Paths {
+		if p == "-" && stdin == nil {
+			b, err := io.ReadAll(opts.Check.Stdin)
+			if err != nil {
+				return fmt.Errorf("reading stdin: %w", err)
+			}
+			stdin = b
+			st.add(newFile(load.StdinName, b))
+		}
+	}
+	// Let the loader find files exactly as check does, then read each one.
+	probe := load.Paths(ctx, withoutStdin(opts.Check.Paths), nil, opts.Check.Load)
+	seen := map[string]bool{}
+	for _, o := range probe.Objects {
+		seen[o.Pos.File] = true
+	}
+	for _, e := range probe.Errors {
+		if _, err := os.Stat(e.Pos.File); err == nil {
+			seen[e.Pos.File] = true
+		}
+	}
+	discovered := map[string]bool{}
+	for _, o := range probe.Objects {
+		discovered[o.Pos.File] = o.Discovered
+	}
+	var paths []string
+	for p := range seen {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil || info.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		f := newFile(p, data)
+		f.discovered = discovered[p]
+		st.add(f)
+	}
+	return nil
+}
+
+func withoutStdin(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if p != "-" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (st *state) add(f *file) {
+	if _, ok := st.files[f.path]; !ok {
+		st.order = append(st.order, f.path)
+	}
+	st.files[f.path] = f
+}
+
+// round is one check over the in-memory files.
+type round struct {
+	res *check.Result
+	// objects by kind/namespace/name; the same identity may appear in two
+	// files (the input is then ambiguous, and positions decide).
+	objects map[inventory.Ref][]*load.Object
+}
+
+func (st *state) analyze(co check.Options, lo load.Options) *round {
+	lr := &load.Result{}
+	for _, path := range st.order {
+		f := st.files[path]
+		r := load.Stream(path, f.content(), f.discovered, lo)
+		lr.Objects = append(lr.Objects, r.Objects...)
+		lr.Errors = append(lr.Errors, r.Errors...)
+		lr.Skipped += r.Skipped
+		lr.Files += r.Files
+	}
+	res := check.Analyze(lr, co)
+	objs := make(map[inventory.Ref][]*load.Object, len(lr.Objects))
+	for _, o := range lr.Objects {
+		k := inventory.Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+		objs[k] = append(objs[k], o)
+	}
+	return &round{res: res, objects: objs}
+}
+
+// lookup finds the object a finding's patch targets, whatever its version:
+// the one at the finding's position when the finding is on that object.
+func (r *round) lookup(f *finding.Finding) *load.Object {
+	ref := f.Patch.Target
+	cands := r.objects[inventory.Ref{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name}]
+	for _, o := range cands {
+		if o.Pos.File == f.File && o.Pos.Line == f.Line {
+			return o
+		}
+	}
+	if len(cands) > 0 {
+		return cands[0]
+	}
+	return nil
+}
+
+func (st *state) fileOf(f *finding.Finding, cur *round) string {
+	if o := cur.lookup(f); o != nil {
+		return o.Pos.File
+	}
+	if f.Patch.Create != nil {
+		return createdPath(f.Patch)
+	}
+	return f.File
+}
+
+// apply applies one finding's patch to the in-memory files.
+func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, string) {
+	p := f.Patch
+	if p.Replaces && !opts.AllowReplace {
+		return false, "this change replaces the load balancer (new DNS name, new target groups); rerun with --allow-replace to apply it"
+	}
+	if p.Merge != nil {
+		o := cur.lookup(f)
+		if o == nil {
+			return false, p.Target.String() + " is not in the input"
+		}
+		file := st.files[o.Pos.File]
+		if file == nil {
+			return false, "the file of " + p.Target.String() + " was not read"
+		}
+		if file.blocked != "" {
+			return false, file.blocked
+		}
+		if o.FromList {
+			return false, p.Target.String() + " is an item of a kind: List; edit it by hand"
+		}
+		d := file.docAt(o.Pos.Line)
+		if d == nil {
+			return false, "no document at " + o.Pos.String()
+		}
+		node, err := d.parse()
+		if err != nil {
+			return false, fmt.Sprintf("%s cannot be edited: %v", o.Pos, err)
+		}
+		if !matches(node, p.Target) {
+			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target)
+		}
+		merged, err := applyMerge(node, p.Merge)
+		if err != nil {
+			return false, fmt.Sprintf("%s: %v", o.Pos, err)
+		}
+		d.node = merged
+		d.dirty = true
+		acc := st.patches[p.Target]
+		if acc == nil {
+			acc = &accumulated{ref: p.Target}
+			st.patches[p.Target] = acc
+		}
+		body, err := mergeBodies(acc.body, p.Merge)
+		if err != nil {
+			return false, err.Error()
+		}
+		acc.body = body
+		return true, ""
+	}
+	if p.Create != nil {
+		path := createdPath(p)
+		if _, ok := st.files[path]; ok {
+			return false, path + " already holds an object zerodrop did not write; add it by hand"
+		}
+		if _, err := os.Lstat(path); err == nil {
+			return false, path + " exists; add the object by hand"
+		}
+		b, err := sigyaml.Marshal(p.Create)
+		if err != nil {
+			return false, err.Error()
+		}
+		header := fmt.Sprintf("# Written by zerodrop fix (%s): %s\n", f.Rule, p.What)
+		nf := newFile(path, append([]byte(header), b...))
+		nf.created = true
+		nf.orig = nil
+		st.add(nf)
+		st.created[p.Target] = p.Create
+		return true, ""
+	}
+	return false, "no applicable change"
+}
+
+// createdPath is where a new object is written: next to the file it
+// belongs with, named for the object.
+func createdPath(p *finding.Patch) string {
+	dir := "."
+	if p.Near != "" && p.Near != load.StdinName && !strings.HasPrefix(p.Near, "kustomize build ") {
+		dir = filepath.Dir(p.Near)
+	}
+	return filepath.Join(dir, strings.ToLower(p.Target.Name+"-"+p.Target.Kind)+".yaml")
+}
+
+// render re-serialises every changed document.
+func (st *state) render() error {
+	for _, path := range st.order {
+		f := st.files[path]
+		for _, d := range f.docs {
+			if !d.dirty {
+				continue
+			}
+			if err := d.render(f.json); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			d.dirty = false
+		}
+		f.renumber()
+	}
+	return nil
+}

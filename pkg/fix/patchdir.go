@@ -1,0 +1,112 @@
+package fix
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	sigyaml "sigs.k8s.io/yaml"
+)
+
+// FragmentName is the kustomization fragment written beside the patches.
+const FragmentName = "kustomization-fragment.yaml"
+
+// writePatchDir writes one strategic-merge patch per changed object, the new
+// objects as resources, and a kustomization fragment listing them, for users
+// who cannot edit rendered output (Helm, generated manifests).
+func (st *state) writePatchDir(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("patch directory: %w", err)
+	}
+	var written, patches, resources []string
+	refs := make([]inventory.Ref, 0, len(st.patches))
+	for r := range st.patches {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	for _, r := range refs {
+		acc := st.patches[r]
+		obj := map[string]any{}
+		for k, v := range acc.body {
+			obj[k] = v
+		}
+		md := map[string]any{"name": r.Name}
+		if r.Namespace != "" {
+			md["namespace"] = r.Namespace
+		}
+		if m, ok := obj["metadata"].(map[string]any); ok {
+			for k, v := range m {
+				md[k] = v
+			}
+		}
+		obj["apiVersion"], obj["kind"], obj["metadata"] = r.APIVersion, r.Kind, md
+		name := fileName("patch", r)
+		if err := writeYAML(filepath.Join(dir, name), obj); err != nil {
+			return written, err
+		}
+		written = append(written, filepath.Join(dir, name))
+		patches = append(patches, name)
+	}
+	crefs := make([]inventory.Ref, 0, len(st.created))
+	for r := range st.created {
+		crefs = append(crefs, r)
+	}
+	sort.Slice(crefs, func(i, j int) bool { return crefs[i].String() < crefs[j].String() })
+	for _, r := range crefs {
+		name := fileName("new", r)
+		if err := writeYAML(filepath.Join(dir, name), st.created[r]); err != nil {
+			return written, err
+		}
+		written = append(written, filepath.Join(dir, name))
+		resources = append(resources, name)
+	}
+	frag := map[string]any{}
+	if len(resources) > 0 {
+		frag["resources"] = resources
+	}
+	var pl []map[string]any
+	for _, p := range patches {
+		pl = append(pl, map[string]any{"path": p})
+	}
+	if len(pl) > 0 {
+		frag["patches"] = pl
+	}
+	b, err := sigyaml.Marshal(frag)
+	if err != nil {
+		return written, err
+	}
+	head := "# Written by zerodrop fix: add these entries to the kustomization that renders\n# the checked objects (paths are relative to this directory).\n"
+	if err := writeAtomicNew(filepath.Join(dir, FragmentName), append([]byte(head), b...)); err != nil {
+		return written, err
+	}
+	return append(written, filepath.Join(dir, FragmentName)), nil
+}
+
+func fileName(prefix string, r inventory.Ref) string {
+	parts := []string{prefix, strings.ToLower(r.Kind)}
+	if r.Namespace != "" {
+		parts = append(parts, r.Namespace)
+	}
+	parts = append(parts, r.Name)
+	return strings.Join(parts, "-") + ".yaml"
+}
+
+func writeYAML(path string, obj map[string]any) error {
+	b, err := sigyaml.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return writeAtomicNew(path, b)
+}
+
+// writeAtomicNew writes a file in the patch directory, replacing an older
+// copy atomically.
+func writeAtomicNew(path string, data []byte) error {
+	if _, err := os.Lstat(path); err == nil {
+		return writeAtomic(path, data)
+	}
+	return createAtomic(path, data)
+}

@@ -1,0 +1,105 @@
+package fix
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// beforeRename runs after the temporary file is complete and synced, just
+// before it replaces the original. Tests use it to interrupt a write.
+var beforeRename = func(tmp string) error { return nil }
+
+// writeAtomic replaces path with data, or leaves it untouched: the content
+// goes to a temporary file in the same directory, is synced, takes the
+// original's mode, and is renamed over the original. Symlinks and read-only
+// files are refused rather than followed or forced.
+func writeAtomic(path string, data []byte) error {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symlink; zerodrop does not rewrite through links (fix the file it points to)", path)
+	case !info.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file; not rewritten", path)
+	case info.Mode().Perm()&0o200 == 0:
+		return fmt.Errorf("%s is read-only; not rewritten", path)
+	}
+	tmp, err := writeTemp(path, data, info.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if err := beforeRename(tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// createAtomic writes a new file without ever replacing an existing one.
+func createAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tmp, err := writeTemp(path, data, 0o644)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := beforeRename(tmp); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// A hard link fails if path exists, unlike a rename.
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s appeared while fixing; not overwritten", path)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func writeTemp(path string, data []byte, mode fs.FileMode) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".zerodrop-*")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) (string, error) {
+		f.Close()
+		os.Remove(tmp)
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(mode); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return tmp, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil // the rename happened; a directory we cannot open cannot be synced
+	}
+	defer d.Close()
+	_ = d.Sync()
+	return nil
+}
