@@ -191,6 +191,12 @@ func keyString(k *yaml.Node) (string, error) {
 	}
 	v, err := scalar(k)
 	if err != nil {
+		// .inf and .nan have no JSON value but make fine keys, spelled the
+		// way sigs.k8s.io/yaml spells them.
+		switch v := strings.ToLower(strings.TrimPrefix(k.Value, "+")); v {
+		case ".inf", "-.inf", ".nan":
+			return v, nil
+		}
 		return "", err
 	}
 	switch x := v.(type) {

@@ -125,8 +125,11 @@ data:
   12: e
   0x10: f
   1.5: g
+  .Inf: h
+  2024-01-15: i
 `, 1)
-	want := map[string]any{"plain": "a", "quoted key": "b", "true": "c", "false": "d", "12": "e", "16": "f", "1.5": "g"}
+	want := map[string]any{"plain": "a", "quoted key": "b", "true": "c", "false": "d", "12": "e", "16": "f", "1.5": "g",
+		".inf": "h", "2024-01-15": "i"}
 	if got := objs[0].Raw["data"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("keys read as %#v, want %#v", got, want)
 	}
