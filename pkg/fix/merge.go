@@ -3,10 +3,9 @@ package fix
 import (
 	"fmt"
 
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	"sigs.k8s.io/kustomize/kyaml/yaml/merge2"
 	sigyaml "sigs.k8s.io/yaml"
-
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // patchNode turns a patch body into a node tree.
@@ -87,29 +86,70 @@ func fieldValue(n *kyaml.Node, key string) string {
 }
 
 // mergeBodies folds patch b into patch a, for writing one patch per object.
+// Maps merge key by key, lists of named items merge by name, anything else
+// in b replaces a; nil values (deletions) are kept.
 func mergeBodies(a, b map[string]any) (map[string]any, error) {
-	if a == nil {
-		return b, nil
+	return mergeMaps(a, b), nil
+}
+
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
 	}
-	an, err := patchNode(a)
-	if err != nil {
-		return nil, err
+	for k, bv := range b {
+		av, ok := out[k]
+		if !ok {
+			out[k] = bv
+			continue
+		}
+		switch bt := bv.(type) {
+		case map[string]any:
+			if at, ok := av.(map[string]any); ok {
+				out[k] = mergeMaps(at, bt)
+				continue
+			}
+		case []any:
+			if at, ok := av.([]any); ok && named(at) && named(bt) {
+				out[k] = mergeNamed(at, bt)
+				continue
+			}
+		}
+		out[k] = bv
 	}
-	bn, err := patchNode(b)
-	if err != nil {
-		return nil, err
+	return out
+}
+
+// named reports a list whose items are all maps with a "name".
+func named(l []any) bool {
+	for _, e := range l {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return false
+		}
+		if _, ok := m["name"].(string); !ok {
+			return false
+		}
 	}
-	out, err := merge2.Merge(bn, an, kyaml.MergeOptions{ListIncreaseDirection: kyaml.MergeOptionsListAppend})
-	if err != nil {
-		return nil, err
+	return len(l) > 0
+}
+
+func mergeNamed(a, b []any) []any {
+	out := append([]any(nil), a...)
+	for _, be := range b {
+		bm := be.(map[string]any)
+		merged := false
+		for i, ae := range out {
+			am := ae.(map[string]any)
+			if am["name"] == bm["name"] {
+				out[i] = mergeMaps(am, bm)
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			out = append(out, bm)
+		}
 	}
-	s, err := out.String()
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := sigyaml.Unmarshal([]byte(s), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return out
 }

@@ -27,11 +27,39 @@ func (st *state) writePatchDir(dir string) ([]string, error) {
 		refs = append(refs, r)
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
+	var versionPatches []map[string]any
 	for _, r := range refs {
 		acc := st.patches[r]
 		obj := map[string]any{}
 		for k, v := range acc.body {
 			obj[k] = v
+		}
+		// A strategic-merge patch cannot change apiVersion; a JSON patch
+		// applied after it can.
+		if v, ok := obj["apiVersion"].(string); ok && v != r.APIVersion {
+			delete(obj, "apiVersion")
+			name := fileName("version", r)
+			op := []any{map[string]any{"op": "replace", "path": "/apiVersion", "value": v}}
+			b, err := sigyaml.Marshal(op)
+			if err != nil {
+				return written, err
+			}
+			if err := writeAtomicNew(filepath.Join(dir, name), b); err != nil {
+				return written, err
+			}
+			written = append(written, filepath.Join(dir, name))
+			group, version, found := strings.Cut(r.APIVersion, "/")
+			if !found {
+				group, version = "", r.APIVersion
+			}
+			target := map[string]any{"group": group, "version": version, "kind": r.Kind, "name": r.Name}
+			if r.Namespace != "" {
+				target["namespace"] = r.Namespace
+			}
+			versionPatches = append(versionPatches, map[string]any{"path": name, "target": target})
+		}
+		if len(obj) == 0 {
+			continue
 		}
 		md := map[string]any{"name": r.Name}
 		if r.Namespace != "" {
@@ -71,6 +99,7 @@ func (st *state) writePatchDir(dir string) ([]string, error) {
 	for _, p := range patches {
 		pl = append(pl, map[string]any{"path": p})
 	}
+	pl = append(pl, versionPatches...)
 	if len(pl) > 0 {
 		frag["patches"] = pl
 	}
