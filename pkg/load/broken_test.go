@@ -132,6 +132,18 @@ metadata:
 			message: []string{"invalid YAML"},
 		},
 		{
+			name:    "error after a Unicode line separator",
+			broken:  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"x\u2028y\"\n  labels: {a: b\n",
+			line:    10,
+			message: []string{"invalid YAML", "'}'"},
+		},
+		{
+			name:    "duplicate key after a stray CR",
+			broken:  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"x\ry\"\ndata: {a: b}\ndata: {}\n",
+			line:    11,
+			message: []string{`key "data" appears twice`, "first at line 10"},
+		},
+		{
 			name: "undefined alias",
 			broken: `apiVersion: v1
 kind: ConfigMap

@@ -23,9 +23,8 @@ type converter struct {
 	// budget is how many more values alias expansion may produce, out of
 	// limit.
 	budget, limit int
-	// base is the file line before the document's first line, for messages
-	// that name another line of the file.
-	base int
+	// doc is the document converted, for messages that name another line.
+	doc *document
 	// expanding holds the alias targets being expanded, to catch an alias
 	// inside the node it refers to.
 	expanding map[*yaml.Node]bool
@@ -95,7 +94,7 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 			}
 			if _, dup := out[key]; dup {
 				return nil, errAt(k, "key %q appears twice in one mapping (first at line %d; a missing --- between documents?)",
-					key, c.base+firstKeyLine(n, key))
+					key, c.doc.fileLine(firstKeyLine(n, key)))
 			}
 			v, err := c.value(vn, depth+1)
 			if err != nil {

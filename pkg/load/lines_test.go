@@ -121,6 +121,18 @@ metadata:
 			want: []string{"ConfigMap/a@2"},
 		},
 		{
+			name: "classic Mac line endings",
+			src:  "# comment\rapiVersion: v1\rkind: ConfigMap\rmetadata:\r  name: a\r---\rapiVersion: v1\rkind: ConfigMap\rmetadata:\r  name: b\r",
+			want: []string{"ConfigMap/a@2", "ConfigMap/b@7"},
+		},
+		{
+			name: "a stray CR and Unicode line separators",
+			src: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {x: \"one\rtwo\", y: \"three\u2028four\u2029five\u0085six\"}\n" +
+				"data:\n  k: v\n---\n# comment\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations: {z: \"p\rq\u2028r\"}\n  name: b\n" +
+				"---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: \"c\u2028\"}}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: d}\n",
+			want: []string{"ConfigMap/a@1", "ConfigMap/b@10", "ConfigMap/c\u2028@19", "ConfigMap/d@20"},
+		},
+		{
 			name: "no trailing newline",
 			src:  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}",
 			want: []string{"ConfigMap/a@1", "ConfigMap/b@6"},

@@ -15,6 +15,71 @@ import (
 type document struct {
 	data []byte
 	line int // 1-based line of data[0] in the file
+	// yamlLines maps a line as go-yaml counts it in data to a line as the
+	// file counts it (both 1-based), when the two differ: go-yaml also ends
+	// lines at a lone CR and at the Unicode NEL, LS and PS.
+	yamlLines []int
+}
+
+// fileLine turns a 1-based line of go-yaml in the document into a line of
+// the file.
+func (d *document) fileLine(n int) int {
+	if n <= 0 {
+		return d.line
+	}
+	if d.yamlLines != nil {
+		n = d.yamlLines[min(n, len(d.yamlLines)-1)]
+	}
+	return d.line + n - 1
+}
+
+// mapLines fills yamlLines when go-yaml's line count will differ from the
+// file's, which takes a line break other than LF or CR LF.
+func (d *document) mapLines() {
+	data := d.data
+	odd := bytes.Contains(data, []byte("\xc2\x85")) || bytes.Contains(data, []byte("\xe2\x80\xa8")) ||
+		bytes.Contains(data, []byte("\xe2\x80\xa9"))
+	for i := bytes.IndexByte(data, '\r'); i >= 0 && !odd; {
+		if i+1 == len(data) || data[i+1] != '\n' {
+			odd = true
+			break
+		}
+		j := bytes.IndexByte(data[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if !odd {
+		return
+	}
+	m := []int{1, 1} // go-yaml line -> file line; index 0 is unused
+	line := 1
+	for i := 0; i < len(data); {
+		switch {
+		case data[i] == '\n':
+			line++
+			m = append(m, line)
+			i++
+		case data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n':
+			line++
+			m = append(m, line)
+			i += 2
+		case data[i] == '\r':
+			m = append(m, line)
+			i++
+		case bytes.HasPrefix(data[i:], []byte("\xc2\x85")):
+			m = append(m, line)
+			i += 2
+		case bytes.HasPrefix(data[i:], []byte("\xe2\x80\xa8")) || bytes.HasPrefix(data[i:], []byte("\xe2\x80\xa9")):
+			m = append(m, line)
+			i += 3
+		default:
+			i++
+		}
+	}
+	// go-yaml counts one line past the end of the input.
+	d.yamlLines = append(m, line+1)
 }
 
 // splitDocuments cuts a stream at "---" separator lines, the way kubectl's
@@ -126,6 +191,11 @@ func parseStream(name string, data []byte, discovered bool, opts Options) *Resul
 	}
 	// A leading UTF-8 byte order mark is legal in JSON and YAML files.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	// A file whose lines all end in a lone CR (classic Mac) is read as if
+	// they ended in LF, so that its documents are split and counted.
+	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0 {
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	}
 	docs := splitDocuments(data)
 	out := make([]docResult, len(docs))
 	workers := runtime.GOMAXPROCS(0)
@@ -196,20 +266,21 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		return docResult{errors: []InputError{{Pos: Position{File: name, Line: line}, Message: msg}}}
 	}
 	var root yaml.Node
+	d.mapLines()
 	if err := yaml.Unmarshal(d.data, &root); err != nil {
-		return docResult{errors: []InputError{yamlError(name, d, err)}}
+		return docResult{errors: []InputError{yamlError(name, &d, err)}}
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return docResult{} // only comments
 	}
 	node := root.Content[0]
-	pos.Line = d.line + startLine(node) - 1
-	c := converter{budget: opts.MaxAliasExpansion, limit: opts.MaxAliasExpansion, base: d.line - 1}
+	pos.Line = d.fileLine(startLine(node))
+	c := converter{budget: opts.MaxAliasExpansion, limit: opts.MaxAliasExpansion, doc: &d}
 	v, err := c.value(node, 0)
 	if err != nil {
 		epos := pos
 		if ce, ok := err.(*convError); ok && ce.line > 0 {
-			epos.Line = d.line + ce.line - 1
+			epos.Line = d.fileLine(ce.line)
 		}
 		return docResult{errors: []InputError{{Pos: epos, Message: err.Error()}}}
 	}
@@ -223,7 +294,7 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		}
 		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf("document is a %s, not a Kubernetes object (a mapping with apiVersion and kind)", describe(v))}}}
 	}
-	r = objectsFrom(m, node, pos, d.line, discovered, false)
+	r = objectsFrom(m, node, pos, &d, discovered, false)
 	if opts.Prepare != nil {
 		for _, o := range r.objects {
 			opts.Prepare(o)
@@ -236,7 +307,7 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 // discovered marks a file found by walking a directory: documents there that
 // are plainly not Kubernetes objects are counted as skipped, not reported.
 // inList marks the items of a List, which are always reported.
-func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, discovered, inList bool) docResult {
+func objectsFrom(m map[string]any, node *yaml.Node, pos Position, d *document, discovered, inList bool) docResult {
 	var r docResult
 	fail := func(format string, args ...any) docResult {
 		r.errors = append(r.errors, InputError{Pos: pos, Message: fmt.Sprintf(format, args...)})
@@ -281,14 +352,14 @@ func objectsFrom(m map[string]any, node *yaml.Node, pos Position, docLine int, d
 			var in *yaml.Node
 			if i < len(itemNodes) {
 				in = itemNodes[i]
-				ipos.Line = docLine + startLine(in) - 1
+				ipos.Line = d.fileLine(startLine(in))
 			}
 			im, ok := it.(map[string]any)
 			if !ok {
 				r.errors = append(r.errors, InputError{Pos: ipos, Message: fmt.Sprintf("%s item %d is a %s, not an object", kind, i, describe(it))})
 				continue
 			}
-			sub := objectsFrom(im, in, ipos, docLine, discovered, true)
+			sub := objectsFrom(im, in, ipos, d, discovered, true)
 			for _, o := range sub.objects {
 				o.FromList = true
 			}
@@ -409,7 +480,7 @@ var parserProblems = []string{
 
 // yamlError turns a go-yaml error into an InputError with the line in the
 // file. go-yaml reports "yaml: line N: msg" relative to the document.
-func yamlError(name string, d document, err error) InputError {
+func yamlError(name string, d *document, err error) InputError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	n := 0 // line in the document, 0 when unknown
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &n); scanErr == nil && n > 0 {
@@ -422,6 +493,7 @@ func yamlError(name string, d document, err error) InputError {
 				break
 			}
 		}
+		n = d.fileLine(n) - d.line + 1 // from here on, a line of the file
 	} else if te, ok := err.(*yaml.TypeError); ok && len(te.Errors) > 0 {
 		msg = strings.Join(te.Errors, "; ")
 	} else if strings.HasPrefix(msg, "unknown anchor '") {
