@@ -117,7 +117,7 @@ func Analyze(lr *load.Result, opts Options) *Result {
 	out.Notes = append(out.Notes, inv.Notes...)
 	for _, e := range exps {
 		for _, n := range e.Notes {
-			out.Notes = append(out.Notes, inventory.Note{Pos: e.Front.Pos, Ref: e.Front.Ref, Message: n})
+			out.Notes = append(out.Notes, inventory.Note{Pos: e.Front.Pos, Ref: e.Front.Ref, File: e.Front.Pos.File, Line: e.Front.Pos.Line, Message: n})
 		}
 	}
 	s := &out.Summary

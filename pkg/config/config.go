@@ -22,8 +22,11 @@ const FileName = ".zerodrop.yaml"
 
 // Config is the content of .zerodrop.yaml.
 type Config struct {
-	// KubeVersion is the target cluster's version, e.g. "1.30".
-	KubeVersion string `json:"kubeVersion,omitempty"`
+	// KubeVersionRaw only lets strict decoding accept the key; see KubeVersion.
+	KubeVersionRaw any `json:"kubeVersion,omitempty"`
+	// KubeVersion is the target cluster's version, e.g. "1.30" (quoted:
+	// unquoted, YAML reads 1.30 as the number 1.3).
+	KubeVersion string `json:"-"`
 	// Profile is a timing profile file, relative to the config file.
 	Profile string `json:"profile,omitempty"`
 	// FailOn is the lowest severity that fails the check.
@@ -51,6 +54,21 @@ func Load(path string, explicit bool) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalStrict(bytes.TrimSpace(data), &c); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	// Read kubeVersion on its own, untyped, so that an unquoted 1.30 (the
+	// number 1.3 to YAML) is refused instead of silently meaning 1.3.
+	var raw struct {
+		KubeVersion any `json:"kubeVersion"`
+	}
+	if err := yaml.Unmarshal(bytes.TrimSpace(data), &raw); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	switch v := raw.KubeVersion.(type) {
+	case nil:
+	case string:
+		c.KubeVersion = v
+	default:
+		return nil, fmt.Errorf("config %s: kubeVersion must be a quoted string such as \"1.30\" (unquoted, YAML reads 1.30 as the number 1.3), got %v", path, v)
 	}
 	c.Path = path
 	if c.Profile != "" && !filepath.IsAbs(c.Profile) {

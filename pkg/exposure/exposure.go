@@ -203,7 +203,7 @@ func albExposure(g *graph.Graph, ing *inventory.Ingress, svc *inventory.Service,
 	l := lookup{objs: []*inventory.Meta{&svc.Meta, &ing.Meta}}
 	e.TargetType = Setting{Value: timing.TargetInstance, Source: timing.FromDefault, Detail: "ALB default target type (controller flag --default-target-type)"}
 	if v, on, ok := l.get(ALBTargetTypeAnno); ok {
-		e.TargetType = Setting{Value: strings.ToLower(strings.TrimSpace(v)), Source: timing.FromAnnotation, Detail: ALBTargetTypeAnno + " on " + on.Ref.String()}
+		e.TargetType = Setting{Value: strings.TrimSpace(v), Source: timing.FromAnnotation, Detail: ALBTargetTypeAnno + " on " + on.Ref.String()}
 	}
 	if cn := ing.Spec.IngressClassName; cn != nil {
 		if ic := g.Inv.IngressClasses[*cn]; ic != nil && ic.ParamsName != "" {
@@ -290,9 +290,10 @@ func serviceExposure(g *graph.Graph, svc *inventory.Service) *Exposure {
 	if len(svc.Spec.Ports) > 0 {
 		e.Port = &svc.Spec.Ports[0]
 	}
-	lbType := strings.ToLower(strings.TrimSpace(svc.Annotations[LBTypeAnno]))
+	// The controllers compare these values exactly: "IP" is not "ip".
+	lbType := strings.TrimSpace(svc.Annotations[LBTypeAnno])
 	tt, hasTT := svc.Annotations[NLBTargetTypeAnno]
-	tt = strings.ToLower(strings.TrimSpace(tt))
+	tt = strings.TrimSpace(tt)
 	ttSetting := Setting{Value: tt, Source: timing.FromAnnotation, Detail: NLBTargetTypeAnno + " on " + svc.Ref.String()}
 	switch {
 	case svc.Spec.LoadBalancerClass != nil && *svc.Spec.LoadBalancerClass == LBCClass:
@@ -313,9 +314,11 @@ func serviceExposure(g *graph.Graph, svc *inventory.Service) *Exposure {
 		e.LB, e.Controller, e.TargetType = timing.NLB, LBC, ttSetting
 	case lbType == "nlb":
 		e.LB, e.Controller = timing.NLB, InTree
+		e.Notes = append(e.Notes, inTreeNote)
 		e.TargetType = Setting{Value: timing.TargetInstance, Source: timing.FromDefault, Detail: "the in-tree NLB supports instance targets only"}
 	default:
 		e.LB, e.Controller = timing.CLB, InTree
+		e.Notes = append(e.Notes, inTreeNote)
 		e.TargetType = Setting{Value: timing.TargetInstance, Source: timing.FromDefault, Detail: "type LoadBalancer without aws-load-balancer-type makes an in-tree Classic Load Balancer (instance targets)"}
 	}
 	l := lookup{objs: []*inventory.Meta{&svc.Meta}}
@@ -354,6 +357,9 @@ func serviceExposure(g *graph.Graph, svc *inventory.Service) *Exposure {
 	e.readAttributes(l, NLBTGAttrsAnno)
 	return e
 }
+
+// inTreeNote says what the controller's Service webhook does to new Services.
+const inTreeNote = "read as the in-tree cloud provider's load balancer; where the AWS Load Balancer Controller v2.5+ runs with its Service webhook (the default), a newly created Service gets loadBalancerClass service.k8s.aws/nlb and becomes an NLB with instance targets instead (set loadBalancerClass explicitly to say which you mean)"
 
 func tgbExposure(g *graph.Graph, tgb *inventory.TargetGroupBinding) *Exposure {
 	svc := g.Service(tgb.Namespace, tgb.ServiceName)

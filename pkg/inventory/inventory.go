@@ -130,6 +130,8 @@ type TargetGroupBinding struct {
 type Note struct {
 	Pos     load.Position `json:"-"`
 	Ref     Ref           `json:"object"`
+	File    string        `json:"file"`
+	Line    int           `json:"line"`
 	Message string        `json:"message"`
 }
 
@@ -204,8 +206,16 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 		t := typeObject(objs[i])
 		results[i] = &t
 	})
-	for i := range results {
-		inv.collect(objs[i], results[i])
+	seen := make(map[Ref]load.Position, len(objs))
+	for i, o := range objs {
+		inv.collect(o, results[i])
+		id := Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+		if first, dup := seen[id]; dup {
+			inv.Notes = append(inv.Notes, Note{Pos: o.Pos, Ref: refOf(o), File: o.Pos.File, Line: o.Pos.Line,
+				Message: fmt.Sprintf("%s is also defined at %s; applied together, the last one wins", id, first)})
+			continue
+		}
+		seen[id] = o.Pos
 	}
 	sort.SliceStable(inv.Errors, func(i, j int) bool { return lessPos(inv.Errors[i].Pos, inv.Errors[j].Pos) })
 	return inv
@@ -440,7 +450,7 @@ func hasLargeNumber(v any, depth int) bool {
 }
 
 func (t *typed) note(o *load.Object, msg string) {
-	t.notes = append(t.notes, Note{Pos: o.Pos, Ref: refOf(o), Message: msg})
+	t.notes = append(t.notes, Note{Pos: o.Pos, Ref: refOf(o), File: o.Pos.File, Line: o.Pos.Line, Message: msg})
 }
 
 func (t *typed) oldVersion(o *load.Object, current string) {

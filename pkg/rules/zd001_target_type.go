@@ -63,11 +63,11 @@ func runTargetType(p *Pass) {
 		if s.Spec.Type != corev1.ServiceTypeLoadBalancer || s.Spec.LoadBalancerClass != nil {
 			continue
 		}
-		if strings.ToLower(s.Annotations[exposure.LBTypeAnno]) != "external" {
+		if strings.TrimSpace(s.Annotations[exposure.LBTypeAnno]) != "external" {
 			continue
 		}
 		tt, hasTT := s.Annotations[exposure.NLBTargetTypeAnno]
-		tt = strings.ToLower(strings.TrimSpace(tt))
+		tt = strings.TrimSpace(tt)
 		if tt == timing.TargetIP || tt == timing.TargetInstance {
 			continue
 		}

@@ -85,7 +85,11 @@ func runHealthCheck(p *Pass) {
 		n := p.Numbers(e)
 		for _, w := range e.Workloads {
 			deadline := progressDeadline(w)
-			if deadline.Seconds > 0 && e.GateCapable() && n.GateWait.Seconds >= deadline.Seconds {
+			// Only a pod that gets the gate waits for it: the namespace must be
+			// labelled, or not in the input (then it may be).
+			ns := p.Graph.Namespace(w.Namespace)
+			mayBeGated := ns == nil || gateLabelled(p, w)
+			if deadline.Seconds > 0 && e.GateCapable() && mayBeGated && n.GateWait.Seconds >= deadline.Seconds {
 				var raise *finding.Patch
 				if w.Kind == "Deployment" {
 					secs := (n.GateWait.Seconds + 60 + 59) / 60 * 60

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+)
+
+func write(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	c, err := Load(write(t, "kubeVersion: \"1.30\"\nprofile: nlb.yaml\nfailOn: error\nrules:\n  ZD012: off\n  prestop: warning\n"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KubeVersion != "1.30" || c.FailOn != "error" || !strings.HasSuffix(c.Profile, filepath.Join(filepath.Base(filepath.Dir(c.Path)), "nlb.yaml")) {
+		t.Fatalf("unexpected config: %+v", c)
+	}
+	sev, err := c.RuleSeverity()
+	if err != nil || sev["ZD012"] != 0 || sev["ZD003"] != finding.Warning {
+		t.Fatalf("RuleSeverity = %v, %v", sev, err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for name, content := range map[string]string{
+		"unquoted version": "kubeVersion: 1.30\n",
+		"unknown key":      "kubeVersoin: \"1.30\"\n",
+		"unknown rule":     "rules:\n  ZD999: off\n",
+		"bad grade":        "rules:\n  ZD003: fatal\n",
+		"not yaml":         "rules: [\n",
+	} {
+		if _, err := Load(write(t, content), true); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if c, err := Load(filepath.Join(t.TempDir(), FileName), false); err != nil || c.Path != "" {
+		t.Errorf("a missing default config must be empty, got %+v %v", c, err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), true); err == nil {
+		t.Error("a missing explicit config must be an error")
+	}
+}
+
+func TestParseKubeVersion(t *testing.T) {
+	for in, want := range map[string]string{"1.30": "1.30", "v1.29": "1.29", "1.31.2": "1.31", "1.28+": "1.28"} {
+		v, err := ParseKubeVersion(in)
+		if err != nil || v.String() != want {
+			t.Errorf("ParseKubeVersion(%q) = %v, %v", in, v, err)
+		}
+	}
+	for _, bad := range []string{"", "1", "one.two", "0.1"} {
+		if _, err := ParseKubeVersion(bad); err == nil {
+			t.Errorf("ParseKubeVersion(%q): no error", bad)
+		}
+	}
+}
