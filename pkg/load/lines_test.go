@@ -95,6 +95,16 @@ metadata:
 			want: []string{"ConfigMap/a@1", "ConfigMap/b@7"},
 		},
 		{
+			name: "document end marker with a comment",
+			src:  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n... # end of a\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+			want: []string{"ConfigMap/a@1", "ConfigMap/b@5"},
+		},
+		{
+			name: "separator on a line ended by a lone CR",
+			src:  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\r---\rapiVersion: v1\rkind: ConfigMap\rmetadata: {name: b}\n",
+			want: []string{"ConfigMap/a@1", "ConfigMap/b@3"},
+		},
+		{
 			name: "CRLF line endings",
 			src: strings.ReplaceAll(`# comment
 apiVersion: v1

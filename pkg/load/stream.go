@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -120,8 +121,12 @@ func splitDocuments(data []byte) []document {
 // when the "---" is followed by content that belongs to the next document.
 func isSeparator(l []byte) (sep, inline bool) {
 	l = bytes.TrimRight(l, "\r\n")
-	if bytes.Equal(l, []byte("...")) {
-		return true, false
+	if bytes.HasPrefix(l, []byte("...")) {
+		rest := bytes.TrimLeft(l[3:], " \t")
+		if len(rest) == 0 || rest[0] == '#' && len(rest) < len(l)-3 {
+			return true, false
+		}
+		return false, false
 	}
 	if !bytes.HasPrefix(l, []byte("---")) {
 		return false, false
@@ -265,17 +270,62 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 	if line, msg := checkText(d); msg != "" {
 		return docResult{errors: []InputError{{Pos: Position{File: name, Line: line}, Message: msg}}}
 	}
-	var root yaml.Node
 	d.mapLines()
-	if err := yaml.Unmarshal(d.data, &root); err != nil {
-		return docResult{errors: []InputError{yamlError(name, &d, err)}}
+	roots, err := parseRoots(d.data)
+	for _, root := range roots {
+		sub := rootObjects(name, &d, root, discovered, opts)
+		r.objects = append(r.objects, sub.objects...)
+		r.errors = append(r.errors, sub.errors...)
+		r.skipped += sub.skipped
 	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return docResult{} // only comments
+	if err != nil {
+		r.errors = append(r.errors, yamlError(name, &d, err))
 	}
-	node := root.Content[0]
-	pos.Line = d.fileLine(startLine(node))
-	c := converter{budget: opts.MaxAliasExpansion, limit: opts.MaxAliasExpansion, doc: &d}
+	if opts.Prepare != nil {
+		for _, o := range r.objects {
+			opts.Prepare(o)
+		}
+	}
+	return r
+}
+
+// parseRoots parses the YAML documents of a cut and returns their root
+// nodes. A cut normally holds one document, but go-yaml finds more after a
+// document marker the splitter leaves alone (one ended by a lone CR, say);
+// those are read too rather than dropped.
+func parseRoots(data []byte) ([]*yaml.Node, error) {
+	if !bytes.Contains(data, []byte("\r---")) && !bytes.Contains(data, []byte("\r...")) &&
+		!bytes.Contains(data, []byte("\n...")) {
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return nil, err
+		}
+		if root.Kind == 0 || len(root.Content) == 0 {
+			return nil, nil // only comments
+		}
+		return []*yaml.Node{root.Content[0]}, nil
+	}
+	var roots []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if err == io.EOF {
+			return roots, nil
+		}
+		if err != nil {
+			return roots, err
+		}
+		if len(root.Content) > 0 {
+			roots = append(roots, root.Content[0])
+		}
+	}
+}
+
+// rootObjects converts the root node of one YAML document.
+func rootObjects(name string, d *document, node *yaml.Node, discovered bool, opts Options) docResult {
+	pos := Position{File: name, Line: d.fileLine(startLine(node))}
+	c := converter{budget: opts.MaxAliasExpansion, limit: opts.MaxAliasExpansion, doc: d}
 	v, err := c.value(node, 0)
 	if err != nil {
 		epos := pos
@@ -294,13 +344,7 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		}
 		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf("document is a %s, not a Kubernetes object (a mapping with apiVersion and kind)", describe(v))}}}
 	}
-	r = objectsFrom(m, node, pos, &d, discovered, false)
-	if opts.Prepare != nil {
-		for _, o := range r.objects {
-			opts.Prepare(o)
-		}
-	}
-	return r
+	return objectsFrom(m, node, pos, d, discovered, false)
 }
 
 // objectsFrom builds the object for a mapping, expanding kind: List.
