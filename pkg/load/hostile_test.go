@@ -2,9 +2,11 @@ package load
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // billionLaughs builds the classic alias bomb: levels anchors, each a list
@@ -256,6 +258,40 @@ func TestInvalidUTF8(t *testing.T) {
 	long := strings.Repeat("# ", 4095) + "é\n" + "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: café}\n"
 	if objs := mustObjects(t, long, 1); objs[0].Name != "café" {
 		t.Errorf("name %q", objs[0].Name)
+	}
+}
+
+func TestUTF16(t *testing.T) {
+	// Windows PowerShell 5 writes UTF-16 with a byte order mark when output
+	// is redirected: kubectl get -o yaml > out.yaml.
+	text := "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: café\r\ndata:\r\n  emoji: \"\U0001F600\"\r\n---\r\n" + cm("second")
+	units := utf16.Encode([]rune(text))
+	le := []byte{0xff, 0xfe}
+	be := []byte{0xfe, 0xff}
+	for _, u := range units {
+		le = binary.LittleEndian.AppendUint16(le, u)
+		be = binary.BigEndian.AppendUint16(be, u)
+	}
+	for name, data := range map[string][]byte{"little-endian": le, "big-endian": be} {
+		res := Reader("out.yaml", bytes.NewReader(data), Options{})
+		if len(res.Errors) != 0 || len(res.Objects) != 2 {
+			t.Fatalf("%s: %d objects, errors %v", name, len(res.Objects), res.Errors)
+		}
+		o := res.Objects[0]
+		if o.Name != "café" || o.Raw["data"].(map[string]any)["emoji"] != "\U0001F600" || res.Objects[1].Pos.Line != 8 {
+			t.Errorf("%s: read %q %v, second at %v", name, o.Name, o.Raw["data"], res.Objects[1].Pos)
+		}
+	}
+	for name, data := range map[string][]byte{
+		"odd length":     le[:len(le)-1],
+		"lone surrogate": append(le[:len(le):len(le)], 0x00, 0xd8),
+		"bad pair":       append(le[:len(le):len(le)], 0x00, 0xd8, 0x41, 0x00),
+	} {
+		res := Bytes("out.yaml", data, Options{})
+		errorContaining(t, res.Errors, "out.yaml", "UTF-16")
+		if len(res.Objects) != 0 {
+			t.Errorf("%s: broken UTF-16 loaded", name)
+		}
 	}
 }
 

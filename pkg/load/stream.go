@@ -2,11 +2,13 @@ package load
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
 	"strings"
 	"sync"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -147,6 +149,9 @@ func isSeparator(l []byte) (sep, inline bool) {
 // is mostly not UTF-8. A few stray bytes in a text file are reported per
 // document instead, with their line.
 func isBinary(data []byte) bool {
+	if utf16BOM(data) {
+		return false
+	}
 	head := data
 	if len(head) > 8000 {
 		head = head[:8000]
@@ -163,6 +168,48 @@ func isBinary(data []byte) bool {
 		i += size
 	}
 	return bad > 8 && bad*100 > len(head)
+}
+
+// utf16BOM reports a UTF-16 byte order mark, which Windows PowerShell 5
+// writes when output is redirected to a file.
+func utf16BOM(data []byte) bool {
+	return bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff})
+}
+
+// fromUTF16 converts UTF-16 text that starts with a byte order mark to
+// UTF-8. ok is false when data is not such text; the returned slice is then
+// nil, or not when data has the mark but does not decode.
+func fromUTF16(data []byte) (out []byte, ok bool) {
+	if !utf16BOM(data) {
+		return nil, false
+	}
+	if len(data)%2 != 0 {
+		return []byte{}, false
+	}
+	order := binary.ByteOrder(binary.LittleEndian)
+	if data[0] == 0xfe {
+		order = binary.BigEndian
+	}
+	units := make([]uint16, 0, len(data)/2-1)
+	for i := 2; i < len(data); i += 2 {
+		units = append(units, order.Uint16(data[i:]))
+	}
+	out = make([]byte, 0, len(data))
+	for i := 0; i < len(units); i++ {
+		r := rune(units[i])
+		if utf16.IsSurrogate(r) {
+			if i+1 == len(units) {
+				return []byte{}, false
+			}
+			r = utf16.DecodeRune(r, rune(units[i+1]))
+			if r == utf8.RuneError {
+				return []byte{}, false
+			}
+			i++
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out, true
 }
 
 // checkText finds a NUL byte or a byte sequence that is not UTF-8 in a
@@ -190,6 +237,12 @@ func checkText(d document) (line int, msg string) {
 // returns the objects in input order.
 func parseStream(name string, data []byte, discovered bool, opts Options) *Result {
 	res := &Result{Files: 1}
+	if utf16, ok := fromUTF16(data); ok {
+		data = utf16
+	} else if utf16 != nil {
+		res.Errors = append(res.Errors, InputError{Pos: Position{File: name}, Message: "UTF-16 text that does not decode (an odd number of bytes, or a broken surrogate pair); refused"})
+		return res
+	}
 	if isBinary(data) {
 		res.Errors = append(res.Errors, InputError{Pos: Position{File: name}, Message: "binary content, not YAML or JSON; refused"})
 		return res
