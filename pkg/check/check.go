@@ -62,8 +62,27 @@ func Run(ctx context.Context, opts Options) *Result {
 	return Analyze(res, opts)
 }
 
+// Model is what the pipeline builds before the rules run; drivers with more
+// to say (the auditor, the simulator) read it.
+type Model struct {
+	Inventory   *inventory.Inventory
+	Graph       *graph.Graph
+	Exposures   []*exposure.Exposure
+	Timing      *timing.Profiles
+	KubeVersion rules.KubeVersion
+	// Pass gives the rules' view: timing numbers per exposure and so on.
+	Pass *rules.Pass
+}
+
 // Analyze checks objects already loaded.
 func Analyze(lr *load.Result, opts Options) *Result {
+	return AnalyzeWith(lr, opts, nil)
+}
+
+// AnalyzeWith checks objects already loaded; extra, when set, adds findings
+// of its own (live-cluster facts) that then get the same grading and
+// suppression as the rules' findings.
+func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Finding) *Result {
 	if opts.Timing == nil {
 		opts.Timing = timing.Default()
 	}
@@ -92,6 +111,14 @@ func Analyze(lr *load.Result, opts Options) *Result {
 			continue
 		}
 		pass.Run(r)
+	}
+	if extra != nil {
+		m := &Model{Inventory: inv, Graph: g, Exposures: exps, Timing: opts.Timing, KubeVersion: kv, Pass: pass}
+		for _, f := range extra(m) {
+			if opts.Only == nil || opts.Only[f.Rule] {
+				found = append(found, f)
+			}
+		}
 	}
 	sup := newSuppressor(inv)
 	for i := range found {
@@ -122,8 +149,18 @@ func Analyze(lr *load.Result, opts Options) *Result {
 	}
 	s := &out.Summary
 	s.Files, s.Objects, s.Workloads, s.Exposures = lr.Files, len(lr.Objects), len(inv.Workloads), len(exps)
-	s.InputErrors, s.Skipped = len(out.Errors), lr.Skipped
-	s.FailOn = opts.FailOn.String()
+	s.Skipped = lr.Skipped
+	Tally(out, opts.FailOn)
+	return out
+}
+
+// Tally recounts the summary from the findings and errors, for drivers that
+// add either after Analyze.
+func Tally(out *Result, failOn finding.Severity) {
+	s := &out.Summary
+	s.Errors, s.Warnings, s.Infos, s.Suppressed, s.Failed = 0, 0, 0, 0, false
+	s.InputErrors = len(out.Errors)
+	s.FailOn = failOn.String()
 	for _, f := range out.Findings {
 		if f.Suppressed {
 			s.Suppressed++
@@ -137,11 +174,10 @@ func Analyze(lr *load.Result, opts Options) *Result {
 		case finding.Info:
 			s.Infos++
 		}
-		if opts.FailOn != 0 && f.Severity >= opts.FailOn {
+		if failOn != 0 && f.Severity >= failOn {
 			s.Failed = true
 		}
 	}
-	return out
 }
 
 func sortFindings(fs []finding.Finding) {

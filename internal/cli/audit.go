@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/zerodrop/zerodrop/pkg/audit"
+	"github.com/zerodrop/zerodrop/pkg/config"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/report"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+)
+
+type auditFlags struct {
+	kube          *genericclioptions.ConfigFlags
+	allNamespaces bool
+	output        string
+	failOn        string
+	profile       string
+	kubeVersion   string
+	configPath    string
+	only          string
+	color         string
+	verbose       bool
+	callTimeout   time.Duration
+	stuckAfter    time.Duration
+}
+
+func newAuditCmd() *cobra.Command {
+	f := auditFlags{kube: genericclioptions.NewConfigFlags(true)}
+	c := &cobra.Command{
+		Use:   "audit",
+		Short: "Check the workloads of a live cluster, with what only the cluster can show",
+		Long: `Audit reads the cluster (read-only: get and list) and runs the same rules as
+'zerodrop check' on what it finds, with the same outputs and exit codes. It
+adds what manifests cannot show:
+
+  - pods in a namespace labelled for readiness-gate injection that lack the
+    gate (created before the label, the Service or the binding): it names them
+    and says a restart fixes it; gates stuck False for long;
+  - the server's version, which drives version-dependent advice;
+  - the AWS Load Balancer Controller's presence and version, and whether its
+    pod webhook fails open;
+  - live EndpointSlice sizes against the scalability thresholds.
+
+Lists are paginated and each call has a timeout. When some calls fail (RBAC,
+a server going away), the audit reports them as input errors and checks
+everything it could read.`,
+		Example: `  zerodrop audit -A                       # every namespace
+  zerodrop audit -n shop --context prod -o json
+  zerodrop audit -A -o sarif > audit.sarif`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c, &f) },
+	}
+	f.kube.AddFlags(c.Flags())
+	fl := c.Flags()
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "audit every namespace (default: the namespace of -n or the kubeconfig context)")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes the exit code 1 (default warning)")
+	fl.StringVar(&f.profile, "profile", "", "timing profile file overriding the built-in delays")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "override the server's version for version-dependent advice")
+	fl.StringVar(&f.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
+	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names")
+	fl.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: show every number's source in full")
+	fl.DurationVar(&f.callTimeout, "call-timeout", 20*time.Second, "timeout of each API call")
+	fl.DurationVar(&f.stuckAfter, "stuck-after", 5*time.Minute, "report readiness gates False for longer than this")
+	return c
+}
+
+func runAudit(c *cobra.Command, f *auditFlags) error {
+	if !contains(report.Formats(), f.output) {
+		return usageError("--output %q: want one of %s", f.output, strings.Join(report.Formats(), ", "))
+	}
+	cfgPath, explicit := f.configPath, f.configPath != ""
+	if !explicit {
+		cfgPath = config.FileName
+	}
+	cfg, err := config.Load(cfgPath, explicit)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	opts := audit.Options{AllNamespaces: f.allNamespaces, CallTimeout: f.callTimeout, StuckAfter: f.stuckAfter}
+	if opts.Check.FailOn, err = finding.ParseSeverity(first(f.failOn, cfg.FailOn, "warning")); err != nil {
+		return usageError("--fail-on: %v", err)
+	}
+	if kv := first(f.kubeVersion, cfg.KubeVersion); kv != "" {
+		if opts.Check.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
+			return usageError("--kube-version: %v", err)
+		}
+	}
+	if prof := first(f.profile, cfg.Profile); prof != "" {
+		if opts.Check.Timing, err = timing.LoadProfile(prof); err != nil {
+			return usageError("--profile: %v", err)
+		}
+	}
+	if opts.Check.RuleSeverity, err = cfg.RuleSeverity(); err != nil {
+		return usageError("%v", err)
+	}
+	if f.only != "" {
+		opts.Check.Only = map[string]bool{}
+		for _, id := range strings.Split(f.only, ",") {
+			r := rules.Lookup(strings.TrimSpace(id))
+			if r == nil {
+				return usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
+			}
+			opts.Check.Only[r.ID] = true
+		}
+	}
+	loader := f.kube.ToRawKubeConfigLoader()
+	ns, _, err := loader.Namespace()
+	if err != nil {
+		return usageError("kubeconfig: %v", err)
+	}
+	opts.Namespace = ns
+	rest, err := f.kube.ToRESTConfig()
+	if err != nil {
+		return usageError("kubeconfig: %v", err)
+	}
+	if raw, err := loader.RawConfig(); err == nil {
+		opts.Source = "cluster " + first(*f.kube.Context, raw.CurrentContext, rest.Host)
+	}
+	dyn, err := dynamic.NewForConfig(rest)
+	if err != nil {
+		return usageError("client: %v", err)
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(rest)
+	if err != nil {
+		return usageError("client: %v", err)
+	}
+	res := audit.Run(c.Context(), audit.Clients{Dynamic: dyn, Discovery: disc}, opts)
+	ropts := report.Options{Color: useColor(f.color, c.OutOrStdout()), Verbose: f.verbose, ToolVersion: Version()}
+	if err := report.Write(c.OutOrStdout(), f.output, res, ropts); err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s output: %w", f.output, err)}
+	}
+	switch {
+	case len(res.Errors) > 0:
+		return &exitError{code: ExitInput}
+	case res.Summary.Failed:
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}

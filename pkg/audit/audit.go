@@ -1,0 +1,271 @@
+// Package audit runs zerodrop's checks against a live cluster: it lists the
+// objects the rules need (read-only, paginated, a timeout per call), feeds
+// them to the same pipeline as `check`, and adds what only a cluster can
+// show: pods that lack the readiness gate because they predate the label,
+// gates stuck False, the server version, the AWS Load Balancer Controller's
+// presence and webhook failure policy, and EndpointSlice sizes.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/config"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+)
+
+// Options configure an audit.
+type Options struct {
+	// Namespace limits the audit to one namespace; empty with
+	// AllNamespaces lists every namespace.
+	Namespace     string
+	AllNamespaces bool
+	// CallTimeout bounds each API call (default 20 s).
+	CallTimeout time.Duration
+	// PageSize is the list page size (default 500).
+	PageSize int64
+	// Source names the cluster in positions ("cluster" by default; the
+	// context name reads better).
+	Source string
+	// Check carries the rule settings (fail-on, profile, re-grading). Its
+	// KubeVersion, when zero, comes from the server.
+	Check check.Options
+	// Now is the clock for "stuck for long" (tests set it).
+	Now func() time.Time
+	// StuckAfter is how long a gate may stay False before it is reported.
+	StuckAfter time.Duration
+}
+
+// Clients are what the audit reads through.
+type Clients struct {
+	Dynamic   dynamic.Interface
+	Discovery discovery.DiscoveryInterface
+}
+
+// resource is one kind the audit lists.
+type resource struct {
+	gvr        schema.GroupVersionResource
+	kind       string
+	namespaced bool
+	// optional kinds (CRDs) may not exist; a 404 is not an error.
+	optional bool
+}
+
+var resources = []resource{
+	{schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "Namespace", false, false},
+	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "Deployment", true, false},
+	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}, "StatefulSet", true, false},
+	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}, "DaemonSet", true, false},
+	{schema.GroupVersionResource{Version: "v1", Resource: "services"}, "Service", true, false},
+	{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}, "Ingress", true, false},
+	{schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"}, "IngressClass", false, false},
+	{schema.GroupVersionResource{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"}, "PodDisruptionBudget", true, false},
+	{schema.GroupVersionResource{Group: "elbv2.k8s.aws", Version: "v1beta1", Resource: "targetgroupbindings"}, "TargetGroupBinding", true, true},
+	{schema.GroupVersionResource{Group: "elbv2.k8s.aws", Version: "v1beta1", Resource: "ingressclassparams"}, "IngressClassParams", false, true},
+	{schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}, "Rollout", true, true},
+}
+
+var (
+	podsGVR      = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	slicesGVR    = schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}
+	webhooksGVR  = schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"}
+	deploysGVR   = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	lbcNameLabel = "app.kubernetes.io/name=aws-load-balancer-controller"
+)
+
+// Run audits the cluster. It always returns a result: calls that fail are
+// input errors naming the call, and everything that was read is checked.
+func Run(ctx context.Context, c Clients, opts Options) *check.Result {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = 20 * time.Second
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 500
+	}
+	if opts.Source == "" {
+		opts.Source = "cluster"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.StuckAfter <= 0 {
+		opts.StuckAfter = 5 * time.Minute
+	}
+	a := &auditor{c: c, opts: opts, lr: &load.Result{}}
+	ns := opts.Namespace
+	if opts.AllNamespaces {
+		ns = ""
+	}
+	a.ns = ns
+
+	var notes []string
+	if opts.Check.KubeVersion.Major == 0 {
+		if v, err := a.serverVersion(ctx); err != nil {
+			a.fail("server version", err)
+		} else {
+			opts.Check.KubeVersion = v
+			notes = append(notes, fmt.Sprintf("Kubernetes %s (from the API server)", v))
+		}
+	}
+	for _, r := range resources {
+		listNS := ns
+		if !r.namespaced {
+			listNS = ""
+		}
+		items, err := a.list(ctx, r.gvr, listNS, "")
+		if err != nil {
+			if r.optional && isNotFound(err) {
+				continue
+			}
+			a.fail("list "+r.gvr.Resource+inNS(listNS), err)
+			continue
+		}
+		for i := range items {
+			if r.kind == "Namespace" && ns != "" && items[i].GetName() != ns {
+				continue
+			}
+			a.add(&items[i], r.kind)
+		}
+	}
+	pods, err := a.list(ctx, podsGVR, ns, "")
+	if err != nil {
+		a.fail("list pods"+inNS(ns), err)
+	}
+	for i := range pods {
+		if len(pods[i].GetOwnerReferences()) == 0 {
+			a.add(&pods[i], "Pod") // bare pods are workloads of their own
+		}
+	}
+	slices, err := a.list(ctx, slicesGVR, ns, "")
+	if err != nil {
+		a.fail("list endpointslices"+inNS(ns), err)
+	}
+
+	live := &liveChecks{a: a, pods: pods, slices: slices}
+	live.readController(ctx)
+	res := check.AnalyzeWith(a.lr, opts.Check, live.findings)
+	res.Assumptions = append(append(notes, live.notes...), res.Assumptions...)
+	res.Errors = append(res.Errors, a.errors...)
+	check.Tally(res, opts.Check.FailOn)
+	return res
+}
+
+type auditor struct {
+	c      Clients
+	opts   Options
+	ns     string
+	lr     *load.Result
+	errors []check.InputError
+}
+
+func (a *auditor) fail(what string, err error) {
+	a.errors = append(a.errors, check.InputError{File: a.opts.Source, Message: fmt.Sprintf("%s: %v", what, err)})
+}
+
+func inNS(ns string) string {
+	if ns == "" {
+		return " (all namespaces)"
+	}
+	return " in " + ns
+}
+
+func (a *auditor) serverVersion(ctx context.Context) (rulesVersion, error) {
+	if a.c.Discovery == nil {
+		return rulesVersion{}, fmt.Errorf("no discovery client")
+	}
+	type res struct {
+		v   rulesVersion
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		info, err := a.c.Discovery.ServerVersion()
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		v, err := config.ParseKubeVersion(info.Major + "." + strings.TrimSuffix(info.Minor, "+"))
+		ch <- res{v: v, err: err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-time.After(a.opts.CallTimeout):
+		return rulesVersion{}, fmt.Errorf("no answer within %s", a.opts.CallTimeout)
+	case <-ctx.Done():
+		return rulesVersion{}, ctx.Err()
+	}
+}
+
+// list reads every page of a resource, each call under the call timeout.
+func (a *auditor) list(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
+	var out []unstructured.Unstructured
+	cont := ""
+	for {
+		cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
+		var ri dynamic.ResourceInterface = a.c.Dynamic.Resource(gvr)
+		if ns != "" {
+			ri = a.c.Dynamic.Resource(gvr).Namespace(ns)
+		}
+		l, err := ri.List(cctx, metav1.ListOptions{Limit: a.opts.PageSize, Continue: cont, LabelSelector: selector})
+		cancel()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, l.Items...)
+		cont = l.GetContinue()
+		if cont == "" {
+			return out, nil
+		}
+	}
+}
+
+// add turns a listed object into a loaded object, as if read from a file
+// named after the cluster.
+func (a *auditor) add(u *unstructured.Unstructured, kind string) {
+	obj := u.DeepCopy().Object
+	if obj["kind"] == nil {
+		obj["kind"] = kind
+	}
+	// Server-side bookkeeping is noise for the rules and for reports.
+	unstructured.RemoveNestedField(obj, "metadata", "managedFields")
+	o := &load.Object{
+		Pos:        load.Position{File: a.opts.Source},
+		APIVersion: u.GetAPIVersion(), Kind: kind, Namespace: u.GetNamespace(), Name: u.GetName(),
+		Raw: normalise(obj).(map[string]any),
+	}
+	a.lr.Objects = append(a.lr.Objects, o)
+}
+
+// normalise converts JSON numbers to the loader's types (int64 or float64).
+func normalise(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalise(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalise(e)
+		}
+		return x
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	}
+	return v
+}
+
+// rulesVersion is a Kubernetes minor version.
+type rulesVersion = rules.KubeVersion
