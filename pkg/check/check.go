@@ -103,6 +103,15 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 	} else {
 		out.Assumptions = append(out.Assumptions, "timing profile "+opts.Timing.File)
 	}
+	inTree := 0
+	for _, e := range exps {
+		if e.Controller == exposure.InTree {
+			inTree++
+		}
+	}
+	if inTree > 0 {
+		out.Assumptions = append(out.Assumptions, fmt.Sprintf("%d LoadBalancer Service(s) read as the in-tree cloud provider's CLB or NLB; where the AWS Load Balancer Controller v2.5+ runs its Service webhook (the default), a newly created Service gets loadBalancerClass service.k8s.aws/nlb and becomes an NLB with instance targets instead (set loadBalancerClass to say which you mean)", inTree))
+	}
 	var found []finding.Finding
 	pass := rules.NewPass(g, exps, opts.Timing, kv, func(f finding.Finding) { found = append(found, f) })
 	pass.ProbePath = opts.ProbePath

@@ -314,11 +314,9 @@ func serviceExposure(g *graph.Graph, svc *inventory.Service) *Exposure {
 		e.LB, e.Controller, e.TargetType = timing.NLB, LBC, ttSetting
 	case lbType == "nlb":
 		e.LB, e.Controller = timing.NLB, InTree
-		e.Notes = append(e.Notes, inTreeNote)
 		e.TargetType = Setting{Value: timing.TargetInstance, Source: timing.FromDefault, Detail: "the in-tree NLB supports instance targets only"}
 	default:
 		e.LB, e.Controller = timing.CLB, InTree
-		e.Notes = append(e.Notes, inTreeNote)
 		e.TargetType = Setting{Value: timing.TargetInstance, Source: timing.FromDefault, Detail: "type LoadBalancer without aws-load-balancer-type makes an in-tree Classic Load Balancer (instance targets)"}
 	}
 	l := lookup{objs: []*inventory.Meta{&svc.Meta}}
@@ -357,9 +355,6 @@ func serviceExposure(g *graph.Graph, svc *inventory.Service) *Exposure {
 	e.readAttributes(l, NLBTGAttrsAnno)
 	return e
 }
-
-// inTreeNote says what the controller's Service webhook does to new Services.
-const inTreeNote = "read as the in-tree cloud provider's load balancer; where the AWS Load Balancer Controller v2.5+ runs with its Service webhook (the default), a newly created Service gets loadBalancerClass service.k8s.aws/nlb and becomes an NLB with instance targets instead (set loadBalancerClass explicitly to say which you mean)"
 
 func tgbExposure(g *graph.Graph, tgb *inventory.TargetGroupBinding) *Exposure {
 	svc := g.Service(tgb.Namespace, tgb.ServiceName)

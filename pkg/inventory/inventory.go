@@ -212,7 +212,7 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 		id := Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 		if first, dup := seen[id]; dup {
 			inv.Notes = append(inv.Notes, Note{Pos: o.Pos, Ref: refOf(o), File: o.Pos.File, Line: o.Pos.Line,
-				Message: fmt.Sprintf("%s is also defined at %s; applied together, the last one wins", id, first)})
+				Message: fmt.Sprintf("also defined at %s; applied together, the last one wins", first)})
 			continue
 		}
 		seen[id] = o.Pos
