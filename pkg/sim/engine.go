@@ -1,0 +1,1090 @@
+package sim
+
+import (
+	"container/heap"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
+
+// evKind is a kind of scheduled state change.
+type evKind uint8
+
+const (
+	evStart evKind = iota
+	evContainerStart
+	evAppListen
+	evProbe
+	evAvailable
+	evLBC
+	evDPAdd
+	evHealth
+	evGate
+	evStopSending
+	evDrainEnd
+	evKubeProxy
+	evSIGTERM
+	evSIGKILL
+	evExit
+	evGone
+	evEvict
+	evDeadline
+)
+
+// event is one entry of the queue. gen cancels superseded transitions: an
+// event whose gen differs from its pod's current one is ignored.
+type event struct {
+	t   float64
+	seq uint64
+	pod int32
+	gen int32
+	k   evKind
+}
+
+type queue []event
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if q[i].t != q[j].t {
+		return q[i].t < q[j].t
+	}
+	return q[i].seq < q[j].seq
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *queue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// check is a periodic check (a readiness probe, or the load balancer's
+// health check) worked out analytically: ticks at phase + k·period; a
+// streak of passN passes (initialPass from the initial state) makes it
+// pass-state, failN fails make it fail-state. Only the tick where the state
+// changes is scheduled.
+type check struct {
+	phase, period float64
+	passN, failN  int
+	initialPass   int
+	state         int8 // 0 initial, 1 passing (ready/healthy), -1 failing
+	gen           int32
+	running       bool
+}
+
+func (c *check) firstTick(t float64) float64 {
+	if t <= c.phase {
+		return c.phase
+	}
+	k := math.Ceil((t - c.phase) / c.period)
+	at := c.phase + k*c.period
+	if at < t { // rounding
+		at += c.period
+	}
+	return at
+}
+
+// change returns when the state changes if every check from t on gives
+// pass, and to which state; ok is false if it does not change.
+func (c *check) change(t float64, pass bool) (at float64, to int8, ok bool) {
+	if pass {
+		if c.state == 1 {
+			return 0, 0, false
+		}
+		need := c.passN
+		if c.state == 0 {
+			need = c.initialPass
+		}
+		return c.firstTick(t) + float64(need-1)*c.period, 1, true
+	}
+	if c.state == -1 {
+		return 0, 0, false
+	}
+	return c.firstTick(t) + float64(c.failN-1)*c.period, -1, true
+}
+
+// ringBucket is the width of the in-flight ledger's buckets, in seconds.
+const ringBucket = 0.1
+
+type ringEntry struct {
+	b int32 // bucket index: end time / ringBucket
+	n int32
+}
+
+// pod is a pod and, for ip targets, its load-balancer target.
+type pod struct {
+	id   int32
+	rs   int8 // 0 current template, 1 new template
+	node int32
+	rng  *rand.Rand
+
+	// Draws made when the pod is created, so that a pod's delays do not
+	// depend on the order in which events of other pods happen.
+	dStart, dApp, dRegRec, dDeregRec, dRegProp, dDeregProp, dKPAdd, dKPDel, hcFrac float64
+
+	// Times the traffic loop reads. +Inf until known.
+	listenStart, listenEnd, exitAt, ipGone, cut float64
+	cutCause                                    Cause
+
+	created, readyAt, deletedAt, sigterm, sigkill float64
+
+	phase                                   Phase
+	containersReady, gateOK, ready, avail   bool
+	terminating, exited, gone, listening    bool
+	registered, inDP, draining, stopped     bool
+	healthy, counted                        bool
+	kpReady, kpServing, evicting, onDrained bool
+	regAt                                   float64
+	gen                                     int32 // for available
+	probe, hc                               check
+	ring                                    []ringEntry
+}
+
+// sim is one run.
+type sim struct {
+	p      Params
+	seed   uint64
+	rng    *rand.Rand // traffic
+	q      queue
+	seq    uint64
+	now    float64
+	pods   []*pod
+	surge  int
+	unav   int
+	http   bool
+	ipMode bool
+	class  [nCauses]Class
+
+	// Routing: the targets the load balancer (or kube-proxy) sends new
+	// requests to, rebuilt only when their state changes.
+	routable []*pod
+	rr       int
+	dirty    bool
+	active   []*pod // in the data plane and not stopped (ip mode)
+
+	// Traffic.
+	nextArr  float64
+	invRate  float64
+	mu       float64
+	ringSize int32
+
+	// Accounting.
+	run      Run
+	causeIdx [nCauses]int // index+1 into run.Causes
+	healthy  int
+	phases   [nPhases]int32
+	alive    int // pods that exist
+	nextSec  float64
+
+	// Deployment.
+	started          bool
+	desired          int
+	progressGen      int32
+	deadlineExceeded bool
+	doneAt           float64
+	maxMarks         int
+	// essential counts queued events that can still change what traffic
+	// sees; the run ends Tail seconds after the last of them.
+	essential int
+}
+
+// New runs are made with simulate.
+func newSim(p Params, seed uint64) *sim {
+	s := &sim{p: p, seed: seed, doneAt: -1, maxMarks: 400}
+	s.rng = rand.New(rand.NewPCG(seed, 0x74726166666963))
+	s.http = p.LB != timing.NLB
+	s.ipMode = p.TargetType == timing.TargetIP
+	for c := Cause(1); c < nCauses; c++ {
+		s.class[c] = classOf(p.LB, c)
+	}
+	s.surge, s.unav, _ = p.Batch()
+	if p.RPS > 0 {
+		s.invRate = 1 / p.RPS
+		s.nextArr = s.rng.ExpFloat64() * s.invRate
+	} else {
+		s.nextArr = math.Inf(1)
+	}
+	s.mu = math.Log(p.DurationMedian)
+	s.ringSize = int32(math.Ceil(p.DurationMax/ringBucket)) + 3
+	s.run.Seed = seed
+	s.run.EventAt = p.Lead
+	s.run.Done = -1
+	s.run.MinHealthy = math.MaxInt
+	return s
+}
+
+func (s *sim) schedule(t float64, k evKind, pod int32, gen int32) {
+	if k != evDeadline && k != evDrainEnd {
+		s.essential++
+	}
+	s.seq++
+	heap.Push(&s.q, event{t: t, seq: s.seq, pod: pod, gen: gen, k: k})
+}
+
+func (s *sim) mark(format string, args ...any) {
+	if len(s.run.Marks) >= s.maxMarks {
+		s.run.MarksDropped++
+		return
+	}
+	s.run.Marks = append(s.run.Marks, Mark{At: round3(s.now), What: fmt.Sprintf(format, args...)})
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+var inf = math.Inf(1)
+
+// newPod creates a pod; steady makes it one that has been running,
+// Ready and healthy in the load balancer since long before the run.
+func (s *sim) newPod(rs int8, steady bool) *pod {
+	id := int32(len(s.pods))
+	r := rand.New(rand.NewPCG(s.seed^0x9e3779b97f4a7c15, uint64(id)*0xbf58476d1ce4e5b9+1))
+	p := &pod{id: id, rs: rs, rng: r, created: s.now,
+		listenStart: inf, listenEnd: inf, exitAt: inf, ipGone: inf, cut: inf,
+		sigterm: inf, sigkill: inf, deletedAt: inf, readyAt: inf, node: -1}
+	pp := &s.p
+	p.dStart = pp.PodStart.Sample(r)
+	p.dApp = pp.AppStartup.Sample(r)
+	p.dRegRec = pp.Reconcile.Sample(r)
+	p.dDeregRec = pp.Reconcile.Sample(r)
+	p.dRegProp = pp.RegisterPropagation.Sample(r)
+	p.dDeregProp = pp.DeregisterPropagation.Sample(r)
+	p.dKPAdd = pp.EndpointPropagation.Sample(r)
+	p.dKPDel = pp.EndpointPropagation.Sample(r)
+	p.hcFrac = r.Float64()
+	s.pods = append(s.pods, p)
+	s.alive++
+	if steady {
+		p.node = id % int32(max(pp.Nodes, 1))
+		p.onDrained = pp.Event == Drain && int(p.node) < pp.DrainNodes
+		p.listenStart = math.Inf(-1)
+		p.listening = true
+		p.containersReady, p.gateOK, p.ready, p.avail = true, true, true, true
+		p.readyAt = math.Inf(-1)
+		p.phase = PhaseReady
+		s.phases[PhaseReady]++
+		if s.p.Probe != nil {
+			p.probe = check{phase: 0, period: pp.Probe.Period, passN: pp.Probe.SuccessThreshold, failN: pp.Probe.FailureThreshold, initialPass: pp.Probe.SuccessThreshold, state: 1, running: true}
+		}
+		if s.ipMode && !pp.NoTargets {
+			p.registered, p.inDP = true, true
+			p.hc = s.newHealthCheck(p, -p.hcFrac*pp.HealthInterval)
+			p.hc.state = 1
+			p.healthy = true
+			s.setHealthy(p, true)
+			s.active = append(s.active, p)
+		}
+		if !s.ipMode {
+			p.kpReady = true
+			s.setHealthy(p, true)
+		}
+		s.dirty = true
+		return p
+	}
+	p.phase = PhasePending
+	s.phases[PhasePending]++
+	s.schedule(s.now+p.dStart, evContainerStart, id, 0)
+	return p
+}
+
+func (s *sim) newHealthCheck(p *pod, phase float64) check {
+	initial := s.p.HealthyThreshold
+	if s.p.LB == timing.ALB {
+		initial = 1 // a new ALB target is healthy after one passed check
+	}
+	return check{phase: phase, period: s.p.HealthInterval, passN: s.p.HealthyThreshold,
+		failN: s.p.UnhealthyThreshold, initialPass: initial, running: true}
+}
+
+func (s *sim) setPhase(p *pod, ph Phase) {
+	if p.phase == ph {
+		return
+	}
+	if p.phase < nPhases {
+		s.phases[p.phase]--
+	}
+	p.phase = ph
+	if ph < nPhases {
+		s.phases[ph]++
+	}
+}
+
+// setHealthy keeps the healthy-target count: ip targets healthy in the
+// load balancer and not deregistered, or ready kube-proxy endpoints.
+func (s *sim) setHealthy(p *pod, h bool) {
+	if p.counted == h {
+		return
+	}
+	p.counted = h
+	if h {
+		s.healthy++
+	} else {
+		s.healthy--
+	}
+	if s.started && s.healthy < s.run.MinHealthy {
+		s.run.MinHealthy = s.healthy
+	}
+}
+
+// reachable is what a check of the pod sees now.
+func (p *pod) passes() bool { return p.listening && !p.exited }
+
+// run executes the simulation.
+func (s *sim) runAll() *Run {
+	p := &s.p
+	for i := 0; i < p.Replicas; i++ {
+		s.newPod(0, true)
+	}
+	s.desired = p.Replicas
+	s.run.PeakPods = s.alive
+	s.schedule(p.Lead, evStart, -1, 0)
+	end := inf
+	for {
+		next := inf
+		if s.essential > 0 {
+			next = s.q[0].t
+		} else if end == inf {
+			end = max(s.now, p.Lead) + p.Tail
+		}
+		if len(s.q) > 0 && s.q[0].t < end {
+			next = s.q[0].t
+		}
+		if next > maxVirtual && end == inf {
+			end = maxVirtual
+		}
+		stop := min(next, s.nextSec, end)
+		s.traffic(stop)
+		s.now = stop
+		if stop == end {
+			break
+		}
+		if stop == s.nextSec {
+			s.sample()
+			s.nextSec++
+			continue
+		}
+		ev := heap.Pop(&s.q).(event)
+		if ev.k != evDeadline && ev.k != evDrainEnd {
+			s.essential--
+		}
+		s.handle(ev)
+	}
+	s.finish(end)
+	return &s.run
+}
+
+// sample records the gauges of the second that starts now.
+func (s *sim) sample() {
+	sec := int(s.now)
+	s.grow(sec)
+	g := &s.run.Timeline[sec]
+	g.Pods = s.phases
+	g.Gauges.Healthy = int32(s.healthy)
+	if s.dirty {
+		s.rebuild()
+	}
+	g.Gauges.Routable = int32(len(s.routable))
+}
+
+func (s *sim) grow(sec int) {
+	for len(s.run.Timeline) <= sec {
+		s.run.Timeline = append(s.run.Timeline, Second{})
+	}
+}
+
+func (s *sim) finish(end float64) {
+	s.run.End = round3(end)
+	s.run.Done = -1
+	if s.doneAt >= 0 {
+		s.run.Done = round3(s.doneAt)
+	}
+	if s.run.MinHealthy == math.MaxInt {
+		s.run.MinHealthy = s.healthy
+	}
+	s.run.DeadlineExceeded = s.deadlineExceeded
+	// Requests still in flight at the end complete: they were counted ok
+	// when routed. Trim the timeline to the end of the run.
+	n := int(math.Ceil(end))
+	if len(s.run.Timeline) > n {
+		// OK counts beyond the end belong to requests that end after it;
+		// fold them into the last second.
+		for i := n; i < len(s.run.Timeline); i++ {
+			s.run.Timeline[n-1].OK += s.run.Timeline[i].OK
+		}
+		s.run.Timeline = s.run.Timeline[:n]
+	}
+	var failed int64
+	for _, c := range FailureClasses() {
+		failed += s.run.Failures[c]
+	}
+	s.run.OK = s.run.Total - failed
+	s.run.Failures[OK] = s.run.OK
+}
+
+func (s *sim) handle(ev event) {
+	var p *pod
+	if ev.pod >= 0 {
+		p = s.pods[ev.pod]
+	}
+	switch ev.k {
+	case evStart:
+		s.start()
+	case evContainerStart:
+		s.containerStart(p)
+	case evAppListen:
+		if p.exited || p.terminating && p.sigterm <= s.now && s.p.App != AppIgnore {
+			return
+		}
+		p.listening = true
+		s.checksChanged(p)
+	case evProbe:
+		if ev.gen != p.probe.gen {
+			return
+		}
+		p.probe.state = s.pendingState(&p.probe)
+		cr := p.probe.state == 1
+		if cr != p.containersReady {
+			p.containersReady = cr
+			s.readinessChanged(p)
+		}
+	case evAvailable:
+		if ev.gen != p.gen || !p.ready || p.terminating {
+			return
+		}
+		p.avail = true
+		if p.rs == 1 {
+			s.progress()
+		}
+		s.sync()
+	case evLBC:
+		s.reconcileTarget(p)
+	case evDPAdd:
+		if p.draining || !p.registered {
+			return
+		}
+		p.inDP = true
+		p.hc = s.newHealthCheck(p, s.now+p.hcFrac*s.p.HealthInterval)
+		s.active = append(s.active, p)
+		s.checksChanged(p)
+	case evHealth:
+		if ev.gen != p.hc.gen || !p.hc.running {
+			return
+		}
+		p.hc.state = s.pendingState(&p.hc)
+		was := p.healthy
+		p.healthy = p.hc.state == 1
+		if was != p.healthy {
+			s.setHealthy(p, p.healthy && !p.draining)
+			s.dirty = true
+			if p.healthy && s.p.Gate && !p.gateOK {
+				// The controller polls target health every GateRequeue
+				// seconds from the registration on.
+				k := math.Ceil((s.now - p.regAt) / s.p.GateRequeue)
+				s.schedule(p.regAt+k*s.p.GateRequeue, evGate, p.id, 0)
+			}
+		}
+	case evGate:
+		if p.gateOK || p.terminating {
+			return
+		}
+		p.gateOK = true
+		s.readinessChanged(p)
+	case evStopSending:
+		p.stopped = true
+		s.dirty = true
+		s.mark("load balancer stops sending to pod %d", p.id)
+	case evDrainEnd:
+		// The target leaves the target group (draining → unused).
+		p.inDP = false
+	case evKubeProxy:
+		s.kubeProxy(p)
+	case evSIGTERM:
+		s.sigterm(p)
+	case evSIGKILL:
+		if !p.exited {
+			s.mark("SIGKILL pod %d", p.id)
+			s.exit(p)
+		}
+	case evExit:
+		s.exit(p)
+	case evGone:
+		p.gone = true
+		s.setPhase(p, phaseGone)
+		s.alive--
+		s.sync()
+	case evEvict:
+		s.evict(p)
+	case evDeadline:
+		if ev.gen == s.progressGen && s.doneAt < 0 && !s.deadlineExceeded {
+			s.deadlineExceeded = true
+			s.mark("progress deadline exceeded")
+		}
+	}
+}
+
+// pendingState is the state a check's scheduled transition leads to.
+func (s *sim) pendingState(c *check) int8 {
+	if c.state == 1 {
+		return -1
+	}
+	if c.state == -1 {
+		return 1
+	}
+	// From the initial state the transition recorded its direction in
+	// the sign of gen's low bit; see scheduleCheck.
+	if c.gen&1 == 1 {
+		return 1
+	}
+	return -1
+}
+
+// scheduleCheck schedules the next transition of c for the result the
+// pod's checks now get. gen's low bit carries the direction.
+func (s *sim) scheduleCheck(c *check, pass bool, k evKind, id int32) {
+	if !c.running {
+		return
+	}
+	c.gen = (c.gen + 2) &^ 1
+	at, to, ok := c.change(s.now, pass)
+	if !ok {
+		return
+	}
+	if to == 1 {
+		c.gen |= 1
+	}
+	s.schedule(at, k, id, c.gen)
+}
+
+// checksChanged re-plans the pod's probe and health check after what they
+// see changed.
+func (s *sim) checksChanged(p *pod) {
+	pass := p.passes()
+	if s.p.Probe != nil && p.probe.running {
+		s.scheduleCheck(&p.probe, pass, evProbe, p.id)
+	}
+	if p.inDP && !p.draining {
+		s.scheduleCheck(&p.hc, pass, evHealth, p.id)
+	}
+}
+
+func (s *sim) containerStart(p *pod) {
+	if p.terminating {
+		return
+	}
+	s.setPhase(p, PhaseStarting)
+	p.listenStart = s.now + p.dApp
+	s.schedule(p.listenStart, evAppListen, p.id, 0)
+	if pr := s.p.Probe; pr != nil {
+		p.probe = check{phase: s.now + pr.InitialDelay, period: pr.Period, passN: pr.SuccessThreshold,
+			failN: pr.FailureThreshold, initialPass: pr.SuccessThreshold, running: true}
+		s.scheduleCheck(&p.probe, p.passes(), evProbe, p.id)
+		return
+	}
+	// No probe: the container is ready as soon as it runs.
+	p.containersReady = true
+	s.readinessChanged(p)
+}
+
+// readinessChanged follows a change of containers-ready or the gate.
+func (s *sim) readinessChanged(p *pod) {
+	ready := p.containersReady && (!s.p.Gate || p.gateOK) && !p.exited
+	if ready != p.ready {
+		p.ready = ready
+		p.gen++
+		if ready {
+			p.readyAt = s.now
+			if !p.terminating {
+				s.setPhase(p, PhaseReady)
+			}
+			s.schedule(s.now+s.p.MinReadySeconds, evAvailable, p.id, p.gen)
+		} else {
+			p.avail = false
+			if !p.terminating {
+				s.setPhase(p, PhaseStarting)
+			}
+		}
+	}
+	s.endpointChanged(p)
+	s.sync()
+}
+
+// registrable is whether the controller wants the pod in the target group:
+// a ready endpoint, or, with a readiness gate, ready containers (the gate
+// waits on the target's health) of a pod that is not terminating.
+func (s *sim) registrable(p *pod) bool {
+	if p.terminating || p.exited {
+		return false
+	}
+	return p.ready || (s.p.Gate && p.containersReady)
+}
+
+// endpointChanged passes a pod's endpoint change to the controller (ip
+// targets) or kube-proxy (instance targets), each after its delay.
+func (s *sim) endpointChanged(p *pod) {
+	if s.ipMode {
+		if s.p.NoTargets || s.p.Frozen {
+			return
+		}
+		want := s.registrable(p)
+		switch {
+		case want && !p.registered:
+			s.schedule(s.now+p.dRegRec, evLBC, p.id, 0)
+		case !want && p.registered && !p.draining:
+			s.schedule(s.now+p.dDeregRec, evLBC, p.id, 0)
+		}
+		return
+	}
+	want := p.ready && !p.terminating
+	if want != p.kpReady || (p.terminating && p.kpServing != p.ready) {
+		d := p.dKPDel
+		if want {
+			d = p.dKPAdd
+		}
+		s.schedule(s.now+d, evKubeProxy, p.id, 0)
+	}
+}
+
+// reconcileTarget is the controller registering or deregistering a pod.
+func (s *sim) reconcileTarget(p *pod) {
+	want := s.registrable(p)
+	switch {
+	case want && !p.registered:
+		p.registered = true
+		p.regAt = s.now
+		s.schedule(s.now+p.dRegProp, evDPAdd, p.id, 0)
+	case !want && p.registered && !p.draining:
+		p.draining = true
+		p.hc.running = false // draining targets are not health-checked
+		s.setHealthy(p, false)
+		s.schedule(s.now+p.dDeregProp, evStopSending, p.id, 0)
+		s.schedule(s.now+s.p.DeregistrationDelay, evDrainEnd, p.id, 0)
+		s.mark("controller deregisters pod %d", p.id)
+		if s.http {
+			s.setCut(p, s.now+s.p.DeregistrationDelay, CauseDeregEnd)
+		}
+	}
+}
+
+func (s *sim) kubeProxy(p *pod) {
+	ready := p.ready && !p.terminating && !p.exited
+	serving := p.terminating && p.ready && !p.exited
+	if ready != p.kpReady || serving != p.kpServing {
+		p.kpReady, p.kpServing = ready, serving
+		s.setHealthy(p, ready)
+		s.dirty = true
+	}
+}
+
+// rebuild recomputes where new requests go.
+func (s *sim) rebuild() {
+	s.dirty = false
+	s.routable = s.routable[:0]
+	if s.p.NoTargets {
+		return
+	}
+	if s.ipMode {
+		keep := s.active[:0]
+		for _, p := range s.active {
+			if !p.stopped {
+				keep = append(keep, p)
+			}
+		}
+		for i := len(keep); i < len(s.active); i++ {
+			s.active[i] = nil
+		}
+		s.active = keep
+		for _, p := range keep {
+			if p.healthy {
+				s.routable = append(s.routable, p)
+			}
+		}
+		if len(s.routable) == 0 {
+			// Fail open: with no healthy target the load balancer routes
+			// to every registered target that has been checked unhealthy
+			// (new targets in initial state and draining ones are not
+			// routed to).
+			for _, p := range keep {
+				if p.hc.state == -1 && !p.draining {
+					s.routable = append(s.routable, p)
+				}
+			}
+			// A draining target whose stop-sending has not propagated
+			// yet keeps getting traffic whatever its health.
+		}
+		for _, p := range keep {
+			if p.draining && p.healthy && !contains(s.routable, p) {
+				s.routable = append(s.routable, p)
+			}
+		}
+	} else {
+		for _, p := range s.pods {
+			if p.kpReady {
+				s.routable = append(s.routable, p)
+			}
+		}
+		if len(s.routable) == 0 {
+			for _, p := range s.pods {
+				if p.kpServing {
+					s.routable = append(s.routable, p)
+				}
+			}
+		}
+	}
+	if s.rr >= len(s.routable) {
+		s.rr = 0
+	}
+}
+
+func contains(ps []*pod, p *pod) bool {
+	for _, x := range ps {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// deletePod starts a pod's termination: endpoints and controller learn of
+// it, the kubelet runs preStop, then SIGTERM, then SIGKILL.
+func (s *sim) deletePod(p *pod, why string) {
+	if p.terminating {
+		return
+	}
+	p.terminating = true
+	p.deletedAt = s.now
+	p.gen++
+	p.avail = false
+	s.setPhase(p, PhaseTerminating)
+	s.mark("%s pod %d", why, p.id)
+	pr := &s.p
+	s.endpointChanged(p)
+	if pr.Grace <= 0 {
+		p.sigterm, p.sigkill = s.now, s.now
+	} else {
+		hook := min(pr.PreStop, pr.Grace)
+		p.sigterm = s.now + hook
+		// After the hook the kubelet gives the container what is left of
+		// the grace period, and never less than 2 s.
+		p.sigkill = p.sigterm + max(pr.Grace-hook, 2)
+	}
+	switch pr.App {
+	case AppDrain:
+		p.listenEnd = min(p.listenEnd, p.sigterm)
+		s.setCut(p, p.sigkill, CauseKilled)
+	case AppExit:
+		p.listenEnd = min(p.listenEnd, p.sigterm)
+		p.exitAt = p.sigterm
+		s.setCut(p, p.sigterm, CauseExitInFlight)
+	case AppIgnore:
+		p.listenEnd = min(p.listenEnd, p.sigkill)
+		p.exitAt = p.sigkill
+		s.setCut(p, p.sigkill, CauseKilled)
+	}
+	s.schedule(p.sigterm, evSIGTERM, p.id, 0)
+	s.schedule(p.sigkill, evSIGKILL, p.id, 0)
+}
+
+func (s *sim) sigterm(p *pod) {
+	if p.exited {
+		return
+	}
+	s.mark("SIGTERM pod %d", p.id)
+	switch s.p.App {
+	case AppDrain:
+		p.listening = false
+		// The app exits once its last request is done.
+		last := s.lastInFlight(p)
+		p.exitAt = min(max(s.now, last), p.sigkill)
+		s.schedule(p.exitAt, evExit, p.id, 0)
+		s.checksChanged(p)
+	case AppExit:
+		s.exit(p)
+	case AppIgnore:
+	}
+}
+
+func (s *sim) exit(p *pod) {
+	if p.exited {
+		return
+	}
+	p.exited = true
+	p.listening = false
+	p.exitAt = s.now
+	p.listenEnd = min(p.listenEnd, s.now)
+	p.ipGone = s.now + s.p.SandboxTeardown
+	if p.ready {
+		p.ready = false
+		s.endpointChanged(p)
+	}
+	s.checksChanged(p)
+	if s.p.Probe != nil {
+		p.probe.running = false
+	}
+	s.schedule(p.ipGone, evGone, p.id, 0)
+}
+
+// setCut records that requests on p in flight past t fail with cause c,
+// and fails those already routed there.
+func (s *sim) setCut(p *pod, t float64, c Cause) {
+	if t >= p.cut {
+		return
+	}
+	p.cut, p.cutCause = t, c
+	if p.ring == nil {
+		return
+	}
+	bc := int32(t / ringBucket)
+	cls := s.class[c]
+	for i := range p.ring {
+		e := &p.ring[i]
+		if e.n > 0 && e.b > bc {
+			n := int64(e.n)
+			s.run.Timeline[int(e.b)/10].OK -= n
+			s.fail(t, c, cls, n)
+			e.n = 0
+		}
+	}
+}
+
+// lastInFlight is when p's last routed request ends.
+func (s *sim) lastInFlight(p *pod) float64 {
+	last := s.now
+	now := int32(s.now / ringBucket)
+	for _, e := range p.ring {
+		if e.n > 0 && e.b >= now {
+			last = max(last, float64(e.b+1)*ringBucket)
+		}
+	}
+	return last
+}
+
+func (s *sim) fail(t float64, c Cause, cls Class, n int64) {
+	s.run.Failures[cls] += n
+	sec := int(t)
+	s.grow(sec)
+	s.run.Timeline[sec].Failed[cls] += n
+	i := s.causeIdx[c]
+	if i == 0 {
+		s.run.Causes = append(s.run.Causes, CauseCount{Cause: c, Class: cls, From: t, To: t})
+		i = len(s.run.Causes)
+		s.causeIdx[c] = i
+	}
+	cc := &s.run.Causes[i-1]
+	cc.Count += n
+	cc.From = min(cc.From, t)
+	cc.To = max(cc.To, t)
+}
+
+// start begins the event.
+func (s *sim) start() {
+	s.started = true
+	s.run.MinHealthy = s.healthy
+	p := &s.p
+	switch p.Event {
+	case Rollout:
+		s.mark("rollout starts (%s, maxSurge %d, maxUnavailable %d)", p.Strategy, s.surge, s.unav)
+		s.progress()
+		s.sync()
+	case ScaleIn:
+		s.mark("scale in from %d to %d replicas", p.Replicas, p.ScaleTo)
+		s.desired = p.ScaleTo
+		for i := len(s.pods) - 1; i >= 0 && s.count(0, false) > p.ScaleTo; i-- {
+			s.deletePod(s.pods[i], "scale-in deletes")
+		}
+		s.sync()
+	case Drain:
+		s.mark("drain %d of %d nodes", p.DrainNodes, p.Nodes)
+		for _, q := range s.pods {
+			if q.onDrained {
+				q.evicting = true
+				s.schedule(s.now, evEvict, q.id, 0)
+			}
+		}
+		s.sync()
+	}
+}
+
+// count counts pods of a template that are not terminating; avail counts
+// only available ones.
+func (s *sim) count(rs int8, avail bool) int {
+	n := 0
+	for _, p := range s.pods {
+		if p.rs == rs && !p.terminating && !p.gone && (!avail || p.avail) {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *sim) progress() {
+	if s.p.Event != Rollout || s.p.ProgressDeadline <= 0 {
+		return
+	}
+	s.progressGen++
+	s.schedule(s.now+s.p.ProgressDeadline, evDeadline, -1, s.progressGen)
+}
+
+// evict is one eviction request of a drain: the API allows it while the
+// budget has a disruption to spare, else the drain retries later.
+func (s *sim) evict(p *pod) {
+	if p.terminating || p.gone {
+		return
+	}
+	if b := s.p.PDB; b != nil {
+		healthy := 0
+		for _, q := range s.pods {
+			if q.ready && !q.terminating && !q.gone {
+				healthy++
+			}
+		}
+		if healthy-b.desiredHealthy(s.p.Replicas) < 1 {
+			s.schedule(s.now+DrainRetry, evEvict, p.id, 0)
+			return
+		}
+	}
+	s.deletePod(p, "drain evicts")
+	s.sync()
+}
+
+// sync is the Deployment and ReplicaSet controllers acting on what they see.
+func (s *sim) sync() {
+	if !s.started {
+		return
+	}
+	p := &s.p
+	for range 4 {
+		changed := false
+		switch p.Event {
+		case Rollout:
+			if p.Strategy == "Recreate" {
+				changed = s.syncRecreate()
+			} else {
+				changed = s.syncRolling()
+			}
+		case ScaleIn, Drain:
+			for s.count(0, false) < s.desired {
+				np := s.newPod(0, false)
+				s.mark("replacement pod %d created", np.id)
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	s.run.PeakPods = max(s.run.PeakPods, s.alive)
+	if s.doneAt < 0 && s.done() {
+		s.doneAt = s.now
+		s.mark("%s complete", p.Event)
+	}
+}
+
+func (s *sim) done() bool {
+	p := &s.p
+	switch p.Event {
+	case Rollout:
+		return s.count(1, false) == p.Replicas && s.count(1, true) == p.Replicas && s.count(0, false) == 0
+	case ScaleIn:
+		for _, q := range s.pods {
+			if q.terminating && !q.gone {
+				return false
+			}
+		}
+		return true
+	case Drain:
+		for _, q := range s.pods {
+			if q.onDrained && !q.gone {
+				return false
+			}
+		}
+		return s.count(0, true) == p.Replicas
+	}
+	return false
+}
+
+func (s *sim) syncRecreate() bool {
+	old := 0
+	for _, q := range s.pods {
+		if q.rs == 0 && !q.gone {
+			old++
+			if !q.terminating {
+				s.deletePod(q, "recreate deletes")
+			}
+		}
+	}
+	if old > 0 {
+		return false
+	}
+	changed := false
+	for s.count(1, false) < s.p.Replicas {
+		np := s.newPod(1, false)
+		s.mark("new pod %d created", np.id)
+		changed = true
+	}
+	if changed {
+		s.progress()
+	}
+	return changed
+}
+
+// syncRolling is one pass of the Deployment controller's rolling update:
+// scale the new ReplicaSet up within maxSurge, then the old one down while
+// keeping replicas − maxUnavailable pods available.
+func (s *sim) syncRolling() bool {
+	r := s.p.Replicas
+	changed := false
+	newN, oldN := s.count(1, false), s.count(0, false)
+	if newN < r {
+		if maxTotal := r + s.surge; newN+oldN < maxTotal {
+			up := min(maxTotal-newN-oldN, r-newN)
+			for range up {
+				np := s.newPod(1, false)
+				s.mark("new pod %d created", np.id)
+			}
+			if up > 0 {
+				changed = true
+				s.progress()
+			}
+			newN += up
+		}
+	}
+	if oldN == 0 {
+		return changed
+	}
+	minAvail := r - s.unav
+	newAvail := s.count(1, true)
+	maxScaledDown := newN + oldN - minAvail - (newN - newAvail)
+	if maxScaledDown <= 0 {
+		return changed
+	}
+	// Unavailable old pods go first, as far as maxScaledDown allows.
+	down := 0
+	for _, q := range s.pods {
+		if down >= maxScaledDown {
+			break
+		}
+		if q.rs == 0 && !q.terminating && !q.gone && !q.avail {
+			s.deletePod(q, "rollout deletes old")
+			down++
+		}
+	}
+	avail := s.count(0, true) + newAvail
+	if more := avail - minAvail; more > 0 {
+		// The ReplicaSet removes the pods Ready for the shortest time first.
+		for i := len(s.pods) - 1; i >= 0 && more > 0; i-- {
+			q := s.pods[i]
+			if q.rs == 0 && !q.terminating && !q.gone {
+				s.deletePod(q, "rollout deletes old")
+				more--
+				down++
+			}
+		}
+	}
+	if down > 0 {
+		changed = true
+		s.progress()
+	}
+	return changed
+}

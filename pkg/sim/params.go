@@ -1,0 +1,340 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Event is what happens to the workload.
+type Event string
+
+// Events the simulator knows.
+const (
+	// Rollout replaces every pod with one of a new template, following the
+	// workload's update strategy.
+	Rollout Event = "rollout"
+	// ScaleIn removes pods down to Params.ScaleTo.
+	ScaleIn Event = "scale-in"
+	// Drain evicts the pods on Params.DrainNodes nodes through the eviction
+	// API, which honours the PodDisruptionBudget.
+	Drain Event = "drain"
+)
+
+// Events lists every event, in the order results are reported.
+func Events() []Event { return []Event{Rollout, ScaleIn, Drain} }
+
+// ParseEvent reads an event name.
+func ParseEvent(s string) (Event, error) {
+	for _, e := range Events() {
+		if string(e) == s {
+			return e, nil
+		}
+	}
+	return "", fmt.Errorf("unknown event %q (want rollout, scale-in or drain)", s)
+}
+
+// AppBehaviour is what the app does on SIGTERM.
+type AppBehaviour string
+
+// App behaviours.
+const (
+	// AppDrain stops accepting connections, finishes what is in flight and
+	// exits (Go's http.Server.Shutdown, most frameworks).
+	AppDrain AppBehaviour = "drain"
+	// AppExit exits at once: whatever is in flight is cut.
+	AppExit AppBehaviour = "exit"
+	// AppIgnore never sees SIGTERM (a shell wrapper as PID 1): it serves on
+	// until SIGKILL at the end of the grace period.
+	AppIgnore AppBehaviour = "ignore"
+)
+
+// Dist is a random delay in seconds: a triangular distribution from Min
+// through Mode to Max. Min == Max is a constant.
+type Dist struct {
+	Min  float64 `json:"min"`
+	Mode float64 `json:"mode"`
+	Max  float64 `json:"max"`
+}
+
+// Spread is the default width of a delay's distribution below its worst
+// case: a profile value P becomes Dist{P·(1−Spread), P·(1−Spread/3), P}.
+const Spread = 0.5
+
+// UpTo returns the distribution of a delay whose worst case is max seconds,
+// the number `check` uses: the simulator never draws more, so a
+// configuration that meets check's inequalities survives every draw.
+func UpTo(max float64) Dist {
+	return Dist{Min: max * (1 - Spread), Mode: max * (1 - Spread/3), Max: max}
+}
+
+// Const is a fixed delay.
+func Const(v float64) Dist { return Dist{Min: v, Mode: v, Max: v} }
+
+// Sample draws from the distribution by inverting its CDF.
+func (d Dist) Sample(r *rand.Rand) float64 {
+	if d.Max <= d.Min {
+		return d.Min
+	}
+	u := r.Float64()
+	w := d.Max - d.Min
+	c := (d.Mode - d.Min) / w
+	if u < c {
+		return d.Min + math.Sqrt(u*w*(d.Mode-d.Min))
+	}
+	return d.Max - math.Sqrt((1-u)*w*(d.Max-d.Mode))
+}
+
+// Mean is the distribution's mean.
+func (d Dist) Mean() float64 { return (d.Min + d.Mode + d.Max) / 3 }
+
+func (d Dist) valid() bool {
+	return d.Min >= 0 && d.Min <= d.Mode && d.Mode <= d.Max && !math.IsInf(d.Max, 0) && !math.IsNaN(d.Max)
+}
+
+// Probe is a readiness probe.
+type Probe struct {
+	InitialDelay     float64 `json:"initialDelaySeconds"`
+	Period           float64 `json:"periodSeconds"`
+	SuccessThreshold int     `json:"successThreshold"`
+	FailureThreshold int     `json:"failureThreshold"`
+}
+
+// PDB is a PodDisruptionBudget in force (one the API server accepts).
+type PDB struct {
+	MinAvailable   *intstr.IntOrString `json:"minAvailable,omitempty"`
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+// desiredHealthy is how many healthy pods the budget keeps, as the
+// disruption controller computes it (percentages round up).
+func (p *PDB) desiredHealthy(expected int) int {
+	switch {
+	case p.MaxUnavailable != nil:
+		v, err := intstr.GetScaledValueFromIntOrPercent(p.MaxUnavailable, expected, true)
+		if err != nil {
+			return expected
+		}
+		return max(expected-v, 0)
+	case p.MinAvailable != nil:
+		v, err := intstr.GetScaledValueFromIntOrPercent(p.MinAvailable, expected, true)
+		if err != nil {
+			return expected
+		}
+		return v
+	}
+	return 0
+}
+
+// Params is one simulated scenario: a workload behind one load balancer,
+// an event, and the traffic. Times are in seconds.
+type Params struct {
+	// Load balancer.
+	LB         timing.LB `json:"loadBalancer"`
+	TargetType string    `json:"targetType"`
+	// Health check in effect.
+	HealthInterval     float64 `json:"healthCheckInterval"`
+	HealthyThreshold   int     `json:"healthyThreshold"`
+	UnhealthyThreshold int     `json:"unhealthyThreshold"`
+	// DeregistrationDelay: how long a deregistered target drains.
+	DeregistrationDelay float64 `json:"deregistrationDelay"`
+	// IdleTimeout: an ALB answers 504 to a response slower than this.
+	IdleTimeout float64 `json:"idleTimeout"`
+	// Gate: pods carry the controller's readiness gate.
+	Gate bool `json:"readinessGate"`
+	// NoTargets: the load balancer never has a target (the controller
+	// cannot build the target group, or the Service has no endpoint).
+	NoTargets bool `json:"noTargets,omitempty"`
+	// Frozen: the controller's reconcile fails, so the target group keeps
+	// the targets it had before the event and never follows the pods.
+	Frozen bool `json:"frozenTargets,omitempty"`
+
+	// Delays, each a distribution whose maximum is the profile's value.
+	Reconcile             Dist `json:"reconcile"`
+	RegisterPropagation   Dist `json:"registerPropagation"`
+	DeregisterPropagation Dist `json:"deregisterPropagation"`
+	EndpointPropagation   Dist `json:"endpointPropagation"`
+	// GateRequeue: how often the controller re-reads target health for a
+	// readiness gate (a fixed period, not random).
+	GateRequeue float64 `json:"gateRequeue"`
+	// PodStart: from pod creation until its container runs (scheduling,
+	// image pull, sandbox). Not in the profile: check does not use it.
+	PodStart   Dist `json:"podStart"`
+	AppStartup Dist `json:"appStartup"`
+	// SandboxTeardown: from the app's exit until the pod IP stops
+	// answering (after that, connections time out).
+	SandboxTeardown float64 `json:"sandboxTeardown"`
+
+	// Workload.
+	Replicas         int                 `json:"replicas"`
+	Strategy         string              `json:"strategy"`
+	MaxSurge         *intstr.IntOrString `json:"maxSurge,omitempty"`
+	MaxUnavailable   *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+	MinReadySeconds  float64             `json:"minReadySeconds"`
+	ProgressDeadline float64             `json:"progressDeadlineSeconds"`
+	// Pod.
+	Probe   *Probe       `json:"readinessProbe,omitempty"`
+	PreStop float64      `json:"preStop"`
+	Grace   float64      `json:"terminationGracePeriodSeconds"`
+	App     AppBehaviour `json:"app"`
+	PDB     *PDB         `json:"pdb,omitempty"`
+
+	// Event.
+	Event Event `json:"event"`
+	// ScaleTo is the replica count after a scale-in.
+	ScaleTo int `json:"scaleTo,omitempty"`
+	// Nodes the pods are spread over (round-robin); DrainNodes of them are
+	// drained at once by a drain event.
+	Nodes      int `json:"nodes,omitempty"`
+	DrainNodes int `json:"drainNodes,omitempty"`
+	// Lead: traffic before the event starts. Tail: traffic after the last
+	// state change.
+	Lead float64 `json:"lead"`
+	Tail float64 `json:"tail"`
+
+	// Traffic.
+	RPS float64 `json:"rps"`
+	// Request durations are log-normal with this median and sigma, capped
+	// at DurationMax (the profile's longest request).
+	DurationMedian float64 `json:"durationMedian"`
+	DurationSigma  float64 `json:"durationSigma"`
+	DurationMax    float64 `json:"durationMax"`
+	// KeepAlive is the share of requests sent on a reused connection.
+	KeepAlive float64 `json:"keepAlive"`
+	// IdleRace is the chance that a request on a reused connection meets
+	// the app closing that idle connection (an app idle timeout shorter
+	// than the load balancer's); 0 when the app keeps connections longer.
+	IdleRace float64 `json:"idleRace,omitempty"`
+}
+
+// Defaults for traffic and for delays the profile does not hold.
+const (
+	DefaultRPS            = 100
+	DefaultDurationMedian = 0.1
+	DefaultDurationSigma  = 1.0
+	DefaultKeepAlive      = 0.9
+	DefaultLead           = 10
+	DefaultTail           = 30
+	DefaultSandbox        = 1
+	// DrainRetry is how long kubectl drain waits before retrying an
+	// eviction the budget refused.
+	DrainRetry = 5
+	// ConnectTimeout: an ALB gives up connecting to a target after 10 s
+	// and answers 504.
+	ConnectTimeout = 10
+	// maxVirtual bounds a run's virtual time.
+	maxVirtual = 48 * 3600
+)
+
+// FromProfile fills the timing fields of p from the numbers check uses for
+// the same exposure: the profile's delays become the maxima of their
+// distributions.
+func (p *Params) FromProfile(pr timing.Profile) {
+	p.Reconcile = UpTo(float64(pr.Reconcile.Seconds))
+	p.RegisterPropagation = UpTo(float64(pr.RegisterPropagation.Seconds))
+	p.DeregisterPropagation = UpTo(float64(pr.DeregisterPropagation.Seconds))
+	p.EndpointPropagation = UpTo(float64(pr.EndpointPropagation.Seconds))
+	p.GateRequeue = float64(pr.GateRequeue.Seconds)
+	p.AppStartup = UpTo(float64(pr.AppStartup.Seconds))
+	p.DurationMax = float64(pr.LongestRequest.Seconds)
+}
+
+// Default returns a scenario with every field set: an ALB with ip targets
+// and the built-in ALB/ip preset, three replicas with the Kubernetes
+// defaults, and 100 requests per second.
+func Default() Params {
+	p := Params{
+		LB: timing.ALB, TargetType: timing.TargetIP,
+		HealthInterval: 15, HealthyThreshold: 2, UnhealthyThreshold: 2,
+		DeregistrationDelay: 300, IdleTimeout: 60,
+		PodStart: Dist{Min: 1, Mode: 1.5, Max: 3}, SandboxTeardown: DefaultSandbox,
+		Replicas: 3, Strategy: "RollingUpdate", ProgressDeadline: 600,
+		Grace: 30, App: AppDrain, Event: Rollout, Nodes: 3,
+		Lead: DefaultLead, Tail: DefaultTail,
+		RPS: DefaultRPS, DurationMedian: DefaultDurationMedian, DurationSigma: DefaultDurationSigma,
+		KeepAlive: DefaultKeepAlive,
+	}
+	q := intstr.FromString("25%")
+	p.MaxSurge, p.MaxUnavailable = &q, &q
+	p.FromProfile(timing.Default().For(timing.ALB, timing.TargetIP))
+	return p
+}
+
+// Batch resolves maxSurge and maxUnavailable with timing.RollingBatch, the
+// rounding the Deployment controller uses (and check).
+func (p *Params) Batch() (surge, unavailable int, err error) {
+	if p.Strategy == "Recreate" {
+		return 0, p.Replicas, nil
+	}
+	s, u, err := timing.RollingBatch(int32(p.Replicas), p.MaxSurge, p.MaxUnavailable)
+	return int(s), int(u), err
+}
+
+// Validate reports parameters the simulator cannot run.
+func (p *Params) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if p.LB != timing.ALB && p.LB != timing.NLB && p.LB != timing.CLB {
+		bad("load balancer %q: want ALB, NLB or CLB", p.LB)
+	}
+	if p.TargetType != timing.TargetIP && p.TargetType != timing.TargetInstance {
+		bad("target type %q: want ip or instance", p.TargetType)
+	}
+	if p.Replicas < 0 || p.Replicas > 100000 {
+		bad("replicas %d: want 0 to 100000", p.Replicas)
+	}
+	if p.RPS < 0 || p.RPS > 1e6 || math.IsNaN(p.RPS) {
+		bad("rps %v: want 0 to 1000000", p.RPS)
+	}
+	if p.HealthInterval <= 0 || p.HealthyThreshold < 1 || p.UnhealthyThreshold < 1 {
+		bad("health check: interval and thresholds must be positive")
+	}
+	if p.Probe != nil && (p.Probe.Period <= 0 || p.Probe.SuccessThreshold < 1 || p.Probe.FailureThreshold < 1) {
+		bad("readiness probe: period and thresholds must be positive")
+	}
+	for name, d := range map[string]Dist{"reconcile": p.Reconcile, "registerPropagation": p.RegisterPropagation,
+		"deregisterPropagation": p.DeregisterPropagation, "endpointPropagation": p.EndpointPropagation,
+		"podStart": p.PodStart, "appStartup": p.AppStartup} {
+		if !d.valid() {
+			bad("%s: want 0 ≤ min ≤ mode ≤ max", name)
+		}
+	}
+	if p.PreStop < 0 || p.Grace < 0 || p.MinReadySeconds < 0 || p.DeregistrationDelay < 0 {
+		bad("preStop, grace, minReadySeconds and deregistration delay must not be negative")
+	}
+	if p.DurationMedian <= 0 || p.DurationMax <= 0 || p.DurationSigma < 0 {
+		bad("request durations: median and maximum must be positive")
+	}
+	if p.KeepAlive < 0 || p.KeepAlive > 1 || p.IdleRace < 0 || p.IdleRace > 1 {
+		bad("keepAlive and idleRace are shares between 0 and 1")
+	}
+	switch p.App {
+	case AppDrain, AppExit, AppIgnore:
+	default:
+		bad("app behaviour %q: want drain, exit or ignore", p.App)
+	}
+	switch p.Event {
+	case Rollout:
+		if p.Strategy != "RollingUpdate" && p.Strategy != "Recreate" {
+			bad("strategy %q: want RollingUpdate or Recreate", p.Strategy)
+		}
+		if _, _, err := p.Batch(); err != nil {
+			bad("rolling update: %v", err)
+		}
+	case ScaleIn:
+		if p.ScaleTo < 0 || p.ScaleTo > p.Replicas {
+			bad("scale-in to %d: want 0 to %d replicas", p.ScaleTo, p.Replicas)
+		}
+	case Drain:
+		if p.Nodes < 1 || p.DrainNodes < 0 || p.DrainNodes > p.Nodes {
+			bad("drain: want 1 or more nodes and at most that many drained")
+		}
+	default:
+		bad("event %q: want rollout, scale-in or drain", p.Event)
+	}
+	return errors.Join(errs...)
+}

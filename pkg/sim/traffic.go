@@ -1,0 +1,115 @@
+package sim
+
+import "math"
+
+// traffic generates and settles the requests that arrive before until.
+// Arrivals are a Poisson process; each request goes round-robin to the
+// current routable targets, and its outcome follows from the state of its
+// pod at arrival and over its duration. Nothing is kept per request: an
+// outcome goes straight into the per-second timeline and the cause table,
+// and a request that is still in flight is kept only as a count in its
+// pod's ledger of end times, in case the pod is killed before it ends.
+//
+// Every request draws its random numbers in the same order whatever
+// happens to it, so two runs with one seed see the same requests.
+func (s *sim) traffic(until float64) {
+	if s.nextArr >= until {
+		return
+	}
+	if s.dirty {
+		s.rebuild()
+	}
+	p := &s.p
+	rng := s.rng
+	inv := s.invRate
+	mu, sigma, dmax := s.mu, p.DurationSigma, p.DurationMax
+	keep := p.KeepAlive
+	race := p.IdleRace
+	idle := inf
+	if s.http && p.IdleTimeout > 0 {
+		idle = p.IdleTimeout
+	}
+	routable := s.routable
+	n := len(routable)
+	rr := s.rr
+	tl := s.run.Timeline
+	var total int64
+	t := s.nextArr
+	for ; t < until; t += rng.ExpFloat64() * inv {
+		d := math.Exp(mu + sigma*rng.NormFloat64())
+		if d > dmax {
+			d = dmax
+		}
+		reused := rng.Float64() < keep
+		total++
+		if n == 0 {
+			c := CauseNoTargets
+			if !s.ipMode {
+				c = CauseNoEndpoints
+			}
+			s.fail(t, c, s.class[c], 1)
+			tl = s.run.Timeline
+			continue
+		}
+		x := routable[rr]
+		rr++
+		if rr == n {
+			rr = 0
+		}
+		var c Cause
+		switch {
+		case t >= x.ipGone:
+			c = CausePodGone
+		case t < x.listenStart:
+			c = CauseNotListening
+		case t >= x.listenEnd:
+			switch {
+			case t >= x.exitAt:
+				c = CauseExited
+			case reused:
+				c = CauseKeepAliveClosed
+			default:
+				c = CauseStopped
+			}
+		}
+		if c == CauseNone && race > 0 && reused && rng.Float64() < race {
+			c = CauseIdleRace
+		}
+		if c != CauseNone {
+			s.fail(t, c, s.class[c], 1)
+			tl = s.run.Timeline
+			continue
+		}
+		end := t + d
+		if end > x.cut {
+			s.fail(x.cut, x.cutCause, s.class[x.cutCause], 1)
+			tl = s.run.Timeline
+			continue
+		}
+		if d > idle {
+			s.fail(t+idle, CauseIdleTimeout, Status504, 1)
+			tl = s.run.Timeline
+			continue
+		}
+		// In flight: ok unless its pod is killed first.
+		b := int32(end / ringBucket)
+		if x.ring == nil {
+			x.ring = make([]ringEntry, s.ringSize)
+		}
+		e := &x.ring[b%s.ringSize]
+		if e.b != b {
+			e.b, e.n = b, 0
+		}
+		e.n++
+		sec := int(b) / 10
+		if sec >= len(tl) {
+			s.grow(sec + 64)
+			tl = s.run.Timeline
+		}
+		tl[sec].OK++
+	}
+	s.rr = rr
+	s.run.Total += total
+	// The loop stopped at the first arrival at or after until.
+	s.nextArr = t
+}
