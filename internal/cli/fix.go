@@ -153,7 +153,7 @@ func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
 			if fr.Created {
 				from = "/dev/null"
 			}
-			d := difflib.UnifiedDiff{A: difflib.SplitLines(string(fr.Before)), B: difflib.SplitLines(string(fr.After)),
+			d := difflib.UnifiedDiff{A: splitLines(fr.Before), B: splitLines(fr.After),
 				FromFile: from, ToFile: "b/" + strings.TrimPrefix(fr.Path, "/"), Context: 3}
 			text, _ := difflib.GetUnifiedDiffString(d)
 			fmt.Fprint(w, text)
@@ -188,4 +188,18 @@ func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
 	}
 	fmt.Fprintf(w, "%d changes in %d files (%d written), %d not fixed, %d findings left after %d rounds\n",
 		len(res.Changes), len(res.Files), written, len(res.Skipped), len(res.Remaining), res.Rounds)
+}
+
+// splitLines cuts text into lines that keep their newline. Unlike
+// difflib.SplitLines it adds no empty line at the end, so the diff applies
+// with patch and git apply.
+func splitLines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }

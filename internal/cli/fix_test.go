@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -491,8 +492,8 @@ func TestFixRulesFilter(t *testing.T) {
 }
 
 func TestFixStdin(t *testing.T) {
-	// New objects from stdin input land in the current directory; keep them
-	// out of the source tree.
+	// New objects from stdin input join the output stream; run in a scratch
+	// directory anyway, so that a regression cannot litter the source tree.
 	wd, _ := os.Getwd()
 	tmp := t.TempDir()
 	if err := os.Chdir(tmp); err != nil {
@@ -646,4 +647,40 @@ func keysOf(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestFixDryRunDiffApplies feeds the dry-run diff to git apply: it must
+// apply cleanly and give the same files as fixing in place.
+func TestFixDryRunDiffApplies(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed: cannot check that the diff applies")
+	}
+	dir := writeFiles(t, naive)
+	_, out, _ := run(t, "", "fix", "--dry-run", dir)
+	i := strings.Index(out, "--- ")
+	j := strings.Index(out, "would fix")
+	if i < 0 || j < i {
+		t.Fatalf("no diff in:\n%s", out)
+	}
+	diff := out[i:j]
+	patchFile := filepath.Join(t.TempDir(), "fix.patch")
+	os.WriteFile(patchFile, []byte(diff), 0o644)
+	// The diff names files by their absolute paths without the leading
+	// slash, behind a/ and b/; apply it from the root.
+	cmd := exec.Command(git, "apply", "--unsafe-paths", "--directory=/", "-p1", patchFile)
+	cmd.Dir = "/"
+	cmd.Env = append(os.Environ(), "GIT_CEILING_DIRECTORIES=/")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git apply: %v\n%s\n%s", err, msg, diff)
+	}
+	applied := snapshot(t, dir)
+	fixedDir := writeFiles(t, naive)
+	run(t, "", "fix", fixedDir)
+	fixed := snapshot(t, fixedDir)
+	for name, content := range fixed {
+		if applied[name] != content {
+			t.Errorf("%s: the applied diff differs from fixing in place\n--- applied\n%s\n--- fixed\n%s", name, applied[name], content)
+		}
+	}
 }

@@ -98,7 +98,7 @@ type accumulated struct {
 
 // Run fixes what the check finds in the sources.
 func Run(ctx context.Context, opts Options) (*Result, error) {
-	res := &Result{Changes: []Change{}, Skipped: []Skip{}, Files: []FileResult{}, Errors: []check.InputError{}}
+	res := &Result{Changes: []Change{}, Skipped: []Skip{}, Files: []FileResult{}, Errors: []check.InputError{}, Remaining: []finding.Finding{}}
 	st := &state{files: map[string]*file{}, patches: map[inventory.Ref]*accumulated{}, created: map[inventory.Ref]map[string]any{}}
 	if err := st.read(ctx, opts); err != nil {
 		return nil, err
@@ -162,6 +162,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Patches = paths
 		return res, err
 	}
+	defer st.settle(res, opts, lo)
 	for i := range res.Files {
 		fr := &res.Files[i]
 		f := st.files[fr.Path]
@@ -367,6 +368,23 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		acc.body = body
 		return true, ""
 	}
+	if p.Create != nil && p.Near == load.StdinName {
+		// A stream in gives a stream out: the new object joins it.
+		in := st.files[load.StdinName]
+		b, err := sigyaml.Marshal(p.Create)
+		if err != nil {
+			return false, err.Error()
+		}
+		body := append([]byte(fmt.Sprintf("# Written by zerodrop fix (%s): %s\n", f.Rule, p.What)), b...)
+		cur := in.content()
+		if len(cur) > 0 && cur[len(cur)-1] != '\n' {
+			in.docs[len(in.docs)-1].body = append(in.docs[len(in.docs)-1].body, '\n')
+		}
+		in.docs = append(in.docs, &doc{sep: []byte("---\n"), body: body})
+		in.renumber()
+		st.created[p.Target] = p.Create
+		return true, ""
+	}
 	if p.Create != nil {
 		path := createdPath(p)
 		if _, ok := st.files[path]; ok {
@@ -416,4 +434,50 @@ func (st *state) render() error {
 		f.renumber()
 	}
 	return nil
+}
+
+// settle makes the result say what is on disk when some writes failed: the
+// changes to those files become skips with the error, and the findings left
+// are those of the files as they now are.
+func (st *state) settle(res *Result, opts Options, lo load.Options) {
+	failed := map[string]string{}
+	for _, fr := range res.Files {
+		if fr.Error != "" {
+			failed[fr.Path] = fr.Error
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	var kept []Change
+	for _, c := range res.Changes {
+		if reason, ok := failed[c.File]; ok {
+			res.Skipped = append(res.Skipped, Skip{Rule: c.Rule, Object: c.Object, File: c.File, Reason: "not written: " + reason})
+			continue
+		}
+		kept = append(kept, c)
+	}
+	res.Changes = append([]Change{}, kept...)
+	for path := range failed {
+		f := st.files[path]
+		if f.created {
+			delete(st.files, path)
+			continue
+		}
+		f.docs = splitFile(f.orig)
+	}
+	var order []string
+	for _, p := range st.order {
+		if _, ok := st.files[p]; ok {
+			order = append(order, p)
+		}
+	}
+	st.order = order
+	cur := st.analyze(opts.Check, lo)
+	res.Remaining = []finding.Finding{}
+	for _, f := range cur.res.Findings {
+		if !f.Suppressed {
+			res.Remaining = append(res.Remaining, f)
+		}
+	}
 }
