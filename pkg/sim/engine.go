@@ -168,7 +168,7 @@ type sim struct {
 	// Traffic.
 	nextArr  float64
 	invRate  float64
-	mu       float64
+	durTable quantiles
 	ringSize int32
 
 	// Accounting.
@@ -207,7 +207,7 @@ func newSim(p Params, seed uint64) *sim {
 	} else {
 		s.nextArr = math.Inf(1)
 	}
-	s.mu = math.Log(p.DurationMedian)
+	s.durTable = durationTable(p.DurationMedian, p.DurationSigma, p.DurationMax)
 	s.ringSize = int32(math.Ceil(p.DurationMax/ringBucket)) + 3
 	s.run.Seed = seed
 	s.run.EventAt = p.Lead
@@ -713,9 +713,11 @@ func (s *sim) rebuild() {
 			// A draining target whose stop-sending has not propagated
 			// yet keeps getting traffic whatever its health.
 		}
-		for _, p := range keep {
-			if p.draining && p.healthy && !contains(s.routable, p) {
-				s.routable = append(s.routable, p)
+		if len(s.routable) > 0 && !s.routable[0].draining || len(s.routable) == 0 {
+			for _, p := range keep {
+				if p.draining && p.healthy && p.hc.state != -1 {
+					s.routable = append(s.routable, p)
+				}
 			}
 		}
 	} else {
@@ -735,15 +737,6 @@ func (s *sim) rebuild() {
 	if s.rr >= len(s.routable) {
 		s.rr = 0
 	}
-}
-
-func contains(ps []*pod, p *pod) bool {
-	for _, x := range ps {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 // deletePod starts a pod's termination: endpoints and controller learn of

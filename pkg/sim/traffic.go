@@ -22,8 +22,8 @@ func (s *sim) traffic(until float64) {
 	p := &s.p
 	rng := s.rng
 	inv := s.invRate
-	mu, sigma, dmax := s.mu, p.DurationSigma, p.DurationMax
-	keep := p.KeepAlive
+	dur := &s.durTable
+	keep := uint64(p.KeepAlive * (1 << 20))
 	race := p.IdleRace
 	idle := inf
 	if s.http && p.IdleTimeout > 0 {
@@ -36,11 +36,12 @@ func (s *sim) traffic(until float64) {
 	var total int64
 	t := s.nextArr
 	for ; t < until; t += rng.ExpFloat64() * inv {
-		d := math.Exp(mu + sigma*rng.NormFloat64())
-		if d > dmax {
-			d = dmax
-		}
-		reused := rng.Float64() < keep
+		// One draw gives the duration (its top bits pick a quantile of
+		// the duration distribution) and the connection reuse (its low 20
+		// bits).
+		u := rng.Uint64()
+		d := dur.at(u)
+		reused := u&(1<<20-1) < keep
 		total++
 		if n == 0 {
 			c := CauseNoTargets
@@ -112,4 +113,34 @@ func (s *sim) traffic(until float64) {
 	s.run.Total += total
 	// The loop stopped at the first arrival at or after until.
 	s.nextArr = t
+}
+
+// quantileBits is log2 of the number of quantiles kept of the request
+// duration distribution.
+const quantileBits = 12
+
+// quantiles is the inverse CDF of the request durations at 2^quantileBits
+// + 1 evenly spaced probabilities; a draw interpolates between two of
+// them. It replaces an exp() per request.
+type quantiles [1<<quantileBits + 1]float64
+
+// durationTable tabulates a log-normal distribution with the given median
+// and sigma, capped at max.
+func durationTable(median, sigma, max float64) quantiles {
+	var q quantiles
+	n := float64(len(q) - 1)
+	for i := range q {
+		// Keep the extreme quantiles finite: probabilities in [ε, 1−ε].
+		pr := (float64(i) + 0.5) / (n + 1)
+		v := median * math.Exp(sigma*math.Sqrt2*math.Erfinv(2*pr-1))
+		q[i] = math.Min(v, max)
+	}
+	return q
+}
+
+// at maps a uniform 64-bit draw to a duration.
+func (q *quantiles) at(u uint64) float64 {
+	i := u >> (64 - quantileBits)
+	f := float64((u>>(64-quantileBits-20))&(1<<20-1)) / (1 << 20)
+	return q[i] + f*(q[i+1]-q[i])
 }

@@ -1,0 +1,358 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/fix"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/sim"
+	simreport "github.com/zerodrop/zerodrop/pkg/sim/report"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+type simulateFlags struct {
+	check      checkFlags
+	events     string
+	rps        float64
+	replicas   int
+	runs       int
+	seed       uint64
+	workers    int
+	report     string
+	compare    bool
+	plan       bool
+	planSurges string
+	scaleTo    int
+	nodes      int
+	drainNodes int
+	app        string
+	durationMs float64
+	keepAlive  float64
+	idleRace   float64
+	failOnDrop bool
+}
+
+func newSimulateCmd() *cobra.Command {
+	var f simulateFlags
+	c := &cobra.Command{
+		Use:   "simulate [PATH...]",
+		Short: "Simulate a rollout, scale-in or drain and count the requests it drops",
+		Long: `Simulate plays a rolling update, a scale-in or a node drain of each workload
+behind an AWS load balancer in virtual time: the Deployment controller, the
+kubelet's probes and termination sequence, the app, the endpoint and AWS Load
+Balancer Controller propagation, the load balancer's registration, health
+checks and draining, and a stream of requests. It reports every failed
+request by what the client saw (refused, reset, 502, 503, 504, timeout) and
+why, with when; how long the event took; and the fewest healthy targets.
+
+It reads the same inputs as check, and uses the same timing numbers: each
+delay of the timing profile is the worst case of a random delay. With no
+PATH it runs the built-in scenario, the write-up's echoserver (naive and
+recommended, behind an ALB and behind an NLB).
+
+--runs N repeats the run with N seeds (in parallel) for percentiles. A seed
+makes the output reproducible byte for byte. --compare also simulates what
+'zerodrop fix' would make of the input. --plan shows, for large Deployments,
+the rollout duration and peak pod count for a range of maxSurge values.
+
+Exit codes: 0 done, 1 requests dropped (only with --fail-on-drop), 2 usage
+or input errors.`,
+		Example: `  zerodrop simulate                                # the built-in scenario
+  zerodrop simulate examples/seed/naive --compare   # today vs. after zerodrop fix
+  zerodrop simulate deploy/ --event drain --runs 200 -o json
+  zerodrop simulate deploy/ --replicas 1000 --rps 10000 --plan
+  zerodrop simulate --runs 200 --report simulate.html`,
+		RunE: func(c *cobra.Command, args []string) error { return runSimulate(c, &f, args) },
+	}
+	f.check.in.add(c)
+	fl := c.Flags()
+	fl.StringVarP(&f.check.output, "output", "o", "text", "output format: text or json")
+	fl.StringVar(&f.check.profile, "profile", "", "timing profile file overriding the built-in delays (see docs/timing.md)")
+	fl.StringVar(&f.check.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29 (default: "+rules.DefaultKubeVersion.String()+")")
+	fl.StringVar(&f.check.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
+	fl.StringVar(&f.events, "event", "rollout", "what to simulate: rollout, scale-in, drain, a comma-separated list, or all")
+	fl.Float64Var(&f.rps, "rps", sim.DefaultRPS, "requests per second through the load balancer")
+	fl.IntVar(&f.replicas, "replicas", 0, "simulate with this many replicas instead of the manifest's")
+	fl.IntVar(&f.runs, "runs", 1, "Monte Carlo runs per result (percentiles when more than 1)")
+	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same output")
+	fl.IntVar(&f.workers, "workers", 0, "runs in parallel (default: the number of CPUs Go may use)")
+	fl.StringVar(&f.report, "report", "", "also write an HTML report with SVG charts to this file")
+	fl.BoolVar(&f.compare, "compare", false, "also simulate the manifests as 'zerodrop fix' would leave them (variant fixed)")
+	fl.BoolVar(&f.plan, "plan", false, "instead of the event, tabulate rollout duration and peak pods for a range of maxSurge values")
+	fl.StringVar(&f.planSurges, "plan-surge", strings.Join(sim.DefaultPlanSurges, ","), "maxSurge values for --plan")
+	fl.IntVar(&f.scaleTo, "scale-to", -1, "replicas after a scale-in (default: half)")
+	fl.IntVar(&f.nodes, "nodes", 0, "nodes the pods are spread over (default: 3, or one per 20 replicas)")
+	fl.IntVar(&f.drainNodes, "drain-nodes", -1, "nodes a drain empties at once (default: all of them)")
+	fl.StringVar(&f.app, "app", "", "what the app does on SIGTERM: drain, exit or ignore (default: drain, or ignore behind a shell wrapper)")
+	fl.Float64Var(&f.durationMs, "duration-ms", sim.DefaultDurationMedian*1000, "median request duration in milliseconds (log-normal, capped at the profile's longest request)")
+	fl.Float64Var(&f.keepAlive, "keepalive", sim.DefaultKeepAlive, "share of requests sent on a reused connection")
+	fl.Float64Var(&f.idleRace, "idle-race", 0, "chance that a request on a reused connection meets the app closing it as idle (an app idle timeout shorter than the load balancer's)")
+	fl.BoolVar(&f.failOnDrop, "fail-on-drop", false, "exit 1 if a simulated current or fixed configuration drops a request")
+	return c
+}
+
+func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
+	if f.check.output != "text" && f.check.output != "json" {
+		return usageError("--output %q: want text or json", f.check.output)
+	}
+	events, err := parseEvents(f.events)
+	if err != nil {
+		return usageError("--event: %v", err)
+	}
+	switch {
+	case f.runs < 1 || f.runs > 100000:
+		return usageError("--runs %d: want 1 to 100000", f.runs)
+	case f.rps < 0 || f.rps > 1e6 || math.IsNaN(f.rps):
+		return usageError("--rps %v: want 0 to 1000000", f.rps)
+	case f.replicas < 0 || f.replicas > 100000:
+		return usageError("--replicas %d: want 1 to 100000", f.replicas)
+	case f.durationMs <= 0:
+		return usageError("--duration-ms must be positive")
+	case f.keepAlive < 0 || f.keepAlive > 1 || f.idleRace < 0 || f.idleRace > 1:
+		return usageError("--keepalive and --idle-race are shares between 0 and 1")
+	}
+	if f.app != "" && f.app != "drain" && f.app != "exit" && f.app != "ignore" {
+		return usageError("--app %q: want drain, exit or ignore", f.app)
+	}
+	var surges []intstr.IntOrString
+	if f.plan {
+		if surges, err = sim.ParseSurges(f.planSurges); err != nil {
+			return usageError("--plan-surge: %v", err)
+		}
+	}
+	builtIn := len(args) == 0 && len(f.check.in.files) == 0 && len(f.check.in.kustomize) == 0
+	if builtIn && f.compare {
+		return usageError("--compare needs manifests; the built-in scenario already compares naive and recommended")
+	}
+	copts, err := buildOptions(c, &f.check, args)
+	if err != nil {
+		return err
+	}
+	bo := sim.BuildOptions{Namespace: copts.Namespace, Timing: copts.Timing, KubeVersion: copts.KubeVersion}
+	if bo.KubeVersion.Major == 0 {
+		bo.KubeVersion = rules.DefaultKubeVersion
+	}
+
+	type source struct {
+		variant string
+		cases   []sim.Case
+	}
+	var sources []source
+	var inputErrs []load.InputError
+	if builtIn {
+		for _, v := range sim.BuiltIn() {
+			sources = append(sources, source{v.Name, sim.Cases(v.Load(copts.Load), bo)})
+		}
+	} else {
+		// Standard input can be read only once: keep it for fix too.
+		var stdin []byte
+		if contains(copts.Paths, "-") {
+			if stdin, err = io.ReadAll(copts.Stdin); err != nil {
+				return &exitError{code: ExitInput, err: fmt.Errorf("reading stdin: %w", err)}
+			}
+			copts.Stdin = bytes.NewReader(stdin)
+		}
+		lr := loadInputs(c.Context(), copts)
+		inputErrs = lr.Errors
+		sources = append(sources, source{"current", sim.Cases(lr, bo)})
+		if f.compare {
+			if stdin != nil {
+				copts.Stdin = bytes.NewReader(stdin)
+			}
+			fixed, err := fixedInputs(c.Context(), copts, lr)
+			if err != nil {
+				return &exitError{code: ExitInput, err: err}
+			}
+			sources = append(sources, source{"fixed", sim.Cases(fixed, bo)})
+		}
+	}
+
+	rep := &sim.Report{SchemaVersion: sim.SchemaVersion, Seed: f.seed, Runs: f.runs, Results: []sim.Result{}}
+	rep.Assumptions = assumptions(copts, bo, builtIn)
+	for _, src := range sources {
+		for _, cs := range src.cases {
+			f.apply(c, &cs.Params)
+			if f.plan {
+				pl, err := sim.MakePlan(cs, src.variant, surges, f.seed, f.runs, f.workers)
+				if err != nil {
+					return &exitError{code: ExitInput, err: fmt.Errorf("%s: %w", cs.Workload, err)}
+				}
+				rep.Plans = append(rep.Plans, pl)
+				continue
+			}
+			for _, ev := range events {
+				one := cs
+				one.Params.Event = ev
+				if one.Skip != "" {
+					rep.Results = append(rep.Results, sim.Skipped(one, src.variant))
+					continue
+				}
+				if err := one.Params.Validate(); err != nil {
+					one.Skip = err.Error()
+					rep.Results = append(rep.Results, sim.Skipped(one, src.variant))
+					continue
+				}
+				s, err := sim.MonteCarlo(one.Params, f.seed, f.runs, f.workers)
+				if err != nil {
+					return &exitError{code: ExitInput, err: err}
+				}
+				rep.Results = append(rep.Results, sim.NewResult(one, src.variant, s))
+			}
+		}
+	}
+	if len(rep.Results) == 0 && len(rep.Plans) == 0 && len(inputErrs) == 0 {
+		fmt.Fprintln(c.ErrOrStderr(), "zerodrop: no workload behind an AWS load balancer found in the input; nothing to simulate")
+	}
+
+	out := c.OutOrStdout()
+	if f.check.output == "json" {
+		err = simreport.JSON(out, rep)
+	} else {
+		err = simreport.Text(out, rep)
+	}
+	if err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("writing output: %w", err)}
+	}
+	if f.report != "" {
+		var buf bytes.Buffer
+		if err := simreport.HTML(&buf, rep); err != nil {
+			return &exitError{code: ExitInput, err: err}
+		}
+		if err := os.WriteFile(f.report, buf.Bytes(), 0o644); err != nil {
+			return &exitError{code: ExitInput, err: fmt.Errorf("writing --report: %w", err)}
+		}
+	}
+	for _, e := range inputErrs {
+		fmt.Fprintf(c.ErrOrStderr(), "zerodrop: %s\n", e.Error())
+	}
+	if len(inputErrs) > 0 {
+		return &exitError{code: ExitInput}
+	}
+	if f.failOnDrop {
+		for _, r := range rep.Results {
+			if (r.Variant == "current" || r.Variant == "fixed") && r.Requests.Failed > 0 {
+				return &exitError{code: ExitFindings}
+			}
+		}
+	}
+	return nil
+}
+
+func parseEvents(s string) ([]sim.Event, error) {
+	if s == "all" {
+		return sim.Events(), nil
+	}
+	var out []sim.Event
+	seen := map[sim.Event]bool{}
+	for _, part := range strings.Split(s, ",") {
+		e, err := sim.ParseEvent(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// apply puts the command-line overrides into a case's parameters.
+func (f *simulateFlags) apply(c *cobra.Command, p *sim.Params) {
+	fl := c.Flags()
+	if f.replicas > 0 {
+		p.Replicas = f.replicas
+	}
+	p.RPS = f.rps
+	p.Nodes = max(3, int(math.Ceil(float64(p.Replicas)/20)))
+	if f.nodes > 0 {
+		p.Nodes = f.nodes
+	}
+	p.DrainNodes = p.Nodes
+	if f.drainNodes >= 0 {
+		p.DrainNodes = min(f.drainNodes, p.Nodes)
+	}
+	p.ScaleTo = p.Replicas / 2
+	if f.scaleTo >= 0 {
+		p.ScaleTo = min(f.scaleTo, p.Replicas)
+	}
+	if f.app != "" {
+		p.App = sim.AppBehaviour(f.app)
+	}
+	if fl.Changed("duration-ms") {
+		p.DurationMedian = f.durationMs / 1000
+	}
+	p.KeepAlive = f.keepAlive
+	p.IdleRace = f.idleRace
+}
+
+// loadInputs reads files, directories, stdin and kustomizations as check does.
+func loadInputs(ctx context.Context, opts check.Options) *load.Result {
+	lo := opts.Load
+	lo.Prepare = inventory.Preparer(opts.Namespace)
+	res := load.Paths(ctx, opts.Paths, opts.Stdin, lo)
+	for _, k := range opts.Kustomizations {
+		name, data, err := check.BuildKustomization(k)
+		if err != nil {
+			res.Errors = append(res.Errors, load.InputError{Pos: load.Position{File: k}, Message: err.Error()})
+			continue
+		}
+		r := load.Bytes(name, data, lo)
+		res.Objects = append(res.Objects, r.Objects...)
+		res.Errors = append(res.Errors, r.Errors...)
+		res.Files++
+	}
+	return res
+}
+
+// fixedInputs is the input as 'zerodrop fix' would leave it: the files fix
+// changes or creates, read from its dry run, and every other object as read.
+func fixedInputs(ctx context.Context, copts check.Options, orig *load.Result) (*load.Result, error) {
+	fr, err := fix.Run(ctx, fix.Options{Check: copts, DryRun: true})
+	if err != nil {
+		return nil, fmt.Errorf("--compare: %w", err)
+	}
+	lo := copts.Load
+	lo.Prepare = inventory.Preparer(copts.Namespace)
+	changed := map[string]bool{}
+	out := &load.Result{}
+	for _, fl := range fr.Files {
+		changed[fl.Path] = true
+		r := load.Bytes(fl.Path, fl.After, lo)
+		out.Objects = append(out.Objects, r.Objects...)
+		out.Errors = append(out.Errors, r.Errors...)
+	}
+	for _, o := range orig.Objects {
+		if !changed[o.Pos.File] {
+			out.Objects = append(out.Objects, o)
+		}
+	}
+	return out, nil
+}
+
+func assumptions(copts check.Options, bo sim.BuildOptions, builtIn bool) []string {
+	var a []string
+	if builtIn {
+		a = append(a, "built-in scenario: the write-up's echoserver, naive and recommended, behind an ALB (its Ingress) and an NLB (an NLB Service instead)")
+	}
+	if bo.KubeVersion.Assumed {
+		a = append(a, fmt.Sprintf("Kubernetes %s assumed; set --kube-version to change", bo.KubeVersion))
+	}
+	if copts.Timing == nil || copts.Timing.File == "" {
+		a = append(a, "built-in timing presets; set --profile to use measured delays")
+	} else {
+		a = append(a, "timing profile "+copts.Timing.File)
+	}
+	a = append(a, fmt.Sprintf("each profile delay P is drawn between %.0f%% of P and P (the worst case check uses); the app drains on SIGTERM unless a shell wrapper keeps the signal from it", (1-sim.Spread)*100))
+	return a
+}
