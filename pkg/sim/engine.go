@@ -31,6 +31,7 @@ const (
 	evGone
 	evEvict
 	evDeadline
+	evRetry
 )
 
 // event is one entry of the queue. gen cancels superseded transitions: an
@@ -189,6 +190,8 @@ type sim struct {
 	// essential counts queued events that can still change what traffic
 	// sees; the run ends Tail seconds after the last of them.
 	essential int
+	// afterEvent, when set, is called after each event (tests).
+	afterEvent func()
 }
 
 // New runs are made with simulate.
@@ -217,7 +220,7 @@ func newSim(p Params, seed uint64) *sim {
 }
 
 func (s *sim) schedule(t float64, k evKind, pod int32, gen int32) {
-	if k != evDeadline && k != evDrainEnd {
+	if essential(k) {
 		s.essential++
 	}
 	s.seq++
@@ -366,13 +369,30 @@ func (s *sim) runAll() *Run {
 			continue
 		}
 		ev := heap.Pop(&s.q).(event)
-		if ev.k != evDeadline && ev.k != evDrainEnd {
+		if essential(ev.k) {
 			s.essential--
 		}
 		s.handle(ev)
+		if s.afterEvent != nil {
+			s.afterEvent()
+		}
 	}
 	s.finish(end)
 	return &s.run
+}
+
+// essential reports whether an event can still change what traffic sees.
+// A progress deadline, the end of draining and a drain's retry of an
+// eviction the budget refused cannot by themselves: if nothing else is
+// pending, the budget never allows the eviction and the drain hangs.
+func essential(k evKind) bool {
+	return k != evDeadline && k != evDrainEnd && k != evRetry
+}
+
+// runAllWith runs with a hook called after every event.
+func (s *sim) runAllWith(hook func()) *Run {
+	s.afterEvent = hook
+	return s.runAll()
 }
 
 // sample records the gauges of the second that starts now.
@@ -514,7 +534,7 @@ func (s *sim) handle(ev event) {
 		s.setPhase(p, phaseGone)
 		s.alive--
 		s.sync()
-	case evEvict:
+	case evEvict, evRetry:
 		s.evict(p)
 	case evDeadline:
 		if ev.gen == s.progressGen && s.doneAt < 0 && !s.deadlineExceeded {
@@ -933,7 +953,7 @@ func (s *sim) evict(p *pod) {
 			}
 		}
 		if healthy-b.desiredHealthy(s.p.Replicas) < 1 {
-			s.schedule(s.now+DrainRetry, evEvict, p.id, 0)
+			s.schedule(s.now+DrainRetry, evRetry, p.id, 0)
 			return
 		}
 	}

@@ -111,6 +111,8 @@ type Recorder struct {
 	w   *bufio.Writer
 	buf []byte
 	err error
+
+	total, failed int
 }
 
 // NewRecorder starts a run described by meta; w may be nil. The meta line
@@ -134,6 +136,10 @@ func (r *Recorder) Result(res loadgen.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.run.Add(res, res.Err)
+	r.total++
+	if res.Failed() {
+		r.failed++
+	}
 	if r.w == nil || r.err != nil {
 		return
 	}
@@ -199,12 +205,7 @@ func (r *Recorder) Finish(end End) (*Run, error) {
 func (r *Recorder) Counts() (total, failed int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := range r.run.Requests {
-		if r.run.Requests[i].Failed() {
-			failed++
-		}
-	}
-	return len(r.run.Requests), failed
+	return r.total, r.failed
 }
 
 func (r *Recorder) writeJSON(v any) {

@@ -1,0 +1,483 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/zerodrop/zerodrop/pkg/loadgen"
+	"github.com/zerodrop/zerodrop/pkg/verify"
+	"github.com/zerodrop/zerodrop/pkg/verify/rollout"
+	"golang.org/x/term"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+type verifyFlags struct {
+	url         string
+	rps         float64
+	duration    time.Duration
+	concurrency int
+	keepAlive   bool
+	method      string
+	headers     []string
+	body        string
+	insecure    bool
+	timeout     time.Duration
+
+	out        string
+	output     string
+	reportHTML string
+	maxErrors  int
+
+	rollout    string
+	namespace  string
+	kubeconfig string
+	context    string
+	warmup     time.Duration
+	settle     time.Duration
+
+	// progress forces the progress bar on (true) or off (false); nil means
+	// "when stderr is a terminal".
+	progress *bool
+}
+
+// newKubeClient builds a client the way kubectl does: --kubeconfig, else
+// $KUBECONFIG, else ~/.kube/config, else in-cluster; --context and -n on top.
+// Tests replace it.
+var newKubeClient = func(kubeconfig, kubeContext, namespace string) (kubernetes.Interface, string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: kubeContext}
+	overrides.Context.Namespace = namespace
+	cfg := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	ns, _, err := cfg.Namespace()
+	if err != nil {
+		return nil, "", err
+	}
+	rc, err := cfg.ClientConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	rc.UserAgent = "zerodrop/" + Version()
+	client, err := kubernetes.NewForConfig(rc)
+	return client, ns, err
+}
+
+func newVerifyCmd() *cobra.Command {
+	f := verifyFlags{}
+	c := &cobra.Command{
+		Use:   "verify --url URL [flags]",
+		Short: "Send steady traffic through the load balancer, optionally during a rollout, and count every failed request",
+		Long: `Verify sends requests to URL at a constant rate and records every one: when
+it was due, how late it went out, its latency, its status, and for failures
+the class: refused, reset, timeout, tls, dns, unreachable, other, or http_NNN
+for 5xx responses. Scheduling is open-loop: a slow backend does not slow the
+traffic down, and latency counts from when a request was due.
+
+With --rollout deployment/NAME, verify restarts the Deployment as
+'kubectl rollout restart' does, after --warmup of traffic, and puts the
+rollout on the same timeline: the Deployment's progress, each pod created,
+Ready, terminating and deleted, and each endpoint of the Services in front of
+the pods. It stops --settle after the rollout has finished and the last old
+pod is gone. Without --rollout it only measures, for --duration.
+
+The report lists requests, errors by class, the stretches of time with
+errors, latency percentiles and the rollout's events (-o text or json);
+--report writes an HTML page with the timeline; --out keeps every request as
+JSON lines, from which 'zerodrop verify report' makes the report again.
+Ctrl-C stops the traffic, waits for the requests in flight and still writes
+everything.
+
+Exit codes: 0 at most --max-errors failed requests, 1 more than that, 2 bad
+flags, or the rollout could not be started or did not finish.`,
+		Example: `  zerodrop verify --url https://shop.example.com/healthz --rps 100 --duration 2m
+  zerodrop verify --url https://shop.example.com/ --rollout deployment/shop -n shop \
+      --out run.jsonl --report run.html
+  zerodrop verify report run.jsonl -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return f.run(ctx, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.url, "url", "", "the URL to send requests to (required)")
+	fl.Float64Var(&f.rps, "rps", 50, "requests per second")
+	fl.DurationVar(&f.duration, "duration", 0, "how long to send traffic (default 30s; with --rollout, the longest the whole run may take, default 15m)")
+	fl.IntVar(&f.concurrency, "concurrency", loadgen.DefaultMaxConcurrency, "most requests in flight (and connections); past it requests go out late, and the lateness counts in their latency")
+	fl.BoolVar(&f.keepAlive, "keepalive", true, "reuse connections; --keepalive=false opens one per request")
+	fl.StringVarP(&f.method, "method", "X", "GET", "HTTP method")
+	fl.StringArrayVarP(&f.headers, "header", "H", nil, `request header "Name: value"; repeatable ("Host: x" sets the host)`)
+	fl.StringVar(&f.body, "body", "", "request body, or @FILE to read it from a file")
+	fl.BoolVar(&f.insecure, "insecure", false, "accept any TLS certificate (self-signed, wrong host)")
+	fl.DurationVar(&f.timeout, "timeout", loadgen.DefaultTimeout, "time limit of one request, from sending to the end of the response body")
+	fl.StringVar(&f.out, "out", "", "write every request and event to this file as JSON lines")
+	fl.StringVarP(&f.output, "output", "o", "text", "report format on stdout: text or json")
+	fl.StringVar(&f.reportHTML, "report", "", "also write the report as a self-contained HTML page with the timeline chart")
+	fl.IntVar(&f.maxErrors, "max-errors", 0, "failed requests allowed before the exit code is 1")
+	fl.StringVar(&f.rollout, "rollout", "", "restart this workload (deployment/NAME) during the traffic and watch it")
+	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace of the --rollout workload (default: the kubeconfig context's)")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fl.StringVar(&f.context, "context", "", "kubeconfig context to use")
+	fl.DurationVar(&f.warmup, "warmup", 5*time.Second, "with --rollout: traffic before the restart")
+	fl.DurationVar(&f.settle, "settle", 30*time.Second, "with --rollout: traffic after the rollout has finished and the last old pod is gone")
+	c.AddCommand(newVerifyReportCmd())
+	return c
+}
+
+func newVerifyReportCmd() *cobra.Command {
+	var output, reportHTML string
+	var maxErrors int
+	c := &cobra.Command{
+		Use:   "report FILE",
+		Short: "Make the report of a verify run again from its --out file",
+		Long: `Report reads the JSON lines a 'zerodrop verify --out FILE' run wrote and
+prints the same report the run printed (-o text or json), optionally with the
+HTML page. A file cut short by a killed run is read up to its last complete
+line and reported as interrupted. --max-errors defaults to the run's own.`,
+		Example: `  zerodrop verify report run.jsonl
+  zerodrop verify report run.jsonl -o json | jq .windows
+  zerodrop verify report run.jsonl --report run.html`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return usageError("--output %q: want text or json", output)
+			}
+			fh, err := os.Open(args[0])
+			if err != nil {
+				return usageError("%v", err)
+			}
+			defer fh.Close()
+			run, err := verify.Read(fh)
+			if err != nil {
+				return usageError("%s: %v", args[0], err)
+			}
+			if c.Flags().Changed("max-errors") {
+				run.Meta.MaxErrors = maxErrors
+			}
+			return writeReports(run, output, reportHTML, c.OutOrStdout())
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "text", "report format: text or json")
+	c.Flags().StringVar(&reportHTML, "report", "", "also write the report as a self-contained HTML page")
+	c.Flags().IntVar(&maxErrors, "max-errors", 0, "failed requests allowed before the exit code is 1 (default: the run's)")
+	return c
+}
+
+// writeReports prints the report and writes the HTML page; it returns the
+// exit error for too many failures.
+func writeReports(run *verify.Run, output, htmlPath string, stdout io.Writer) error {
+	rep := verify.Build(run)
+	var err error
+	if output == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("writing the report: %w", err)}
+	}
+	if htmlPath != "" {
+		if err := writeFileAtomic(htmlPath, func(w io.Writer) error { return verify.WriteHTML(w, rep, run) }); err != nil {
+			return &exitError{code: ExitInput, err: fmt.Errorf("writing %s: %w", htmlPath, err)}
+		}
+	}
+	if !rep.Passed {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(dirOf(path), ".zerodrop-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i+1]
+	}
+	return "."
+}
+
+// config checks the flags and turns them into the engine's config.
+func (f *verifyFlags) config() (loadgen.Config, error) {
+	cfg := loadgen.Config{Method: strings.ToUpper(f.method), Rate: f.rps, MaxConcurrency: f.concurrency,
+		Timeout: f.timeout, DisableKeepAlives: !f.keepAlive, Insecure: f.insecure}
+	if f.url == "" {
+		return cfg, usageError("--url is required")
+	}
+	u, err := url.Parse(f.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return cfg, usageError("--url %q: want an http:// or https:// URL", f.url)
+	}
+	cfg.URL = f.url
+	switch {
+	case f.rps <= 0:
+		return cfg, usageError("--rps must be positive")
+	case f.concurrency <= 0:
+		return cfg, usageError("--concurrency must be positive")
+	case f.timeout <= 0:
+		return cfg, usageError("--timeout must be positive")
+	case f.duration < 0 || f.warmup < 0 || f.settle < 0:
+		return cfg, usageError("--duration, --warmup and --settle cannot be negative")
+	case f.maxErrors < 0:
+		return cfg, usageError("--max-errors cannot be negative")
+	case f.output != "text" && f.output != "json":
+		return cfg, usageError("--output %q: want text or json", f.output)
+	}
+	if f.rollout == "" {
+		if f.duration == 0 {
+			f.duration = 30 * time.Second
+		}
+		cfg.Duration = f.duration
+		if cfg.Rate*cfg.Duration.Seconds() < 1 {
+			return cfg, usageError("--rps × --duration is less than one request")
+		}
+	} else if f.duration == 0 {
+		f.duration = 15 * time.Minute
+	}
+	cfg.Header = http.Header{}
+	for _, h := range f.headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return cfg, usageError("-H %q: want \"Name: value\"", h)
+		}
+		cfg.Header.Add(name, strings.TrimSpace(value))
+	}
+	if file, ok := strings.CutPrefix(f.body, "@"); ok {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return cfg, usageError("--body: %v", err)
+		}
+		cfg.Body = b
+	} else if f.body != "" {
+		cfg.Body = []byte(f.body)
+	}
+	return cfg, nil
+}
+
+func (f *verifyFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+
+	// Reach the cluster before the first request: a typo in the workload's
+	// name should cost nothing.
+	var watcher *rollout.Watcher
+	var rec *verify.Recorder
+	var namespace, name string
+	if f.rollout != "" {
+		if name, err = rollout.ParseWorkload(f.rollout); err != nil {
+			return usageError("--rollout %v", err)
+		}
+		client, ns, err := newKubeClient(f.kubeconfig, f.context, f.namespace)
+		if err != nil {
+			return usageError("kubeconfig: %v", err)
+		}
+		namespace = ns
+		watcher, err = rollout.Start(ctx, client, namespace, name, func(e verify.Event) {
+			if rec != nil {
+				rec.Event(e)
+			}
+		}, rollout.Options{})
+		if err != nil {
+			return usageError("--rollout: %v", err)
+		}
+		defer watcher.Stop()
+		if len(watcher.Services()) == 0 {
+			fmt.Fprintf(stderr, "zerodrop: note: no Service in %s selects the pods of deployment/%s; endpoints are not watched\n", namespace, name)
+		}
+	}
+
+	var outFile *os.File
+	var jsonl io.Writer
+	if f.out != "" {
+		if outFile, err = os.Create(f.out); err != nil {
+			return usageError("--out: %v", err)
+		}
+		defer outFile.Close()
+		jsonl = outFile
+	}
+	meta := verify.Meta{Start: time.Now(), URL: cfg.URL, Method: cfg.Method, Rate: cfg.Rate, Concurrency: cfg.MaxConcurrency,
+		TimeoutS: cfg.Timeout.Seconds(), KeepAlive: !cfg.DisableKeepAlives, MaxErrors: f.maxErrors}
+	if f.rollout != "" {
+		meta.Rollout, meta.Namespace = "deployment/"+name, namespace
+	} else {
+		meta.DurationS = cfg.Duration.Seconds()
+	}
+	rec = verify.NewRecorder(meta, jsonl)
+
+	// The traffic runs until its duration ends, Ctrl-C, or — with a rollout —
+	// --settle after the rollout has settled.
+	trafficCtx, stopTraffic := context.WithCancel(context.Background())
+	defer stopTraffic()
+	var rolloutErr error
+	var interrupted bool
+	finished := make(chan struct{}) // closed when the traffic has stopped
+	orchestrated := make(chan struct{})
+	go func() {
+		defer close(orchestrated)
+		defer stopTraffic()
+		var limit <-chan time.Time
+		if watcher != nil {
+			limit = time.After(f.duration)
+		}
+		if watcher != nil {
+			select {
+			case <-time.After(f.warmup):
+				if err := watcher.Restart(ctx); err != nil {
+					rolloutErr = err
+					interrupted = ctx.Err() != nil
+					return
+				}
+			case <-ctx.Done():
+				interrupted = true
+				return
+			case <-finished:
+				return
+			}
+			select {
+			case <-watcher.Done():
+				if rolloutErr = watcher.Err(); rolloutErr != nil {
+					return
+				}
+			case <-limit:
+				rolloutErr = fmt.Errorf("the rollout did not settle within --duration %v", f.duration)
+				return
+			case <-ctx.Done():
+				interrupted = true
+				return
+			case <-finished:
+				return
+			}
+			select {
+			case <-time.After(f.settle):
+			case <-ctx.Done():
+				interrupted = true
+			case <-finished:
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			interrupted = true
+		case <-finished:
+		}
+	}()
+
+	stopProgress := f.startProgress(stderr, rec, cfg)
+	var trafficErr error
+	go func() {
+		_, trafficErr = loadgen.Run(trafficCtx, cfg, rec.Result)
+		close(finished)
+	}()
+	<-finished
+	<-orchestrated
+	stopProgress()
+
+	end := verify.End{At: time.Now(), Interrupted: interrupted}
+	switch {
+	case rolloutErr != nil:
+		end.Reason = "rollout failed: " + rolloutErr.Error()
+	case interrupted:
+		end.Reason = "interrupted"
+	}
+	run, err := rec.Finish(end)
+	if err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s: %w", f.out, err)}
+	}
+	if outFile != nil {
+		if err := outFile.Close(); err != nil {
+			return &exitError{code: ExitInput, err: fmt.Errorf("writing %s: %w", f.out, err)}
+		}
+	}
+	if trafficErr != nil {
+		return usageError("%v", trafficErr)
+	}
+	repErr := writeReports(run, f.output, f.reportHTML, stdout)
+	if rolloutErr != nil {
+		var ee *exitError
+		if errors.As(repErr, &ee) && ee.code == ExitInput {
+			return repErr
+		}
+		return &exitError{code: ExitInput, err: fmt.Errorf("rollout of %s: %w", f.rollout, rolloutErr)}
+	}
+	return repErr
+}
+
+// startProgress shows a progress bar with the counts on stderr when it is a
+// terminal, and returns the function that removes it.
+func (f *verifyFlags) startProgress(stderr io.Writer, rec *verify.Recorder, cfg loadgen.Config) func() {
+	show := false
+	if f.progress != nil {
+		show = *f.progress
+	} else if fd, ok := stderr.(interface{ Fd() uintptr }); ok {
+		show = term.IsTerminal(int(fd.Fd()))
+	}
+	if !show {
+		return func() {}
+	}
+	total := int64(-1)
+	if cfg.Duration > 0 {
+		total = int64(cfg.Rate * cfg.Duration.Seconds())
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription("requests"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
+	)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n, failed := rec.Counts()
+				bar.Describe(fmt.Sprintf("ok %d, failed %d", n-failed, failed))
+				bar.Set64(int64(n))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-stopped
+		bar.Finish()
+	}
+}
