@@ -236,12 +236,12 @@ func TestRollingBatchRounding(t *testing.T) {
 		surge, unavailable     string
 		wantSurge, wantUnavail int32
 	}{
-		{10, "25%", "25%", 3, 2},  // the defaults: 2.5 up to 3, 2.5 down to 2
-		{3, "25%", "25%", 1, 0},   // 0.75 up to 1, down to 0
-		{1, "25%", "25%", 1, 0},   // one replica: surge one pod
-		{4, "0", "0", 0, 1},       // both zero: unavailable 1
-		{3, "0%", "10%", 0, 1},    // 0.3 down to 0, so both zero
-		{100, "1", "0", 1, 0},     // absolute values as written
+		{10, "25%", "25%", 3, 2}, // the defaults: 2.5 up to 3, 2.5 down to 2
+		{3, "25%", "25%", 1, 0},  // 0.75 up to 1, down to 0
+		{1, "25%", "25%", 1, 0},  // one replica: surge one pod
+		{4, "0", "0", 0, 1},      // both zero: unavailable 1
+		{3, "0%", "10%", 0, 1},   // 0.3 down to 0, so both zero
+		{100, "1", "0", 1, 0},    // absolute values as written
 		{1000, "10%", "0", 100, 0},
 		{7, "50%", "50%", 4, 3}, // 3.5 up and down
 		{5, "100%", "0", 5, 0},
