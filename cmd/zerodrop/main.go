@@ -3,11 +3,30 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/zerodrop/zerodrop/internal/cli"
 )
 
 func main() {
+	// ZERODROP_CPUPROFILE=FILE writes a CPU profile of the whole run, for
+	// finding where the time goes on a large input.
+	if path := os.Getenv("ZERODROP_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "zerodrop: cpu profile:", err)
+			os.Exit(cli.ExitInput)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "zerodrop: cpu profile:", err)
+			os.Exit(cli.ExitInput)
+		}
+		code := cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+		pprof.StopCPUProfile()
+		f.Close()
+		os.Exit(code)
+	}
 	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -150,6 +150,7 @@ func runCheck(c *cobra.Command, f *checkFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	limitMemory(opts.Paths)
 	res := check.Run(c.Context(), opts)
 	ropts := report.Options{Color: useColor(f.color, c.OutOrStdout()), Verbose: f.verbose, ToolVersion: Version()}
 	if err := report.Write(c.OutOrStdout(), f.output, res, ropts); err != nil {

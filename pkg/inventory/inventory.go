@@ -395,7 +395,7 @@ func decode(o *load.Object, into any) error {
 	if hasLargeNumber(o.Raw, 0) {
 		return decodeJSON(o, into)
 	}
-	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(o.Raw, into); err != nil {
+	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(pruned(o), into); err != nil {
 		// The converter's messages do not name the field; encoding/json's do.
 		if jerr := decodeJSON(o, reflect.New(reflect.TypeOf(into).Elem()).Interface()); jerr != nil {
 			return jerr
@@ -403,6 +403,71 @@ func decode(o *load.Object, into any) error {
 		return fmt.Errorf("does not match the %s schema: %w", o.Kind, err)
 	}
 	return nil
+}
+
+// unusedPodFields are parts of a pod spec no rule reads. Typing them (env
+// values, resource quantities, volumes) is most of the cost of a workload
+// and most of its memory, so the typed model leaves them out.
+var (
+	unusedPodFields       = []string{"volumes"}
+	unusedContainerFields = []string{"env", "envFrom", "resources", "volumeMounts", "volumeDevices", "resizePolicy"}
+)
+
+// pruned returns the object's content without the unused pod fields,
+// copying only the maps on the way, so Raw itself is left as read.
+func pruned(o *load.Object) map[string]any {
+	var path []string
+	switch o.Kind {
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout":
+		path = []string{"spec", "template", "spec"}
+	case "Pod":
+		path = []string{"spec"}
+	default:
+		return o.Raw
+	}
+	root := shallow(o.Raw)
+	cur := root
+	for _, k := range path {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			return o.Raw
+		}
+		next = shallow(next)
+		cur[k] = next
+		cur = next
+	}
+	for _, f := range unusedPodFields {
+		delete(cur, f)
+	}
+	for _, list := range []string{"containers", "initContainers", "ephemeralContainers"} {
+		cs, ok := cur[list].([]any)
+		if !ok {
+			continue
+		}
+		out := make([]any, len(cs))
+		for i, c := range cs {
+			m, ok := c.(map[string]any)
+			if !ok {
+				out[i] = c
+				continue
+			}
+			m = shallow(m)
+			for _, f := range unusedContainerFields {
+				delete(m, f)
+			}
+			out[i] = m
+		}
+		cur[list] = out
+	}
+	return root
+}
+
+func shallow(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 func decodeJSON(o *load.Object, into any) error {
