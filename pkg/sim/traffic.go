@@ -45,7 +45,7 @@ func (s *sim) traffic(until float64) {
 		total++
 		if n == 0 {
 			c := CauseNoTargets
-			if !s.ipMode {
+			if !s.ipMode && !p.NoTargets {
 				c = CauseNoEndpoints
 			}
 			s.fail(t, c, s.class[c], 1)

@@ -1,0 +1,76 @@
+package sim
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/zerodrop/zerodrop/pkg/load"
+)
+
+// rollout1000NLB is the large case of bench/simulate.sh: the recommended
+// echoserver behind an NLB with ip targets, scaled to 1,000 replicas, at
+// 10,000 requests per second, with a minute of traffic before the rollout.
+// The rollout takes about a quarter of an hour of virtual time and sees
+// more than ten million requests.
+func rollout1000NLB(tb testing.TB) Params {
+	cs := Cases(BuiltIn()[3].Load(load.Options{}), BuildOptions{})
+	if len(cs) != 1 {
+		tb.Fatalf("%d cases", len(cs))
+	}
+	p := cs[0].Params
+	p.Replicas, p.RPS, p.Lead = 1000, 10000, 60
+	p.Nodes, p.DrainNodes = 50, 50
+	return p
+}
+
+// BenchmarkRollout1000NLB runs the rollout at 10,000 requests per second,
+// and at 1,000 to show that memory does not grow with the request count.
+func BenchmarkRollout1000NLB(b *testing.B) {
+	for _, rps := range []float64{10000, 1000} {
+		b.Run(fmt.Sprintf("rps=%.0f", rps), func(b *testing.B) {
+			p := rollout1000NLB(b)
+			p.RPS = rps
+			b.ReportAllocs()
+			var reqs int64
+			for i := 0; i < b.N; i++ {
+				r, err := Simulate(p, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs += r.Total
+			}
+			b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reqs), "ns/request")
+		})
+	}
+}
+
+// BenchmarkMonteCarlo is 200 runs of each variant of the built-in scenario
+// (a rollout each), on GOMAXPROCS goroutines.
+func BenchmarkMonteCarlo(b *testing.B) {
+	var ps []Params
+	for _, v := range BuiltIn() {
+		ps = append(ps, Cases(v.Load(load.Options{}), BuildOptions{})[0].Params)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, p := range ps {
+			if _, err := MonteCarlo(p, uint64(i+1), 200, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestRollout1000NLBShape(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	r, err := Simulate(rollout1000NLB(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total < 10_000_000 || r.End < 900 || r.Failed() != 0 || r.Done < 0 {
+		t.Errorf("%d requests over %vs, %d failed, done %v: want ≥ 10M over ≥ 15 min, none failed", r.Total, r.End, r.Failed(), r.Done)
+	}
+}
