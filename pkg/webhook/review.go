@@ -1,0 +1,332 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// Positions name where objects came from; warnings never show them, JSON
+// logs may.
+const (
+	admissionFile = "admission"
+	clusterFile   = "cluster"
+)
+
+// recentFor is how long an admitted object stands in for itself until the
+// cache has it: `kubectl apply -f dir/` sends a Deployment and its Service
+// milliseconds apart, faster than a watch event may arrive.
+const recentFor = 10 * time.Second
+
+type reviewer struct {
+	src    Source
+	opts   Options
+	byKind map[schema.GroupKind]Kind
+
+	mu     sync.Mutex
+	recent map[objectKey]recentObject
+}
+
+type objectKey struct {
+	gk              schema.GroupKind
+	namespace, name string
+}
+
+type recentObject struct {
+	raw map[string]any
+	at  time.Time
+}
+
+func newReviewer(src Source, opts Options) *reviewer {
+	r := &reviewer{src: src, opts: opts.withDefaults(), byKind: map[schema.GroupKind]Kind{},
+		recent: map[objectKey]recentObject{}}
+	for _, k := range Kinds {
+		r.byKind[k.GroupKind()] = k
+	}
+	return r
+}
+
+// review is one admitted object checked in its context.
+type review struct {
+	kind      Kind
+	ref       inventory.Ref
+	namespace string
+	mode      string
+	nsLabels  map[string]string
+	raw       map[string]any // the admitted object
+	// findings are those reported for this admission: on the object
+	// itself, and those it newly causes on others; none suppressed.
+	findings []finding.Finding
+	// related are the objects read around it.
+	related []*load.Object
+}
+
+// review reads the admitted object and its surroundings and runs the rules.
+// A nil review comes with the answer to give instead. The object is
+// remembered for a moment, for the admissions that follow it.
+func (r *reviewer) review(ctx context.Context, req admission.Request, opts check.Options) (*review, answer) {
+	return r.run(ctx, req, opts, true)
+}
+
+// reviewOnly is review without remembering the object.
+func (r *reviewer) reviewOnly(ctx context.Context, req admission.Request, opts check.Options) (*review, answer) {
+	return r.run(ctx, req, opts, false)
+}
+
+func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Options, remember bool) (*review, answer) {
+	if !checked(req) {
+		return nil, skipped("operation not checked")
+	}
+	kind, ok := r.byKind[schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}]
+	if !ok {
+		return nil, skipped("kind not checked")
+	}
+	raw, err := decodeObject(req.Object.Raw)
+	if err != nil {
+		r.opts.Log.Error(err, "unreadable object; allowing", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name)
+		return nil, allowUnchecked(ResultError, "zerodrop: object not readable, allowed without a check")
+	}
+	rv := &review{kind: kind, raw: raw}
+	name := req.Name
+	if name == "" {
+		name, _ = nested(raw, "metadata", "name").(string)
+	}
+	if name == "" {
+		// generateName: the object has no name yet.
+		gen, _ := nested(raw, "metadata", "generateName").(string)
+		name = gen + "(generated)"
+	}
+	apiVersion := schema.GroupVersion{Group: req.Kind.Group, Version: req.Kind.Version}.String()
+	var nsObj *unstructured.Unstructured
+	if kind.Kind == "Namespace" {
+		rv.namespace = name
+		nsObj = &unstructured.Unstructured{Object: raw}
+	} else {
+		rv.namespace = req.Namespace
+		if nsObj, err = r.src.Namespace(ctx, rv.namespace); err != nil {
+			return nil, r.cacheFailed(err)
+		}
+	}
+	ns := rv.namespace
+	if !kind.Namespaced {
+		ns = ""
+	}
+	rv.ref = inventory.Ref{APIVersion: apiVersion, Kind: kind.Kind, Namespace: ns, Name: name}
+	if nsObj != nil {
+		rv.nsLabels = nsObj.GetLabels()
+	}
+	rv.mode = r.modeOf(rv.nsLabels)
+	if rv.mode == ModeOff {
+		return nil, skipped("namespace not checked")
+	}
+
+	// The surroundings: everything the rules need to find exposures, and
+	// the workloads an object that is not one may affect.
+	self := objectKey{gk: kind.GroupKind(), namespace: ns, name: name}
+	if nsObj != nil && kind.Kind != "Namespace" {
+		rv.related = append(rv.related, loadObject(nsObj.Object, clusterFile))
+	}
+	seen := map[objectKey]bool{self: true}
+	for _, k := range Kinds {
+		if k.Kind == "Namespace" || (kind.Workload && k.Workload) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, allowUnchecked(ResultTimeout, "zerodrop: no answer in time, allowed without a check")
+		}
+		objs, err := r.src.List(ctx, k, rv.namespace)
+		if err != nil {
+			return nil, r.cacheFailed(err)
+		}
+		for _, o := range objs {
+			key := objectKey{gk: k.GroupKind(), namespace: o.GetNamespace(), name: o.GetName()}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			rv.related = append(rv.related, loadObject(o.Object, clusterFile))
+		}
+	}
+	rv.related = append(rv.related, r.recentlyAdmitted(seen, rv.namespace, kind.Workload)...)
+
+	opts.Namespace = rv.namespace
+	admitted := loadObject(raw, admissionFile)
+	admitted.APIVersion, admitted.Kind, admitted.Namespace, admitted.Name = apiVersion, kind.Kind, ns, name
+	res := check.Analyze(&load.Result{Objects: append(rv.related[:len(rv.related):len(rv.related)], admitted)}, opts)
+	if err := ctx.Err(); err != nil {
+		return nil, allowUnchecked(ResultTimeout, "zerodrop: no answer in time, allowed without a check")
+	}
+
+	// Findings on other objects count only when this admission causes
+	// them: compare with the namespace as it is without the change.
+	var before map[string]bool
+	if !kind.Workload {
+		base := rv.related
+		if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 {
+			if old, err := decodeObject(req.OldObject.Raw); err == nil {
+				o := loadObject(old, admissionFile)
+				o.APIVersion, o.Kind, o.Namespace, o.Name = apiVersion, kind.Kind, ns, name
+				base = append(base[:len(base):len(base)], o)
+			}
+		}
+		before = map[string]bool{}
+		for _, f := range check.Analyze(&load.Result{Objects: base}, opts).Findings {
+			before[findingKey(f)] = true
+		}
+	}
+	for _, f := range res.Findings {
+		if f.Suppressed {
+			continue
+		}
+		if sameObject(f.Object, rv.ref) || (before != nil && !before[findingKey(f)]) {
+			rv.findings = append(rv.findings, f)
+		}
+	}
+	if remember && (req.DryRun == nil || !*req.DryRun) {
+		r.remember(self, raw)
+	}
+	return rv, answer{}
+}
+
+func (r *reviewer) cacheFailed(err error) answer {
+	r.opts.Log.Error(err, "cluster cache unreadable; allowing")
+	return allowUnchecked(ResultError, "zerodrop: cluster state not readable, allowed without a check")
+}
+
+// remember keeps an admitted object for recentFor, until the cache has it.
+func (r *reviewer) remember(key objectKey, raw map[string]any) {
+	now := r.opts.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, v := range r.recent {
+		if now.Sub(v.at) > recentFor {
+			delete(r.recent, k)
+		}
+	}
+	if len(r.recent) < 10000 {
+		r.recent[key] = recentObject{raw: raw, at: now}
+	}
+}
+
+// recentlyAdmitted returns objects admitted moments ago in namespace that
+// the cache did not list (seen).
+func (r *reviewer) recentlyAdmitted(seen map[objectKey]bool, namespace string, workload bool) []*load.Object {
+	now := r.opts.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*load.Object
+	for k, v := range r.recent {
+		kind, ok := r.byKind[k.gk]
+		if !ok || seen[k] || now.Sub(v.at) > recentFor || (kind.Namespaced && k.namespace != namespace) ||
+			kind.Kind == "Namespace" || (workload && kind.Workload) {
+			continue
+		}
+		out = append(out, loadObject(deepCopy(v.raw).(map[string]any), clusterFile))
+	}
+	return out
+}
+
+// findingKey identifies a finding across two runs over slightly different
+// input: the numbers in the message may change, the concern does not.
+func findingKey(f finding.Finding) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%s|%d", f.Rule, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Severity)
+}
+
+func sameObject(a, b inventory.Ref) bool {
+	return a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name
+}
+
+// decodeObject reads an object as the loader would: numbers as int64 or
+// float64.
+func decodeObject(data []byte) (map[string]any, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("no object")
+	}
+	var m map[string]any
+	if err := utiljson.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("not an object")
+	}
+	return m, nil
+}
+
+// loadObject turns an object map into a loaded object. Raw is the map
+// itself: callers pass maps they own.
+func loadObject(obj map[string]any, file string) *load.Object {
+	u := unstructured.Unstructured{Object: obj}
+	// Server-side bookkeeping is noise for the rules.
+	if md, ok := obj["metadata"].(map[string]any); ok {
+		delete(md, "managedFields")
+	}
+	return &load.Object{
+		Pos:        load.Position{File: file},
+		APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
+		Raw: normalise(obj).(map[string]any),
+	}
+}
+
+// normalise converts numbers to the loader's types (int64 or float64).
+func normalise(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalise(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalise(e)
+		}
+		return x
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
+}
+
+func nested(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[p]
+	}
+	return v
+}

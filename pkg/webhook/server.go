@@ -1,0 +1,170 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/zerodrop/zerodrop/pkg/config"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// ServerOptions configure Run.
+type ServerOptions struct {
+	// Handler configures both handlers; Metrics and Log are set by Run.
+	Handler Options
+	// Host and Port are where the TLS server listens (default port 9443).
+	Host string
+	Port int
+	// CertDir holds tls.crt and tls.key; they are reloaded when they change
+	// (cert-manager renewals).
+	CertDir string
+	// HTTPAddr serves /metrics, /healthz and /readyz over plain HTTP
+	// (default ":8080"; "0" turns it off).
+	HTTPAddr string
+	// Mutate serves the mutating handler at MutatePath too.
+	Mutate bool
+	// Log receives the server's log.
+	Log logr.Logger
+	// Ready, when set, is called once the caches are filled and the TLS
+	// server answers.
+	Ready func()
+}
+
+// Run serves the webhook until ctx ends: the validating handler at
+// ValidatePath, the mutating one at MutatePath when asked, over TLS, with
+// informer caches of the kinds the rules read. /readyz turns ready once the
+// caches are filled and the TLS listener answers.
+func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
+	ctrllog.SetLogger(o.Log)
+	klog.SetLogger(o.Log)
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = ":8080"
+	}
+	if o.Handler.Check.KubeVersion.Major == 0 {
+		v, err := serverVersion(cfg)
+		if err != nil {
+			return fmt.Errorf("server version: %w", err)
+		}
+		o.Handler.Check.KubeVersion = v
+	}
+	srv := crwebhook.NewServer(crwebhook.Options{
+		Host: o.Host, Port: o.Port, CertDir: o.CertDir,
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }},
+	})
+	var synced atomic.Bool
+	ready := &healthz.Handler{Checks: map[string]healthz.Checker{
+		"caches": func(*http.Request) error {
+			if !synced.Load() {
+				return errors.New("informer caches not filled yet")
+			}
+			return nil
+		},
+		"webhook": srv.StartedChecker(),
+	}}
+	live := &healthz.Handler{Checks: map[string]healthz.Checker{"ping": healthz.Ping}}
+	extra := map[string]http.Handler{}
+	for path, h := range map[string]http.Handler{"/healthz": live, "/readyz": ready} {
+		extra[path] = http.StripPrefix(path, h)
+		extra[path+"/"] = http.StripPrefix(path, h)
+	}
+	shutdown := 30 * time.Second
+	mgr, err := manager.New(cfg, manager.Options{
+		Logger:                  o.Log,
+		Metrics:                 metricsserver.Options{BindAddress: o.HTTPAddr, ExtraHandlers: extra},
+		HealthProbeBindAddress:  "0",
+		WebhookServer:           srv,
+		GracefulShutdownTimeout: &shutdown,
+		Cache: crcache.Options{
+			ReaderFailOnMissingInformer: true,
+			DefaultTransform:            stripObject,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	src, notes, err := NewCacheSource(ctx, mgr.GetCache(), mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		o.Log.Info(n)
+	}
+	m, err := NewMetrics(ctrlmetrics.Registry)
+	if err != nil {
+		return err
+	}
+	hopts := o.Handler
+	hopts.Metrics, hopts.Log = m, o.Log
+	srv.Register(ValidatePath, &admission.Webhook{Handler: NewValidator(src, hopts)})
+	if o.Mutate {
+		srv.Register(MutatePath, &admission.Webhook{Handler: NewMutator(src, hopts)})
+	}
+	go func() {
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return
+		}
+		synced.Store(true)
+		o.Log.Info("caches filled", "kubernetes", o.Handler.Check.KubeVersion.String())
+		if o.Ready == nil {
+			return
+		}
+		for ctx.Err() == nil {
+			if srv.StartedChecker()(nil) == nil {
+				o.Ready()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return mgr.Start(ctx)
+}
+
+// stripObject drops what the rules never read from cached objects: managed
+// fields and kubectl's last-applied copy, often the largest part.
+func stripObject(in any) (any, error) {
+	if u, ok := in.(*unstructured.Unstructured); ok {
+		u.SetManagedFields(nil)
+		if a := u.GetAnnotations(); a != nil {
+			if _, ok := a["kubectl.kubernetes.io/last-applied-configuration"]; ok {
+				delete(a, "kubectl.kubernetes.io/last-applied-configuration")
+				u.SetAnnotations(a)
+			}
+		}
+	}
+	return in, nil
+}
+
+func serverVersion(cfg *rest.Config) (rulesVersion, error) {
+	c := rest.CopyConfig(cfg)
+	c.Timeout = 20 * time.Second
+	d, err := discovery.NewDiscoveryClientForConfig(c)
+	if err != nil {
+		return rulesVersion{}, err
+	}
+	info, err := d.ServerVersion()
+	if err != nil {
+		return rulesVersion{}, err
+	}
+	return config.ParseKubeVersion(info.Major + "." + strings.TrimSuffix(info.Minor, "+"))
+}
+
+type rulesVersion = rules.KubeVersion
