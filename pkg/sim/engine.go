@@ -345,16 +345,19 @@ func (s *sim) runAll() *Run {
 	s.schedule(p.Lead, evStart, -1, 0)
 	end := inf
 	for {
-		next := inf
+		// The run ends Tail seconds after the last essential event; an
+		// event inside the tail that schedules essential ones (a retried
+		// eviction that now succeeds) extends it.
 		if s.essential > 0 {
-			next = s.q[0].t
+			end = inf
 		} else if end == inf {
 			end = max(s.now, p.Lead) + p.Tail
 		}
-		if len(s.q) > 0 && s.q[0].t < end {
+		next := inf
+		if len(s.q) > 0 {
 			next = s.q[0].t
 		}
-		if next > maxVirtual && end == inf {
+		if end == inf && next > maxVirtual {
 			end = maxVirtual
 		}
 		stop := min(next, s.nextSec, end)
