@@ -217,14 +217,14 @@ func charts(r *sim.Result) string {
 	}
 
 	// Event start and end.
-	vline := func(t float64, color, dash, label string) {
+	vline := func(t float64, color, dash, label string, row float64) {
 		xe := x(t)
 		p(`<line x1="%.1f" x2="%.1f" y1="%.0f" y2="%.0f" stroke="%s" stroke-dasharray="%s"/>`, xe, xe, top1-4, axis, color, dash)
-		p(`<text x="%.1f" y="%.0f" fill="%s" style="fill:%s">%s</text>`, xe+3, top1+10, color, color, esc(label))
+		p(`<text x="%.1f" y="%.0f" fill="%s" style="fill:%s">%s</text>`, xe+3, top1+10+row*13, color, color, esc(label))
 	}
-	vline(r.EventAt, "#6a1b9a", "5,3", string(r.Event)+" starts")
+	vline(r.EventAt, "#6a1b9a", "5,3", string(r.Event)+" starts", 0)
 	if r.RolloutSeconds != nil {
-		vline(r.EventAt+*r.RolloutSeconds, "#6a1b9a", "", string(r.Event)+" done")
+		vline(r.EventAt+*r.RolloutSeconds, "#6a1b9a", "", string(r.Event)+" done", 1)
 	}
 
 	// Time axis, then the event log as ticks with tooltips.
