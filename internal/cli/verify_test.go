@@ -185,10 +185,10 @@ func TestVerifyProgressBar(t *testing.T) {
 }
 
 // TestVerifyRollout runs the whole command with --rollout against
-// k8s.io/client-go/kubernetes/fake; it stands in for a real control plane
-// until the project's harness (internal/testenv) is usable here. A reactor
-// plays the Deployment controller: when the restart patch arrives it
-// replaces the one pod.
+// k8s.io/client-go/kubernetes/fake (the watcher itself is also tested on a
+// real control plane, in pkg/verify/rollout). A reactor plays the
+// Deployment controller: when the restart patch arrives it replaces the one
+// pod.
 func TestVerifyRollout(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()

@@ -2,10 +2,9 @@ package rollout
 
 // These tests run the watcher against k8s.io/client-go/kubernetes/fake, with
 // the test itself playing the Deployment, ReplicaSet and EndpointSlice
-// controllers. The fake stands in until the project's real control plane
-// harness (internal/testenv: etcd, kube-apiserver, controller-manager and
-// kwok) is available to this package; the watcher only uses client-go
-// interfaces, so it runs unchanged against a real API server.
+// controllers, so that every step and the exact order of the events can be
+// pinned down. cluster_test.go runs a rollout on a real control plane
+// (internal/testenv).
 
 import (
 	"context"
