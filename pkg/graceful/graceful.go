@@ -308,9 +308,15 @@ func ExitCode(err error) int {
 
 // Main runs srv with opts until a signal, then exits the process: 0 when
 // every request finished, 1 when the shutdown deadline cut requests off or
-// the server could not listen. It never returns.
+// the server could not listen. It never returns. Use New and Server.Main
+// instead to register the readiness handler first.
 func Main(srv *http.Server, opts Options) {
-	s := New(srv, opts)
+	New(srv, opts).Main()
+}
+
+// Main runs the server (Run) until a signal, then exits the process with
+// ExitCode of the result, after printing any error. It never returns.
+func (s *Server) Main() {
 	err := s.Run(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
