@@ -53,5 +53,7 @@
 //   - a deleted pod goes away at once, after AnnotationDeleteDelay, or at
 //     its deletionTimestamp with AnnotationHonourGracePeriod "true".
 //
-// Readiness follows the gates only until the pod is deleted.
+// Readiness follows the gates only until the pod is deleted. Pods never
+// complete on their own (a Job's pods stay Running), and all fake nodes share
+// one InternalIP.
 package testenv
