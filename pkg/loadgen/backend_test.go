@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -33,9 +34,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// backendMux answers "/" at once and "/slow?d=DURATION" after a while.
+// backendMux answers "/" at once, "/slow?d=DURATION" after a while, and
+// "/mixed" at once except every tenth request, which takes a second.
 func backendMux() *http.ServeMux {
 	mux := http.NewServeMux()
+	var n atomic.Int64
+	mux.HandleFunc("/mixed", func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1)%10 == 0 {
+			time.Sleep(time.Second)
+		}
+		io.WriteString(w, "ok\n")
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
