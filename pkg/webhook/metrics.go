@@ -13,7 +13,8 @@ type Metrics struct {
 	latency    *prometheus.HistogramVec
 }
 
-// NewMetrics creates the metrics and registers them with reg (when not nil):
+// NewMetrics creates the metrics and registers them with reg (when not nil;
+// metrics already registered there are shared):
 //
 //	zerodrop_webhook_admissions_total{webhook, kind, result}
 //	zerodrop_webhook_findings_total{rule, severity}
@@ -34,14 +35,32 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5},
 		}, []string{"webhook"}),
 	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.admissions, m.findings, m.latency} {
-			if err := reg.Register(c); err != nil {
-				return nil, err
-			}
-		}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	if m.admissions, err = register(reg, m.admissions); err != nil {
+		return nil, err
+	}
+	if m.findings, err = register(reg, m.findings); err != nil {
+		return nil, err
+	}
+	if m.latency, err = register(reg, m.latency); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// register registers c, or returns the collector registered before it
+// under the same name (a second server in one process shares the counts).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	if are, ok := err.(prometheus.AlreadyRegisteredError); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	return c, err
 }
 
 func (m *Metrics) observe(hook, kind string, a answer, took time.Duration) {

@@ -114,6 +114,8 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	}
 	hopts := o.Handler
 	hopts.Metrics, hopts.Log = m, o.Log
+	// The manager runs the webhook server once it is asked for it.
+	srv = mgr.GetWebhookServer()
 	srv.Register(ValidatePath, &admission.Webhook{Handler: NewValidator(src, hopts)})
 	if o.Mutate {
 		srv.Register(MutatePath, &admission.Webhook{Handler: NewMutator(src, hopts)})

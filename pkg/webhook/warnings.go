@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -75,7 +76,11 @@ func warningLine(f finding.Finding, self inventory.Ref) string {
 	if f.Severity != finding.Error {
 		head = f.Rule + " " + f.Name + " (" + f.Severity.String() + "): "
 	}
-	if !sameObject(f.Object, self) {
+	switch {
+	case sameObject(f.Object, self):
+	case f.Object.Kind == "Namespace":
+		head = "namespace: " + head
+	default:
 		head = f.Object.Kind + "/" + f.Object.Name + ": " + head
 	}
 	tail := " (zerodrop explain " + f.Rule + ")"
@@ -96,6 +101,11 @@ func shortText(f finding.Finding, namespace string) string {
 		text = strings.ReplaceAll(text, " in "+namespace+"'s", "'s")
 		text = strings.ReplaceAll(text, " in "+namespace, "")
 	}
+	// "ALB (ip targets) via Ingress/web keeps ..." on Ingress/web itself
+	// says the object twice.
+	if m := viaSelf.FindStringSubmatch(text); m != nil && m[1] == f.Object.Kind+"/"+f.Object.Name {
+		text = m[2]
+	}
 	switch f.Rule {
 	case "ZD003":
 		if lb, ok := ev["load balancer"]; ok && ev["stop sending"] != nil {
@@ -109,6 +119,8 @@ func shortText(f finding.Finding, namespace string) string {
 	}
 	return text
 }
+
+var viaSelf = regexp.MustCompile(`^(?:ALB|NLB|CLB) \((?:ip|instance) targets\) via (\S+) (.*)$`)
 
 // firstClause cuts a message at its first colon, semicolon or full stop.
 func firstClause(msg string) string {

@@ -13,6 +13,8 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -574,3 +576,41 @@ func TestWarningLine(t *testing.T) {
 }
 
 func runtimeRaw(b []byte) runtime.RawExtension { return runtime.RawExtension{Raw: b} }
+
+func TestMetricsRegisterTwice(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.admissions != b.admissions {
+		t.Error("a second registration made new counters")
+	}
+}
+
+func TestShortText(t *testing.T) {
+	ing := inventory.Ref{Kind: "Ingress", Namespace: "shop", Name: "web"}
+	for _, c := range []struct {
+		f    finding.Finding
+		self inventory.Ref
+		want string
+	}{
+		{finding.Finding{Rule: "ZD008", Name: "deregistration-delay", Severity: finding.Warning, Object: ing,
+			Message: "ALB (ip targets) via Ingress/web in shop keeps the AWS default deregistration delay of 300s, while its pods are gone 35s after deletion: dead targets sit in draining"},
+			ing, "ZD008 deregistration-delay (warning): keeps the AWS default deregistration delay of 300s… (zerodrop explain ZD008)"},
+		{finding.Finding{Rule: "ZD002", Name: "readiness-gate", Severity: finding.Error, Object: inventory.Ref{Kind: "Namespace", Name: "shop"},
+			Message: "Pods of Deployment/web in shop count as available 10s after they are Ready"},
+			ing, "namespace: ZD002 readiness-gate: Pods of Deployment/web count as available 10s after they are… (zerodrop explain ZD002)"},
+	} {
+		if got := warningLine(c.f, c.self); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+		if n := len([]rune(warningLine(c.f, c.self))); n > MaxWarningLength {
+			t.Errorf("%d characters", n)
+		}
+	}
+}
