@@ -92,7 +92,7 @@ balancer's timing and says why, with the numbers.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInput, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})
-	root.AddCommand(newCheckCmd(), newFixCmd(), newAuditCmd(), newRulesCmd(), newExplainCmd(), newVersionCmd(), newSimulateCmd(), newVerifyCmd())
+	root.AddCommand(newCheckCmd(), newFixCmd(), newAuditCmd(), newRulesCmd(), newExplainCmd(), newVersionCmd(), newSimulateCmd(), newVerifyCmd(), newWebhookCmd())
 	return root
 }
 

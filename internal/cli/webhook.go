@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"github.com/zerodrop/zerodrop/pkg/config"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/timing"
+	"github.com/zerodrop/zerodrop/pkg/webhook"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+)
+
+type webhookFlags struct {
+	kube        *genericclioptions.ConfigFlags
+	host        string
+	port        int
+	certDir     string
+	httpAddr    string
+	enforce     bool
+	optIn       bool
+	mutate      bool
+	timeout     time.Duration
+	maxWarnings int
+	warnOn      string
+	profile     string
+	kubeVersion string
+	configPath  string
+	only        string
+	logLevel    string
+}
+
+func newWebhookCmd() *cobra.Command {
+	f := webhookFlags{kube: genericclioptions.NewConfigFlags(false)}
+	f.kube.Namespace = nil // the webhook watches every namespace
+	c := &cobra.Command{
+		Use:   "webhook",
+		Short: "Serve the rules as a validating (and optionally mutating) admission webhook",
+		Long: `Webhook serves zerodrop's rules to the API server as an admission webhook,
+over TLS. Deployments, StatefulSets, DaemonSets, Services, Ingresses,
+PodDisruptionBudgets and Namespaces are checked as they are admitted, together
+with what the webhook's informer caches hold of their namespace (Services,
+Ingresses, IngressClasses, budgets, workloads, TargetGroupBindings and
+IngressClassParams where those are installed).
+
+By default every object is allowed, and findings come back as admission
+warnings, which kubectl prints ("Warning: ZD003 prestop: ..."). With --enforce,
+objects with error findings are denied. A namespace label changes the mode
+there: zerodrop.dev/webhook=off, =warn or =enforce; with --opt-in only labelled
+namespaces are checked. The zerodrop.dev/ignore annotation is respected.
+
+With --mutate, /mutate adds a preStop delay and a long enough grace period to
+exposed workloads (the fixes of ZD003 and ZD004) and nothing else.
+
+The webhook fails open: a check that takes longer than --timeout, a panic, an
+unreadable object or cache all end in "allowed" with a warning. Register it
+with failurePolicy: Ignore (the Helm chart in deploy/helm/zerodrop does).
+
+Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
+/readyz on --http-addr. Ready once the caches are filled.`,
+		Example: `  zerodrop webhook --cert-dir /certs                  # in a pod, in-cluster credentials
+  zerodrop webhook --enforce --mutate --cert-dir /certs
+  zerodrop webhook --kubeconfig ~/.kube/config --host 127.0.0.1 --cert-dir ./certs`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runWebhook(c, &f) },
+	}
+	f.kube.AddFlags(c.Flags())
+	fl := c.Flags()
+	fl.StringVar(&f.host, "host", "", "address the TLS server listens on (default all)")
+	fl.IntVar(&f.port, "port", 9443, "TLS port of /validate and /mutate")
+	fl.StringVar(&f.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory holding tls.crt and tls.key; reloaded when they change")
+	fl.StringVar(&f.httpAddr, "http-addr", ":8080", `address of /metrics, /healthz and /readyz (plain HTTP); "0" turns it off`)
+	fl.BoolVar(&f.enforce, "enforce", false, "deny objects with error findings (namespaces labelled zerodrop.dev/webhook=warn still only warn)")
+	fl.BoolVar(&f.optIn, "opt-in", false, "check only namespaces labelled zerodrop.dev/webhook=warn or =enforce")
+	fl.BoolVar(&f.mutate, "mutate", false, "serve /mutate: add preStop and grace period (ZD003, ZD004 fixes) to exposed workloads")
+	fl.DurationVar(&f.timeout, "timeout", webhook.DefaultTimeout, "answer within this; a slower check allows the object with a warning (keep it below the configuration's timeoutSeconds)")
+	fl.IntVar(&f.maxWarnings, "max-warnings", webhook.DefaultMaxWarnings, "warnings per admission; the rest are counted in one more line")
+	fl.StringVar(&f.warnOn, "warn-on", "warning", "lowest severity returned as a warning: info, warning or error")
+	fl.StringVar(&f.profile, "profile", "", "timing profile file overriding the built-in delays")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "override the server's version for version-dependent advice")
+	fl.StringVar(&f.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
+	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level of the JSON log on stderr: debug, info, warn or error")
+	return c
+}
+
+func runWebhook(c *cobra.Command, f *webhookFlags) error {
+	cfgPath, explicit := f.configPath, f.configPath != ""
+	if !explicit {
+		cfgPath = config.FileName
+	}
+	cfg, err := config.Load(cfgPath, explicit)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	o := webhook.ServerOptions{Host: f.host, Port: f.port, CertDir: f.certDir, HTTPAddr: f.httpAddr, Mutate: f.mutate}
+	h := &o.Handler
+	h.Enforce, h.OptIn, h.Timeout, h.MaxWarnings = f.enforce, f.optIn, f.timeout, f.maxWarnings
+	if f.timeout <= 0 {
+		return usageError("--timeout must be positive")
+	}
+	if f.port <= 0 || f.port > 65535 {
+		return usageError("--port %d: want 1-65535", f.port)
+	}
+	if h.WarnOn, err = finding.ParseSeverity(f.warnOn); err != nil || h.WarnOn == 0 {
+		return usageError("--warn-on %q: want info, warning or error", f.warnOn)
+	}
+	if kv := first(f.kubeVersion, cfg.KubeVersion); kv != "" {
+		if h.Check.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
+			return usageError("--kube-version: %v", err)
+		}
+	}
+	if prof := first(f.profile, cfg.Profile); prof != "" {
+		if h.Check.Timing, err = timing.LoadProfile(prof); err != nil {
+			return usageError("--profile: %v", err)
+		}
+	}
+	if h.Check.RuleSeverity, err = cfg.RuleSeverity(); err != nil {
+		return usageError("%v", err)
+	}
+	if f.only != "" {
+		h.Check.Only = map[string]bool{}
+		for _, id := range strings.Split(f.only, ",") {
+			r := rules.Lookup(strings.TrimSpace(id))
+			if r == nil {
+				return usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
+			}
+			h.Check.Only[r.ID] = true
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return usageError("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	o.Log = logr.FromSlogHandler(slog.NewJSONHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	rest, err := f.kube.ToRESTConfig()
+	if err != nil {
+		return usageError("kubeconfig: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o.Ready = func() {
+		o.Log.Info("ready", "validate", webhook.ValidatePath, "mutate", f.mutate, "enforce", f.enforce)
+	}
+	if err := webhook.Run(ctx, rest, o); err != nil && !errors.Is(err, context.Canceled) {
+		return &exitError{code: ExitFindings, err: err}
+	}
+	return nil
+}
