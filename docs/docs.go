@@ -23,4 +23,6 @@ func Rule(id string) (string, bool) {
 const RepoURL = "https://github.com/zerodrop/zerodrop"
 
 // RuleURL links to a rule's page.
-func RuleURL(id string) string { return RepoURL + "/blob/main/docs/rules/" + strings.ToUpper(id) + ".md" }
+func RuleURL(id string) string {
+	return RepoURL + "/blob/main/docs/rules/" + strings.ToUpper(id) + ".md"
+}

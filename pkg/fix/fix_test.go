@@ -376,7 +376,7 @@ func TestAllowReplace(t *testing.T) {
 	if !found {
 		t.Fatalf("ZD001 on a CLB was not held back: %+v", res.Skipped)
 	}
-	res = runFix(t, dir, func(o *Options) { o.AllowReplace = true })
+	runFix(t, dir, func(o *Options) { o.AllowReplace = true })
 	b, _ := os.ReadFile(filepath.Join(dir, "app.yaml"))
 	for _, want := range []string{"aws-load-balancer-type: external", "aws-load-balancer-nlb-target-type: ip", "aws-load-balancer-scheme: internet-facing"} {
 		if !strings.Contains(string(b), want) {

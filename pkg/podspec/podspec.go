@@ -260,17 +260,14 @@ func lastStatementStart(s string) (int, bool) {
 	if quote != 0 {
 		return 0, false
 	}
-	// Skip blank and comment-only lines before the statement.
-	for start < end {
-		rest := s[start:end]
-		t := strings.TrimLeft(rest, " \t\n")
-		if strings.HasPrefix(t, "#") {
-			return 0, false
-		}
-		start += len(rest) - len(t)
-		break
+	// Skip blank lines before the statement; a comment there means the
+	// last line is not a command.
+	rest := s[start:end]
+	t := strings.TrimLeft(rest, " \t\n")
+	if strings.HasPrefix(t, "#") {
+		return 0, false
 	}
-	return start, true
+	return start + len(rest) - len(t), true
 }
 
 // ScriptArg returns where the script sits in a container's command and args:
