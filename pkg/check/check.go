@@ -7,8 +7,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -115,11 +117,28 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 	var found []finding.Finding
 	pass := rules.NewPass(g, exps, opts.Timing, kv, func(f finding.Finding) { found = append(found, f) })
 	pass.ProbePath = opts.ProbePath
+	var run []*rules.Rule
 	for _, r := range rules.All() {
-		if opts.Only != nil && !opts.Only[r.ID] {
-			continue
+		if opts.Only == nil || opts.Only[r.ID] {
+			run = append(run, r)
 		}
-		pass.Run(r)
+	}
+	// Rules are independent readers of the same model: run them side by
+	// side, and keep their findings in rule order.
+	perRule := make([][]finding.Finding, len(run))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, r := range run {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			pass.With(func(f finding.Finding) { perRule[i] = append(perRule[i], f) }).Run(r)
+		}()
+	}
+	wg.Wait()
+	for _, fs := range perRule {
+		found = append(found, fs...)
 	}
 	if extra != nil {
 		m := &Model{Inventory: inv, Graph: g, Exposures: exps, Timing: opts.Timing, KubeVersion: kv, Pass: pass}

@@ -2,11 +2,15 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 )
 
 // writeJSON writes the Result contract as indented JSON. Lists are always
@@ -27,16 +31,90 @@ func writeJSON(w io.Writer, res *check.Result, _ Options) error {
 	out.Errors = nonNil(res.Errors)
 	out.Notes = nonNil(res.Notes)
 	out.Assumptions = nonNil(res.Assumptions)
-	// Stream the encoding through a buffer; file names such as <stdin> stay
-	// readable (no HTML escaping).
 	bw := bufio.NewWriterSize(w, 1<<16)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&out); err != nil {
+	if len(out.Findings) < 256 {
+		if err := newEncoder(bw, "").Encode(&out); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	// A large result spends most of its time encoding findings, which are
+	// independent: encode them in parallel, in the layout the encoder gives
+	// the whole (the test compares both byte for byte).
+	parts, err := encodeFindings(out.Findings)
+	if err != nil {
 		return err
 	}
+	sv, _ := json.Marshal(out.SchemaVersion)
+	bw.WriteString("{\n  \"schemaVersion\": ")
+	bw.Write(sv)
+	bw.WriteString(",\n  \"findings\": [\n")
+	for i, p := range parts {
+		bw.WriteString("    ")
+		bw.Write(p)
+		if i < len(parts)-1 {
+			bw.WriteString(",\n")
+		} else {
+			bw.WriteString("\n")
+		}
+	}
+	bw.WriteString("  ],\n")
+	var tail bytes.Buffer
+	rest := struct {
+		Errors      []check.InputError `json:"errors"`
+		Notes       []inventory.Note   `json:"notes"`
+		Assumptions []string           `json:"assumptions"`
+		Summary     check.Summary      `json:"summary"`
+	}{out.Errors, out.Notes, out.Assumptions, out.Summary}
+	if err := newEncoder(&tail, "").Encode(&rest); err != nil {
+		return err
+	}
+	// Drop the tail object's own braces: its fields continue the result.
+	t := bytes.TrimSuffix(bytes.TrimPrefix(tail.Bytes(), []byte("{\n")), []byte("}\n"))
+	bw.Write(t)
+	bw.WriteString("}\n")
 	return bw.Flush()
+}
+
+// newEncoder indents by two spaces and keeps file names such as <stdin>
+// readable (no HTML escaping).
+func newEncoder(w io.Writer, prefix string) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	return enc
+}
+
+// encodeFindings encodes each finding as it sits in the result's findings
+// array, on every CPU.
+func encodeFindings(fs []finding.Finding) ([][]byte, error) {
+	parts := make([][]byte, len(fs))
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var buf bytes.Buffer
+			enc := newEncoder(&buf, "    ")
+			for i := w; i < len(fs); i += workers {
+				buf.Reset()
+				if err := enc.Encode(&fs[i]); err != nil {
+					errs[w] = err
+					return
+				}
+				parts[i] = bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return parts, nil
 }
 
 // nonNil returns s, or an empty slice in place of nil.

@@ -131,6 +131,14 @@ func NewPass(g *graph.Graph, exps []*exposure.Exposure, tp *timing.Profiles, kv 
 	return p
 }
 
+// With returns a copy of the pass that reports to another sink, so that
+// rules can run side by side: a pass is read-only once built.
+func (p *Pass) With(report func(finding.Finding)) *Pass {
+	q := *p
+	q.report = report
+	return &q
+}
+
 // Run runs one rule over the pass.
 func (p *Pass) Run(r *Rule) {
 	p.rule = r
