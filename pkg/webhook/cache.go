@@ -64,7 +64,8 @@ func (s *CacheSource) List(ctx context.Context, kind Kind, namespace string) ([]
 	}
 	l := &unstructured.UnstructuredList{}
 	l.SetGroupVersionKind(kind.GroupVersion().WithKind(kind.Kind + "List"))
-	var opts []client.ListOption
+	// The cache's own objects, not copies: the reviewer never changes them.
+	opts := []client.ListOption{client.UnsafeDisableDeepCopy}
 	if kind.Namespaced {
 		opts = append(opts, client.InNamespace(namespace))
 	}

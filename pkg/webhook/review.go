@@ -36,7 +36,23 @@ type reviewer struct {
 
 	mu     sync.Mutex
 	recent map[objectKey]recentObject
+
+	// prepared holds cluster objects already typed for the rules, by
+	// resource version: most admissions read the same few objects again.
+	pmu      sync.RWMutex
+	prepared map[objectKey]preparedObject
 }
+
+type preparedObject struct {
+	uid, resourceVersion string
+	obj                  *load.Object
+}
+
+// maxPrepared bounds the prepared objects kept; past it the memo starts
+// afresh (deleted objects are never removed one by one).
+const maxPrepared = 50000
+
+var prepare = inventory.Preparer("default")
 
 type objectKey struct {
 	gk              schema.GroupKind
@@ -50,7 +66,7 @@ type recentObject struct {
 
 func newReviewer(src Source, opts Options) *reviewer {
 	r := &reviewer{src: src, opts: opts.withDefaults(), byKind: map[schema.GroupKind]Kind{},
-		recent: map[objectKey]recentObject{}}
+		recent: map[objectKey]recentObject{}, prepared: map[objectKey]preparedObject{}}
 	for _, k := range Kinds {
 		r.byKind[k.GroupKind()] = k
 	}
@@ -135,7 +151,7 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 	// the workloads an object that is not one may affect.
 	self := objectKey{gk: kind.GroupKind(), namespace: ns, name: name}
 	if nsObj != nil && kind.Kind != "Namespace" {
-		rv.related = append(rv.related, loadObject(nsObj.Object, clusterFile))
+		rv.related = append(rv.related, r.clusterObject(nsObj))
 	}
 	seen := map[objectKey]bool{self: true}
 	for _, k := range Kinds {
@@ -155,7 +171,7 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 				continue
 			}
 			seen[key] = true
-			rv.related = append(rv.related, loadObject(o.Object, clusterFile))
+			rv.related = append(rv.related, r.clusterObject(o))
 		}
 	}
 	rv.related = append(rv.related, r.recentlyAdmitted(seen, rv.namespace, kind.Workload)...)
@@ -197,6 +213,32 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 		r.remember(self, raw)
 	}
 	return rv, answer{}
+}
+
+// clusterObject returns a cached object typed for the rules, typing it
+// only when this version of it was not seen before. u is not changed.
+func (r *reviewer) clusterObject(u *unstructured.Unstructured) *load.Object {
+	key := objectKey{gk: u.GroupVersionKind().GroupKind(), namespace: u.GetNamespace(), name: u.GetName()}
+	uid, version := string(u.GetUID()), u.GetResourceVersion()
+	if version != "" {
+		r.pmu.RLock()
+		p, ok := r.prepared[key]
+		r.pmu.RUnlock()
+		if ok && p.uid == uid && p.resourceVersion == version {
+			return p.obj
+		}
+	}
+	o := loadObject(deepCopy(u.Object).(map[string]any), clusterFile)
+	prepare(o)
+	if version != "" {
+		r.pmu.Lock()
+		if len(r.prepared) >= maxPrepared {
+			r.prepared = map[objectKey]preparedObject{}
+		}
+		r.prepared[key] = preparedObject{uid: uid, resourceVersion: version, obj: o}
+		r.pmu.Unlock()
+	}
+	return o
 }
 
 func (r *reviewer) cacheFailed(err error) answer {

@@ -2,7 +2,7 @@ package webhook
 
 import (
 	"context"
-	"sort"
+	"strconv"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -39,7 +39,9 @@ var Kinds = []Kind{
 }
 
 // Source is what the webhook knows of the cluster around an admitted object.
-// Implementations return objects the caller may keep and change (copies).
+// The objects it returns are shared (with an informer cache): callers read
+// them and never change them. An object's resourceVersion must change when
+// the object does: the webhook keeps each version typed for the rules.
 type Source interface {
 	// Namespace returns the named Namespace, or nil when it is not known.
 	Namespace(ctx context.Context, name string) (*unstructured.Unstructured, error)
@@ -52,8 +54,9 @@ type Source interface {
 // StaticSource is a Source over a fixed set of objects: for tests,
 // benchmarks and dry runs. It is safe for concurrent use.
 type StaticSource struct {
-	mu   sync.RWMutex
-	objs map[schema.GroupKind][]*unstructured.Unstructured
+	mu      sync.RWMutex
+	objs    map[schema.GroupKind][]*unstructured.Unstructured
+	version int
 }
 
 // NewStaticSource returns a source holding copies of objs.
@@ -66,19 +69,22 @@ func NewStaticSource(objs ...*unstructured.Unstructured) *StaticSource {
 }
 
 // Add puts a copy of o into the source, replacing an object of the same kind,
-// namespace and name.
+// namespace and name, with a new resourceVersion.
 func (s *StaticSource) Add(o *unstructured.Unstructured) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	o = o.DeepCopy()
+	s.version++
+	o.SetResourceVersion(strconv.Itoa(s.version))
 	gk := o.GroupVersionKind().GroupKind()
 	list := s.objs[gk]
 	for i, e := range list {
 		if e.GetNamespace() == o.GetNamespace() && e.GetName() == o.GetName() {
-			list[i] = o.DeepCopy()
+			list[i] = o
 			return
 		}
 	}
-	s.objs[gk] = append(list, o.DeepCopy())
+	s.objs[gk] = append(list, o)
 }
 
 // Namespace implements Source.
@@ -87,7 +93,7 @@ func (s *StaticSource) Namespace(_ context.Context, name string) (*unstructured.
 	defer s.mu.RUnlock()
 	for _, o := range s.objs[schema.GroupKind{Kind: "Namespace"}] {
 		if o.GetName() == name {
-			return o.DeepCopy(), nil
+			return o, nil
 		}
 	}
 	return nil, nil
@@ -100,9 +106,8 @@ func (s *StaticSource) List(_ context.Context, kind Kind, namespace string) ([]*
 	var out []*unstructured.Unstructured
 	for _, o := range s.objs[kind.GroupKind()] {
 		if !kind.Namespaced || o.GetNamespace() == namespace {
-			out = append(out, o.DeepCopy())
+			out = append(out, o)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -612,5 +613,39 @@ func TestShortText(t *testing.T) {
 		if n := len([]rune(warningLine(c.f, c.self))); n > MaxWarningLength {
 			t.Errorf("%d characters", n)
 		}
+	}
+}
+
+// Admissions run concurrently over shared, already typed cluster objects;
+// under -race this finds any write to them.
+func TestConcurrentAdmissions(t *testing.T) {
+	src := cluster(t, obj(t, namespaceYAML), obj(t, serviceYAML), obj(t, ingressYAML), obj(t, pdbYAML), obj(t, deploymentYAML))
+	v := NewValidator(src, testOptions())
+	m := NewMutator(src, testOptions())
+	reqs := []admission.Request{
+		request(t, admissionv1.Create, obj(t, deploymentYAML), nil),
+		request(t, admissionv1.Update, obj(t, serviceYAML), obj(t, serviceYAML)),
+		request(t, admissionv1.Create, obj(t, ingressYAML), nil),
+		request(t, admissionv1.Update, obj(t, namespaceYAML), obj(t, namespaceYAML)),
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				req := reqs[(g+i)%len(reqs)]
+				if resp := v.Handle(context.Background(), req); !resp.Allowed {
+					t.Errorf("denied: %+v", resp.Result)
+				}
+				m.Handle(context.Background(), req)
+			}
+		}()
+	}
+	wg.Wait()
+	// Still the same answer after all that.
+	resp := v.Handle(context.Background(), reqs[0])
+	if !hasWarning(resp.Warnings, "ZD003 prestop: Container web has no preStop hook") {
+		t.Errorf("warnings %q", resp.Warnings)
 	}
 }
