@@ -470,8 +470,8 @@ func (f *verifyFlags) startProgress(stderr io.Writer, rec *verify.Recorder, cfg 
 				return
 			case <-t.C:
 				n, failed := rec.Counts()
-				bar.Describe(fmt.Sprintf("ok %d, failed %d", n-failed, failed))
 				bar.Set64(int64(n))
+				bar.Describe(fmt.Sprintf("ok %d, failed %d", n-failed, failed))
 			}
 		}
 	}()

@@ -114,14 +114,6 @@ func chart(rep *Report, width float64, buckets []Bucket) string {
 	maxRate = niceCeil(maxRate)
 	maxLat = niceCeil(maxLat)
 
-	// Error windows, shaded across both panels.
-	for _, win := range rep.Windows {
-		x0, x1 := x(win.FromS), x(win.ToS)
-		p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f8d0d0" opacity="0.6"><title>%s</title></rect>`,
-			x0, rateTop, max(1.5, x1-x0), axisBase-rateTop,
-			esc(fmt.Sprintf("errors +%.3fs to +%.3fs: %d failed", win.FromS, win.ToS, win.Count)))
-	}
-
 	// Panel 1: requests per second, ok stacked under failed.
 	p(`<text x="%.0f" y="%.0f">requests/s (ok green, failed red)</text>`, padL, rateTop-26)
 	for i := 0; i <= 4; i++ {
@@ -169,6 +161,14 @@ func chart(rep *Report, width float64, buckets []Bucket) string {
 		}
 	}
 	p(`<line class="ax" x1="%.0f" x2="%.0f" y1="%.0f" y2="%.0f"/>`, padL, chartW-padR, axisBase, axisBase)
+
+	// Error windows, shaded across both panels.
+	for _, win := range rep.Windows {
+		x0, x1 := x(win.FromS), x(win.ToS)
+		p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#d32f2f" fill-opacity="0.15"><title>%s</title></rect>`,
+			x0, rateTop, max(1.5, x1-x0), axisBase-rateTop,
+			esc(fmt.Sprintf("errors +%.3fs to +%.3fs: %d failed", win.FromS, win.ToS, win.Count)))
+	}
 
 	// Time axis.
 	step := niceCeil(span / 10)
