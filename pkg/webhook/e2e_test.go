@@ -193,8 +193,8 @@ func serve(t *testing.T, env *testenv.Env, o webhook.ServerOptions) string {
 	case <-ready:
 	case err := <-done:
 		t.Fatalf("webhook stopped: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("webhook not ready within 60s")
+	case <-time.After(120 * time.Second):
+		t.Fatal("webhook not ready within 120s")
 	}
 	return fmt.Sprintf("https://127.0.0.1:%d", o.Port)
 }
@@ -276,14 +276,14 @@ func register(t *testing.T, env *testenv.Env, ns, base string, mutate bool) {
 // new configuration some milliseconds after it is created.
 func waitLive(t *testing.T, env *testenv.Env, ns string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, stderr, _ := kubectl(t, env, canaryYAML, "apply", "-n", ns, "--dry-run=server", "-f", "-")
 		if strings.Contains(stderr, "ZD004") {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the webhook was not called within 30s; last kubectl stderr: %s", stderr)
+			t.Fatalf("the webhook was not called within 60s; last kubectl stderr: %s", stderr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -416,7 +416,7 @@ func TestFailsOpenWhenKilled(t *testing.T) {
 		<-exited
 	})
 	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", httpPort)
-	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 120*time.Second, true, func(ctx context.Context) (bool, error) {
 		select {
 		case err := <-exited:
 			return false, fmt.Errorf("webhook exited: %v", err)

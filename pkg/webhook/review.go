@@ -151,7 +151,7 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 	// the workloads an object that is not one may affect.
 	self := objectKey{gk: kind.GroupKind(), namespace: ns, name: name}
 	if nsObj != nil && kind.Kind != "Namespace" {
-		rv.related = append(rv.related, r.clusterObject(nsObj))
+		rv.related = append(rv.related, r.clusterObject(Kinds[0], nsObj))
 	}
 	seen := map[objectKey]bool{self: true}
 	for _, k := range Kinds {
@@ -171,7 +171,7 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 				continue
 			}
 			seen[key] = true
-			rv.related = append(rv.related, r.clusterObject(o))
+			rv.related = append(rv.related, r.clusterObject(k, o))
 		}
 	}
 	rv.related = append(rv.related, r.recentlyAdmitted(seen, rv.namespace, kind.Workload)...)
@@ -215,10 +215,11 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 	return rv, answer{}
 }
 
-// clusterObject returns a cached object typed for the rules, typing it
-// only when this version of it was not seen before. u is not changed.
-func (r *reviewer) clusterObject(u *unstructured.Unstructured) *load.Object {
-	key := objectKey{gk: u.GroupVersionKind().GroupKind(), namespace: u.GetNamespace(), name: u.GetName()}
+// clusterObject returns a cached object of kind k typed for the rules,
+// typing it only when this version of it was not seen before. u is not
+// changed.
+func (r *reviewer) clusterObject(k Kind, u *unstructured.Unstructured) *load.Object {
+	key := objectKey{gk: k.GroupKind(), namespace: u.GetNamespace(), name: u.GetName()}
 	uid, version := string(u.GetUID()), u.GetResourceVersion()
 	if version != "" {
 		r.pmu.RLock()
@@ -228,7 +229,10 @@ func (r *reviewer) clusterObject(u *unstructured.Unstructured) *load.Object {
 			return p.obj
 		}
 	}
-	o := loadObject(deepCopy(u.Object).(map[string]any), clusterFile)
+	raw := deepCopy(u.Object).(map[string]any)
+	// Objects from a list may lack their kind.
+	raw["apiVersion"], raw["kind"] = k.GroupVersion().String(), k.Kind
+	o := loadObject(raw, clusterFile)
 	prepare(o)
 	if version != "" {
 		r.pmu.Lock()
