@@ -440,7 +440,7 @@ func TestFailsOpenWhenKilled(t *testing.T) {
 	if _, stderr, err := kubectl(t, env, webYAML, "apply", "-n", ns, "--dry-run=server", "-f", "-"); err == nil || !strings.Contains(stderr, "denied the request") {
 		t.Fatalf("the live webhook did not deny: %v:\n%s", err, stderr)
 	}
-	if metrics := get(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", httpPort)); !strings.Contains(metrics, `zerodrop_webhook_admissions_total{kind="Deployment",result="denied",webhook="validate"}`) {
+	if metrics := get(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", httpPort)); !strings.Contains(metrics, `zerodrop_webhook_admissions_total{kind="Deployment",result="denied",webhook="validate"}`) || !strings.Contains(metrics, "go_goroutines") || !strings.Contains(metrics, "controller_runtime_webhook_requests_total") {
 		t.Errorf("/metrics has no denied admissions:\n%s", grep(metrics, "zerodrop_"))
 	}
 

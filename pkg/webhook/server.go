@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -111,6 +113,11 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	m, err := NewMetrics(ctrlmetrics.Registry)
 	if err != nil {
 		return err
+	}
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := ctrlmetrics.Registry.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			return err
+		}
 	}
 	hopts := o.Handler
 	hopts.Metrics, hopts.Log = m, o.Log
