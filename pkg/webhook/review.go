@@ -35,7 +35,10 @@ type reviewer struct {
 	byKind map[schema.GroupKind]Kind
 
 	mu     sync.Mutex
-	recent map[objectKey]recentObject
+	// recent holds admitted objects by namespace; pruned at most once a
+	// second.
+	recent    map[string]map[objectKey]recentObject
+	lastPrune time.Time
 
 	// prepared holds cluster objects already typed for the rules, by
 	// resource version: most admissions read the same few objects again.
@@ -66,7 +69,7 @@ type recentObject struct {
 
 func newReviewer(src Source, opts Options) *reviewer {
 	r := &reviewer{src: src, opts: opts.withDefaults(), byKind: map[schema.GroupKind]Kind{},
-		recent: map[objectKey]recentObject{}, prepared: map[objectKey]preparedObject{}}
+		recent: map[string]map[objectKey]recentObject{}, prepared: map[objectKey]preparedObject{}}
 	for _, k := range Kinds {
 		r.byKind[k.GroupKind()] = k
 	}
@@ -255,27 +258,43 @@ func (r *reviewer) remember(key objectKey, raw map[string]any) {
 	now := r.opts.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k, v := range r.recent {
-		if now.Sub(v.at) > recentFor {
-			delete(r.recent, k)
+	if now.Sub(r.lastPrune) > time.Second {
+		r.lastPrune = now
+		for ns, objs := range r.recent {
+			for k, v := range objs {
+				if now.Sub(v.at) > recentFor {
+					delete(objs, k)
+				}
+			}
+			if len(objs) == 0 {
+				delete(r.recent, ns)
+			}
 		}
 	}
-	if len(r.recent) < 10000 {
-		r.recent[key] = recentObject{raw: raw, at: now}
+	objs := r.recent[key.namespace]
+	if objs == nil {
+		objs = map[objectKey]recentObject{}
+		r.recent[key.namespace] = objs
+	}
+	if len(objs) < maxRecentPerNamespace {
+		objs[key] = recentObject{raw: raw, at: now}
 	}
 }
 
+// maxRecentPerNamespace bounds what one namespace's burst of admissions
+// keeps in memory.
+const maxRecentPerNamespace = 2000
+
 // recentlyAdmitted returns objects admitted moments ago in namespace that
-// the cache did not list (seen).
+// the cache did not list (seen); for a workload, no other workloads.
 func (r *reviewer) recentlyAdmitted(seen map[objectKey]bool, namespace string, workload bool) []*load.Object {
 	now := r.opts.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []*load.Object
-	for k, v := range r.recent {
+	for k, v := range r.recent[namespace] {
 		kind, ok := r.byKind[k.gk]
-		if !ok || seen[k] || now.Sub(v.at) > recentFor || (kind.Namespaced && k.namespace != namespace) ||
-			kind.Kind == "Namespace" || (workload && kind.Workload) {
+		if !ok || seen[k] || now.Sub(v.at) > recentFor || kind.Kind == "Namespace" || (workload && kind.Workload) {
 			continue
 		}
 		out = append(out, loadObject(deepCopy(v.raw).(map[string]any), clusterFile))

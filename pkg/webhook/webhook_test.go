@@ -649,3 +649,32 @@ func TestConcurrentAdmissions(t *testing.T) {
 		t.Errorf("warnings %q", resp.Warnings)
 	}
 }
+
+// A Deployment admitted moments ago counts for the Ingress that follows it
+// before the cache has it; a dry run does not, and neither does one
+// admitted long ago.
+func TestRecentlyAdmitted(t *testing.T) {
+	now := time.Unix(1000, 0)
+	opts := testOptions()
+	opts.Now = func() time.Time { return now }
+	src := cluster(t, obj(t, namespaceYAML), obj(t, serviceYAML), obj(t, pdbYAML))
+	v := NewValidator(src, opts)
+	ingress := request(t, admissionv1.Create, obj(t, ingressYAML), nil)
+
+	dry := request(t, admissionv1.Create, obj(t, deploymentYAML), nil)
+	yes := true
+	dry.DryRun = &yes
+	v.Handle(context.Background(), dry)
+	if resp := v.Handle(context.Background(), ingress); hasWarning(resp.Warnings, "Deployment/web") {
+		t.Errorf("a dry-run Deployment counted: %q", resp.Warnings)
+	}
+
+	v.Handle(context.Background(), request(t, admissionv1.Create, obj(t, deploymentYAML), nil))
+	if resp := v.Handle(context.Background(), ingress); !hasWarning(resp.Warnings, "Deployment/web: ZD003") {
+		t.Errorf("the Deployment admitted just before did not count: %q", resp.Warnings)
+	}
+	now = now.Add(recentFor + time.Second)
+	if resp := v.Handle(context.Background(), ingress); hasWarning(resp.Warnings, "Deployment/web") {
+		t.Errorf("a Deployment admitted %s ago still counted: %q", recentFor+time.Second, resp.Warnings)
+	}
+}
