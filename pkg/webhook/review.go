@@ -34,7 +34,7 @@ type reviewer struct {
 	opts   Options
 	byKind map[schema.GroupKind]Kind
 
-	mu     sync.Mutex
+	mu sync.Mutex
 	// recent holds admitted objects by namespace; pruned at most once a
 	// second.
 	recent    map[string]map[objectKey]recentObject
