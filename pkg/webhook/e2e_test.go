@@ -380,29 +380,22 @@ func TestEnforceDenies(t *testing.T) {
 	}
 }
 
-// buildZerodrop builds the command once per test binary.
-var buildZerodrop = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "zerodrop-bin-")
-	if err != nil {
-		return "", err
+// buildZerodrop builds the command into the test's temporary directory.
+func buildZerodrop(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "zerodrop")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/zerodrop").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v: %s", err, out)
 	}
-	bin := filepath.Join(dir, "zerodrop")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/zerodrop").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v: %s", err, out)
-	}
-	return bin, nil
-})
+	return bin
+}
 
 // The webhook as its own process, killed: the API server admits without it
 // (failurePolicy Ignore), so a dead webhook never blocks a deploy.
 func TestFailsOpenWhenKilled(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
-	bin, err := buildZerodrop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := buildZerodrop(t)
 	port, httpPort := freePort(t), freePort(t)
 	var logs strings.Builder
 	cmd := exec.Command(bin, "webhook", "--kubeconfig", env.Kubeconfig, "--enforce",
@@ -420,7 +413,7 @@ func TestFailsOpenWhenKilled(t *testing.T) {
 		<-exited
 	})
 	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", httpPort)
-	err = wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 120*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 120*time.Second, true, func(ctx context.Context) (bool, error) {
 		select {
 		case err := <-exited:
 			return false, fmt.Errorf("webhook exited: %v", err)
@@ -603,5 +596,49 @@ func waitRolledOut(t *testing.T, env *testenv.Env, ns, name string, timeout time
 	})
 	if err != nil {
 		t.Fatalf("rollout of %s: %v; status %+v", name, err, last.Status)
+	}
+}
+
+// buildHelm builds Helm from the nested tools module into the test's
+// temporary directory (compiled once into Go's cache; CI's chart step has
+// done that already).
+func buildHelm(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "helm")
+	if out, err := exec.Command("go", "-C", "../../tools/helm", "build", "-o", bin, "helm.sh/helm/v3/cmd/helm").CombinedOutput(); err != nil {
+		t.Fatalf("go build helm: %v: %s", err, out)
+	}
+	return bin
+}
+
+// The chart renders objects a real API server accepts, with the defaults
+// and with enforcement and mutation on. A server-side dry run: nothing is
+// stored, so the webhook configurations never become active (their Service
+// has no real endpoints here).
+func TestHelmChartDryRun(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := env.Namespace(t)
+	helm := buildHelm(t)
+	for _, set := range []string{"", "webhook.enforce=true,webhook.optIn=true,mutate.enabled=true,audit.enabled=false"} {
+		args := []string{"template", "zerodrop", "../../deploy/helm/zerodrop", "--namespace", ns}
+		if set != "" {
+			args = append(args, "--set", set)
+		}
+		rendered, err := exec.Command(helm, args...).Output()
+		if err != nil {
+			t.Fatalf("helm %v: %v", args, err)
+		}
+		out, stderr, err := kubectl(t, env, string(rendered), "apply", "--dry-run=server", "-f", "-")
+		if err != nil {
+			t.Fatalf("--set %q: the API server refused the chart: %v\n%s%s", set, err, out, stderr)
+		}
+		for _, want := range []string{"deployment.apps/zerodrop", "validatingwebhookconfiguration.admissionregistration.k8s.io/zerodrop", "poddisruptionbudget.policy/zerodrop"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("--set %q: %s not applied:\n%s", set, want, out)
+			}
+		}
+		if strings.Contains(set, "mutate.enabled=true") && !strings.Contains(out, "mutatingwebhookconfiguration.admissionregistration.k8s.io/zerodrop") {
+			t.Errorf("no mutating configuration:\n%s", out)
+		}
 	}
 }
