@@ -30,7 +30,7 @@ import (
 // scheduler and kwok (internal/testenv). Nothing is faked.
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{}) }
 
-func clients(t *testing.T, cfg *rest.Config) audit.Clients {
+func clients(t testing.TB, cfg *rest.Config) audit.Clients {
 	t.Helper()
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
