@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
-	"sigs.k8s.io/kustomize/kyaml/kio"
+	yaml "go.yaml.in/yaml/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -32,7 +32,9 @@ type doc struct {
 	sep       []byte
 	body      []byte
 	firstLine int // line of the first body byte, 1-based
-	node      *kyaml.RNode
+	// node is the parsed document (a DocumentNode) once a fix touches it.
+	node      *yaml.Node
+	seqIndent string
 	dirty     bool
 }
 
@@ -114,53 +116,72 @@ func (f *file) docAt(line int) *doc {
 	return found
 }
 
-// parse reads the document into a comment-preserving node tree.
-func (d *doc) parse() (*kyaml.RNode, error) {
+// parse reads the document into a comment-preserving node tree and returns
+// its root mapping.
+func (d *doc) parse() (*yaml.Node, error) {
 	if d.node != nil {
-		return d.node, nil
+		return root(d.node), nil
 	}
-	r := kio.ByteReader{Reader: bytes.NewReader(d.body), PreserveSeqIndent: true}
-	nodes, err := r.Read()
-	if err != nil {
+	var n yaml.Node
+	if err := yaml.Unmarshal(d.body, &n); err != nil {
 		return nil, err
 	}
-	if len(nodes) != 1 {
-		return nil, fmt.Errorf("expected one object in the document, found %d", len(nodes))
+	if n.Kind != yaml.DocumentNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("the document is not one object")
 	}
-	d.node = nodes[0]
-	return d.node, nil
+	d.node = &n
+	d.seqIndent = kyaml.DeriveSeqIndentStyle(string(d.body))
+	return root(d.node), nil
 }
 
-// render re-serialises the document's node into its body.
+func root(doc *yaml.Node) *yaml.Node { return doc.Content[0] }
+
+// render re-serialises the document's node into its body, with the
+// sequence indentation the document had.
 func (d *doc) render(asJSON bool) error {
-	var b bytes.Buffer
-	w := kio.ByteWriter{Writer: &b}
-	// The writer strips the reader's bookkeeping annotations; give it a copy
-	// so the node keeps them for later rounds.
-	if err := w.Write([]*kyaml.RNode{d.node.Copy()}); err != nil {
-		return err
-	}
-	if !asJSON {
-		d.body = b.Bytes()
+	if asJSON {
+		j, err := jsonOf(root(d.node))
+		if err != nil {
+			return err
+		}
+		d.body = j
 		return nil
 	}
-	clean, err := kyaml.Parse(b.String())
+	style := kyaml.CompactSequenceStyle
+	if d.seqIndent == string(kyaml.WideSequenceStyle) {
+		style = kyaml.WideSequenceStyle
+	}
+	b, err := kyaml.MarshalWithOptions(d.node, &kyaml.EncoderOptions{SeqIndent: style})
 	if err != nil {
 		return err
 	}
-	j, err := jsonOf(clean)
-	if err != nil {
-		return err
-	}
-	d.body = j
+	d.body = b
 	return nil
 }
 
-// identity matches a document's object to a finding's target.
-func matches(n *kyaml.RNode, ref inventory.Ref) bool {
-	m, err := n.GetMeta()
-	if err != nil {
-		return false
+// matches tells whether a document's object is a finding's target.
+func matches(n *yaml.Node, ref inventory.Ref) bool {
+	md := child(n, "metadata")
+	ns := scalar(child(md, "namespace"))
+	return scalar(child(n, "kind")) == ref.Kind && scalar(child(md, "name")) == ref.Name && (ns == "" || ns == ref.Namespace)
+}
+
+// child returns the value of key in a mapping node, or nil.
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
 	}
-	return m.Kind == ref.Kind && m.Name == ref.Name && (m.Namespace == "" || m.Namespace == ref.Namespace)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
 }

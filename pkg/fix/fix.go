@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
@@ -212,37 +211,18 @@ func (st *state) read(ctx context.Context, opts Options) error {
 			st.add(newFile(load.StdinName, b))
 		}
 	}
-	// Let the loader find files exactly as check does, then read each one.
-	probe := load.Paths(ctx, withoutStdin(opts.Check.Paths), nil, opts.Check.Load)
-	seen := map[string]bool{}
-	for _, o := range probe.Objects {
-		seen[o.Pos.File] = true
-	}
-	for _, e := range probe.Errors {
-		if _, err := os.Stat(e.Pos.File); err == nil {
-			seen[e.Pos.File] = true
-		}
-	}
-	discovered := map[string]bool{}
-	for _, o := range probe.Objects {
-		discovered[o.Pos.File] = o.Discovered
-	}
-	var paths []string
-	for p := range seen {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil || info.IsDir() {
+	// Read the files the loader would read, exactly as check finds them.
+	for _, ref := range load.ListFiles(ctx, withoutStdin(opts.Check.Paths), opts.Check.Load) {
+		info, err := os.Stat(ref.Path)
+		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		data, err := os.ReadFile(p)
+		data, err := os.ReadFile(ref.Path)
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
+			return fmt.Errorf("reading %s: %w", ref.Path, err)
 		}
-		f := newFile(p, data)
-		f.discovered = discovered[p]
+		f := newFile(ref.Path, data)
+		f.discovered = ref.Discovered
 		st.add(f)
 	}
 	return nil
@@ -350,11 +330,9 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		if !matches(node, p.Target) {
 			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target)
 		}
-		merged, err := applyMerge(node, p.Merge)
-		if err != nil {
+		if err := mergeInto(node, p.Merge); err != nil {
 			return false, fmt.Sprintf("%s: %v", o.Pos, err)
 		}
-		d.node = merged
 		d.dirty = true
 		acc := st.patches[p.Target]
 		if acc == nil {

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"strings"
 
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+	kyaml "go.yaml.in/yaml/v3"
 )
 
 // jsonOf writes a node tree as indented JSON in its own key order, so that
 // a JSON manifest stays JSON and its fields stay where the user put them.
-func jsonOf(n *kyaml.RNode) ([]byte, error) {
+func jsonOf(n *kyaml.Node) ([]byte, error) {
 	var b bytes.Buffer
-	if err := writeJSON(&b, n.YNode(), 0); err != nil {
+	if err := writeJSON(&b, n, 0); err != nil {
 		return nil, err
 	}
 	b.WriteByte('\n')

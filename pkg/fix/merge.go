@@ -2,87 +2,174 @@ package fix
 
 import (
 	"fmt"
+	"sort"
 
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
-	"sigs.k8s.io/kustomize/kyaml/yaml/merge2"
-	sigyaml "sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v3"
 )
 
-// patchNode turns a patch body into a node tree.
-func patchNode(body map[string]any) (*kyaml.RNode, error) {
-	b, err := sigyaml.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encoding patch: %w", err)
+// mergeInto merges a strategic-merge patch body into a mapping node, the
+// way kustomize applies such a patch to the kinds zerodrop patches: maps
+// merge key by key, lists of named items (containers) merge by name, other
+// lists and scalars are replaced, a nil value deletes the key, and a map
+// holding "$patch: replace" replaces what is there. Keys the patch adds go
+// after the existing ones; every node the patch does not replace keeps its
+// position, style and comments, and a replaced value keeps the comments of
+// the value it replaces.
+func mergeInto(dest *yaml.Node, patch map[string]any) error {
+	if dest.Kind != yaml.MappingNode {
+		return fmt.Errorf("cannot merge a mapping into a %s", kindName(dest))
 	}
-	return kyaml.Parse(string(b))
-}
-
-// applyMerge merges a strategic-merge patch body into a document's node,
-// keeping the comments of every field the patch overwrites.
-func applyMerge(dest *kyaml.RNode, body map[string]any) (*kyaml.RNode, error) {
-	p, err := patchNode(body)
-	if err != nil {
-		return nil, err
-	}
-	carryComments(p.YNode(), dest.YNode())
-	out, err := merge2.Merge(p, dest, kyaml.MergeOptions{ListIncreaseDirection: kyaml.MergeOptionsListAppend})
-	if err != nil {
-		return nil, fmt.Errorf("merging patch: %w", err)
-	}
-	return out, nil
-}
-
-// carryComments copies comments from dest onto the matching nodes of the
-// patch, so that a value the patch replaces keeps its comment. Lists of
-// mappings are matched by their "name" field.
-func carryComments(p, d *kyaml.Node) {
-	if p == nil || d == nil {
-		return
-	}
-	if p.LineComment == "" {
-		p.LineComment = d.LineComment
-	}
-	if p.HeadComment == "" {
-		p.HeadComment = d.HeadComment
-	}
-	if p.FootComment == "" {
-		p.FootComment = d.FootComment
-	}
-	switch {
-	case p.Kind == kyaml.MappingNode && d.Kind == kyaml.MappingNode:
-		for i := 0; i+1 < len(p.Content); i += 2 {
-			for j := 0; j+1 < len(d.Content); j += 2 {
-				if p.Content[i].Value == d.Content[j].Value {
-					carryComments(p.Content[i], d.Content[j])
-					carryComments(p.Content[i+1], d.Content[j+1])
-				}
+	for _, k := range sortedKeys(patch) {
+		v := patch[k]
+		i := keyIndex(dest, k)
+		if v == nil {
+			if i >= 0 {
+				dest.Content = append(dest.Content[:i], dest.Content[i+2:]...)
 			}
+			continue
 		}
-	case p.Kind == kyaml.SequenceNode && d.Kind == kyaml.SequenceNode:
-		for _, pe := range p.Content {
-			name := fieldValue(pe, "name")
-			if name == "" {
+		if i < 0 {
+			n, err := nodeOf(withoutDirective(v))
+			if err != nil {
+				return err
+			}
+			dest.Content = append(dest.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, n)
+			continue
+		}
+		cur := dest.Content[i+1]
+		switch pv := v.(type) {
+		case map[string]any:
+			if pv["$patch"] != "replace" && cur.Kind == yaml.MappingNode {
+				if err := mergeInto(cur, pv); err != nil {
+					return err
+				}
 				continue
 			}
-			for _, de := range d.Content {
-				if fieldValue(de, "name") == name {
-					carryComments(pe, de)
+		case []any:
+			if cur.Kind == yaml.SequenceNode && named(pv) && namedSeq(cur) {
+				if err := mergeNamedSeq(cur, pv); err != nil {
+					return err
 				}
+				continue
 			}
 		}
+		n, err := nodeOf(withoutDirective(v))
+		if err != nil {
+			return err
+		}
+		keepComments(n, cur)
+		dest.Content[i+1] = n
+	}
+	return nil
+}
+
+// mergeNamedSeq merges items into a sequence of mappings by their name.
+func mergeNamedSeq(seq *yaml.Node, items []any) error {
+	for _, it := range items {
+		m := it.(map[string]any)
+		var target *yaml.Node
+		for _, e := range seq.Content {
+			if scalar(child(e, "name")) == m["name"] {
+				target = e
+				break
+			}
+		}
+		if target == nil {
+			n, err := nodeOf(m)
+			if err != nil {
+				return err
+			}
+			seq.Content = append(seq.Content, n)
+			continue
+		}
+		if err := mergeInto(target, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func namedSeq(n *yaml.Node) bool {
+	for _, e := range n.Content {
+		if e.Kind != yaml.MappingNode || child(e, "name") == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeOf builds a node tree for a patch value (map keys sorted).
+func nodeOf(v any) (*yaml.Node, error) {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return nil, fmt.Errorf("encoding patch: %w", err)
+	}
+	return &n, nil
+}
+
+// withoutDirective drops "$patch" keys, which only steer the merge.
+func withoutDirective(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if k != "$patch" {
+				out[k] = withoutDirective(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutDirective(e)
+		}
+		return out
+	}
+	return v
+}
+
+func keepComments(n, old *yaml.Node) {
+	// A list or map written inline stays inline.
+	if n.Kind == old.Kind && n.Kind != yaml.ScalarNode && old.Style&yaml.FlowStyle != 0 {
+		n.Style |= yaml.FlowStyle
+	}
+	if n.HeadComment == "" {
+		n.HeadComment = old.HeadComment
+	}
+	if n.LineComment == "" {
+		n.LineComment = old.LineComment
+	}
+	if n.FootComment == "" {
+		n.FootComment = old.FootComment
 	}
 }
 
-func fieldValue(n *kyaml.Node, key string) string {
-	if n == nil || n.Kind != kyaml.MappingNode {
-		return ""
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1].Value
+func keyIndex(m *yaml.Node, key string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return i
 		}
 	}
-	return ""
+	return -1
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "value"
+	}
+	return "node"
 }
 
 // mergeBodies folds patch b into patch a, for writing one patch per object.

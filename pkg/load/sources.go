@@ -56,10 +56,21 @@ func Paths(ctx context.Context, paths []string, stdin io.Reader, opts Options) *
 
 func dir(ctx context.Context, root string, opts Options) *Result {
 	res := &Result{}
+	files, errs := walk(ctx, root, opts)
+	res.Errors = append(res.Errors, errs...)
+	for _, f := range files {
+		res.merge(File(f, true, opts))
+	}
+	return res
+}
+
+// walk lists the manifest files of a directory, sorted, as Paths reads them.
+func walk(ctx context.Context, root string, opts Options) ([]string, []InputError) {
+	var errs []InputError
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			res.Errors = append(res.Errors, InputError{Pos: Position{File: path}, Message: describeFSError(err)})
+			errs = append(errs, InputError{Pos: Position{File: path}, Message: describeFSError(err)})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -84,13 +95,41 @@ func dir(ctx context.Context, root string, opts Options) *Result {
 		return nil
 	})
 	if err != nil {
-		res.Errors = append(res.Errors, InputError{Pos: Position{File: root}, Message: describeFSError(err)})
+		errs = append(errs, InputError{Pos: Position{File: root}, Message: describeFSError(err)})
 	}
 	sort.Strings(files)
-	for _, f := range files {
-		res.merge(File(f, true, opts))
+	return files, errs
+}
+
+// FileRef names a file Paths would read, and whether it was found by
+// walking a directory.
+type FileRef struct {
+	Path       string
+	Discovered bool
+}
+
+// ListFiles returns the files Paths would read for these paths, without
+// reading them ("-" is left out). Tools that rewrite files use it.
+func ListFiles(ctx context.Context, paths []string, opts Options) []FileRef {
+	var out []FileRef
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !info.IsDir() {
+			out = append(out, FileRef{Path: p})
+			continue
+		}
+		files, _ := walk(ctx, p, opts)
+		for _, f := range files {
+			out = append(out, FileRef{Path: f, Discovered: true})
+		}
 	}
-	return res
+	return out
 }
 
 // File reads one file. discovered marks files found by walking a directory,
