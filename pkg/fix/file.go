@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
 	yaml "go.yaml.in/yaml/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -24,6 +25,11 @@ type file struct {
 	discovered bool
 	// blocked says why the file must not be written (an input error in it).
 	blocked string
+	// indexed: every document knows its objects; fileErrors and skipped
+	// are what the loader said of the whole file.
+	indexed    bool
+	fileErrors []load.InputError
+	skipped    int
 }
 
 // doc is one document: the separator line before it (kept byte for byte)
@@ -36,6 +42,14 @@ type doc struct {
 	node      *yaml.Node
 	seqIndent string
 	dirty     bool
+
+	// What the loader made of the document, computed at line base; stale
+	// once the document changed and was re-rendered.
+	objects []*load.Object
+	errors  []load.InputError
+	base    int
+	known   bool
+	stale   bool
 }
 
 // splitFile cuts content into documents at "---" lines, keeping every byte.
@@ -184,4 +198,68 @@ func scalar(n *yaml.Node) string {
 		return ""
 	}
 	return n.Value
+}
+
+// index reads the whole file once and hands each object and error to the
+// document it starts in.
+func (f *file) index(lo load.Options) {
+	r := load.Stream(f.path, f.content(), f.discovered, lo)
+	for _, d := range f.docs {
+		d.objects, d.errors, d.base, d.known, d.stale = nil, nil, d.firstLine, true, false
+	}
+	f.fileErrors, f.skipped = nil, r.Skipped
+	for _, o := range r.Objects {
+		if d := f.docAt(o.Pos.Line); d != nil {
+			d.objects = append(d.objects, o)
+		}
+	}
+	for _, e := range r.Errors {
+		if d := f.docAt(e.Pos.Line); d != nil && e.Pos.Line > 0 {
+			d.errors = append(d.errors, e)
+		} else {
+			f.fileErrors = append(f.fileErrors, e)
+		}
+	}
+	f.indexed = true
+}
+
+// load returns the file's objects and errors as the loader would read its
+// current content, re-reading only documents that changed: from their edited
+// node trees, without printing and parsing them again.
+func (f *file) load(lo load.Options) *load.Result {
+	if !f.indexed {
+		f.index(lo)
+	}
+	out := &load.Result{Files: 1, Skipped: f.skipped}
+	out.Errors = append(out.Errors, f.fileErrors...)
+	for _, d := range f.docs {
+		switch {
+		case d.stale:
+			r := load.NodeObjects(f.path, root(d.node), d.firstLine, f.discovered, lo)
+			d.objects, d.errors, d.base, d.known, d.stale = r.Objects, r.Errors, d.firstLine, true, false
+		case !d.known:
+			// A document added in memory (a new object in a stream).
+			r := load.Stream(f.path, d.body, false, lo)
+			d.objects, d.errors, d.base, d.known = nil, nil, d.firstLine, true
+			for _, o := range r.Objects {
+				d.objects = append(d.objects, inventory.Moved(o, d.firstLine-1))
+			}
+			for _, e := range r.Errors {
+				e.Pos.Line += d.firstLine - 1
+				d.errors = append(d.errors, e)
+			}
+		case d.base != d.firstLine:
+			delta := d.firstLine - d.base
+			for i, o := range d.objects {
+				d.objects[i] = inventory.Moved(o, delta)
+			}
+			for i := range d.errors {
+				d.errors[i].Pos.Line += delta
+			}
+			d.base = d.firstLine
+		}
+		out.Objects = append(out.Objects, d.objects...)
+		out.Errors = append(out.Errors, d.errors...)
+	}
+	return out
 }

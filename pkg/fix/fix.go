@@ -256,8 +256,7 @@ type round struct {
 func (st *state) analyze(co check.Options, lo load.Options) *round {
 	lr := &load.Result{}
 	for _, path := range st.order {
-		f := st.files[path]
-		r := load.Stream(path, f.content(), f.discovered, lo)
+		r := st.files[path].load(lo)
 		lr.Objects = append(lr.Objects, r.Objects...)
 		lr.Errors = append(lr.Errors, r.Errors...)
 		lr.Skipped += r.Skipped
@@ -407,7 +406,7 @@ func (st *state) render() error {
 			if err := d.render(f.json); err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			d.dirty = false
+			d.dirty, d.stale = false, true
 		}
 		f.renumber()
 	}
@@ -443,6 +442,7 @@ func (st *state) settle(res *Result, opts Options, lo load.Options) {
 			continue
 		}
 		f.docs = splitFile(f.orig)
+		f.indexed = false
 	}
 	var order []string
 	for _, p := range st.order {

@@ -247,6 +247,62 @@ func Preparer(defaultNamespace string) func(*load.Object) {
 	}
 }
 
+// Moved returns a copy of an object whose position moved by delta lines,
+// keeping what Preparer made of it: tools that edit one document of a file
+// re-check the others without typing them again.
+func Moved(o *load.Object, delta int) *load.Object {
+	c := *o
+	c.Pos.Line += delta
+	t, ok := o.Typed.(*typed)
+	if !ok {
+		return &c
+	}
+	m := *t
+	move := func(meta *Meta) { meta.Pos = c.Pos; meta.Object = &c }
+	switch {
+	case t.workload != nil:
+		x := *t.workload
+		move(&x.Meta)
+		m.workload = &x
+	case t.service != nil:
+		x := *t.service
+		move(&x.Meta)
+		m.service = &x
+	case t.ingress != nil:
+		x := *t.ingress
+		move(&x.Meta)
+		m.ingress = &x
+	case t.pdb != nil:
+		x := *t.pdb
+		move(&x.Meta)
+		m.pdb = &x
+	case t.namespace != nil:
+		x := *t.namespace
+		move(&x.Meta)
+		m.namespace = &x
+	case t.ingressClass != nil:
+		x := *t.ingressClass
+		move(&x.Meta)
+		m.ingressClass = &x
+	case t.classParams != nil:
+		x := *t.classParams
+		move(&x.Meta)
+		m.classParams = &x
+	case t.tgb != nil:
+		x := *t.tgb
+		move(&x.Meta)
+		m.tgb = &x
+	}
+	m.notes = make([]Note, len(t.notes))
+	for i, n := range t.notes {
+		n.Pos.Line += delta
+		n.Line += delta
+		m.notes[i] = n
+	}
+	c.Typed = &m
+	return &c
+}
+
 // parallel calls fn(i) for every i < n on GOMAXPROCS goroutines.
 func parallel(n int, fn func(int)) {
 	workers := min(runtime.GOMAXPROCS(0), n/64+1)

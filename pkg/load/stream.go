@@ -375,6 +375,22 @@ func parseRoots(data []byte) ([]*yaml.Node, error) {
 	}
 }
 
+// NodeObjects turns an already parsed document root into objects, as if it
+// had been read from file name with its body starting at line: tools that
+// edit documents in memory (zerodrop fix) re-check them without printing and
+// re-parsing them. Node lines count from the document's first line.
+func NodeObjects(name string, root *yaml.Node, line int, discovered bool, opts Options) *Result {
+	opts = opts.withDefaults()
+	d := &document{line: line}
+	r := rootObjects(name, d, root, discovered, opts)
+	if opts.Prepare != nil {
+		for _, o := range r.objects {
+			opts.Prepare(o)
+		}
+	}
+	return &Result{Objects: r.objects, Errors: r.errors, Skipped: r.skipped}
+}
+
 // rootObjects converts the root node of one YAML document.
 func rootObjects(name string, d *document, node *yaml.Node, discovered bool, opts Options) docResult {
 	pos := Position{File: name, Line: d.fileLine(startLine(node))}
