@@ -101,6 +101,9 @@ func runFix(c *cobra.Command, f *fixFlags, args []string) error {
 			opts.Rules[r.ID] = true
 		}
 	}
+	// Fixing holds every edited document's node tree next to the typed
+	// objects: a larger allowance than check's.
+	limitMemoryBy(copts.Paths, 80, 512<<20)
 	res, err := fix.Run(c.Context(), opts)
 	if err != nil {
 		return &exitError{code: ExitInput, err: err}
@@ -153,10 +156,7 @@ func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
 			if fr.Created {
 				from = "/dev/null"
 			}
-			d := difflib.UnifiedDiff{A: splitLines(fr.Before), B: splitLines(fr.After),
-				FromFile: from, ToFile: "b/" + strings.TrimPrefix(fr.Path, "/"), Context: 3}
-			text, _ := difflib.GetUnifiedDiffString(d)
-			fmt.Fprint(w, text)
+			writeDiff(w, from, "b/"+strings.TrimPrefix(fr.Path, "/"), fr.Before, fr.After)
 		}
 	}
 	verb := "fixed"
@@ -202,4 +202,157 @@ func splitLines(b []byte) []string {
 		lines = lines[:len(lines)-1]
 	}
 	return lines
+}
+
+// writeDiff writes a unified diff of a manifest file. Comparing whole files
+// line by line is quadratic, and a rendered stream has hundreds of thousands
+// of lines; fix never moves text across documents, so each document is
+// compared with its counterpart, and the edits are then grouped into hunks
+// over the whole file (context may run into the neighbouring documents, as
+// patch and git apply expect).
+func writeDiff(w io.Writer, from, to string, before, after []byte) {
+	a, b := splitDocLines(before), splitDocLines(after)
+	var la, lb []string
+	var codes []difflib.OpCode
+	for i := 0; i < max(len(a), len(b)); i++ {
+		var da, db []string
+		if i < len(a) {
+			da = a[i]
+		}
+		if i < len(b) {
+			db = b[i]
+		}
+		ai, bj := len(la), len(lb)
+		if equalLines(da, db) {
+			if len(da) > 0 {
+				codes = append(codes, difflib.OpCode{Tag: 'e', I1: ai, I2: ai + len(da), J1: bj, J2: bj + len(db)})
+			}
+		} else {
+			for _, c := range difflib.NewMatcher(da, db).GetOpCodes() {
+				codes = append(codes, difflib.OpCode{Tag: c.Tag, I1: ai + c.I1, I2: ai + c.I2, J1: bj + c.J1, J2: bj + c.J2})
+			}
+		}
+		la, lb = append(la, da...), append(lb, db...)
+	}
+	groups := groupOpCodes(codes, 3)
+	if len(groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "--- %s\n+++ %s\n", from, to)
+	for _, g := range groups {
+		first, last := g[0], g[len(g)-1]
+		fmt.Fprintf(w, "@@ -%s +%s @@\n", hunkRange(first.I1, last.I2-first.I1), hunkRange(first.J1, last.J2-first.J1))
+		for _, c := range g {
+			if c.Tag == 'e' {
+				for _, l := range la[c.I1:c.I2] {
+					io.WriteString(w, " "+l)
+				}
+				continue
+			}
+			if c.Tag == 'r' || c.Tag == 'd' {
+				for _, l := range la[c.I1:c.I2] {
+					io.WriteString(w, "-"+l)
+				}
+			}
+			if c.Tag == 'r' || c.Tag == 'i' {
+				for _, l := range lb[c.J1:c.J2] {
+					io.WriteString(w, "+"+l)
+				}
+			}
+		}
+	}
+}
+
+// groupOpCodes cuts edit operations into hunks with n lines of context, the
+// way unified diffs are made.
+func groupOpCodes(codes []difflib.OpCode, n int) [][]difflib.OpCode {
+	changed := false
+	for _, c := range codes {
+		if c.Tag != 'e' {
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	codes = append([]difflib.OpCode(nil), codes...)
+	if c := codes[0]; c.Tag == 'e' {
+		codes[0] = difflib.OpCode{Tag: 'e', I1: max(c.I1, c.I2-n), I2: c.I2, J1: max(c.J1, c.J2-n), J2: c.J2}
+	}
+	if c := codes[len(codes)-1]; c.Tag == 'e' {
+		codes[len(codes)-1] = difflib.OpCode{Tag: 'e', I1: c.I1, I2: min(c.I2, c.I1+n), J1: c.J1, J2: min(c.J2, c.J1+n)}
+	}
+	var groups [][]difflib.OpCode
+	var group []difflib.OpCode
+	for _, c := range codes {
+		if c.Tag == 'e' && c.I2-c.I1 > 2*n {
+			group = append(group, difflib.OpCode{Tag: 'e', I1: c.I1, I2: min(c.I2, c.I1+n), J1: c.J1, J2: min(c.J2, c.J1+n)})
+			groups = append(groups, group)
+			group = nil
+			c = difflib.OpCode{Tag: 'e', I1: max(c.I1, c.I2-n), I2: c.I2, J1: max(c.J1, c.J2-n), J2: c.J2}
+		}
+		group = append(group, c)
+	}
+	if len(group) > 0 && !(len(group) == 1 && group[0].Tag == 'e') {
+		groups = append(groups, group)
+	}
+	var out [][]difflib.OpCode
+	for _, g := range groups {
+		keep := false
+		for _, c := range g {
+			if c.Tag != 'e' {
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// hunkRange formats a unified-diff range: start is 0-based.
+func hunkRange(start, length int) string {
+	switch length {
+	case 0:
+		return fmt.Sprintf("%d,0", start)
+	case 1:
+		return fmt.Sprintf("%d", start+1)
+	}
+	return fmt.Sprintf("%d,%d", start+1, length)
+}
+
+// splitDocLines cuts a file into documents (a "---" line starts one), each a
+// list of lines that keep their newline; a last line without one gets the
+// marker diff tools expect.
+func splitDocLines(b []byte) [][]string {
+	lines := splitLines(b)
+	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
+		lines[n-1] += "\n\\ No newline at end of file\n"
+	}
+	var docs [][]string
+	var cur []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "---") && len(cur) > 0 {
+			docs = append(docs, cur)
+			cur = nil
+		}
+		cur = append(cur, l)
+	}
+	if len(cur) > 0 {
+		docs = append(docs, cur)
+	}
+	return docs
+}
+
+func equalLines(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -13,7 +13,11 @@ import (
 // size of a large check near the live heap (about ten times the input) and
 // spends less time collecting. Streams of unknown size (stdin) keep the
 // runtime's defaults.
-func limitMemory(paths []string) {
+func limitMemory(paths []string) { limitMemoryBy(paths, 16, 160<<20) }
+
+// limitMemoryBy sets the limit to perByte times the input size, at least
+// floor bytes.
+func limitMemoryBy(paths []string, perByte, floor int64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
@@ -32,8 +36,7 @@ func limitMemory(paths []string) {
 			return nil
 		})
 	}
-	const floor = 160 << 20
-	debug.SetMemoryLimit(max(floor, 16*total))
+	debug.SetMemoryLimit(max(floor, perByte*total))
 	// With the limit in place, collecting every time the heap doubles only
 	// costs CPU (a sixth of a large check): let it grow to the limit.
 	if os.Getenv("GOGC") == "" {

@@ -3,6 +3,7 @@ package fix
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
@@ -119,15 +120,14 @@ func (f *file) renumber() {
 	}
 }
 
-// docAt returns the document holding a line.
+// docAt returns the document holding a line: the last one starting at or
+// before it (documents are in line order).
 func (f *file) docAt(line int) *doc {
-	var found *doc
-	for _, d := range f.docs {
-		if d.firstLine <= line {
-			found = d
-		}
+	i := sort.Search(len(f.docs), func(i int) bool { return f.docs[i].firstLine > line })
+	if i == 0 {
+		return nil
 	}
-	return found
+	return f.docs[i-1]
 }
 
 // parse reads the document into a comment-preserving node tree and returns

@@ -13,7 +13,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -115,6 +118,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for round := 1; round <= maxRounds; round++ {
 		res.Rounds = round
 		changed := false
+		st.preparse(cur, opts)
 		for i := range cur.res.Findings {
 			f := &cur.res.Findings[i]
 			if f.Suppressed || f.Patch == nil || (opts.Rules != nil && !opts.Rules[f.Rule]) {
@@ -397,20 +401,92 @@ func createdPath(p *finding.Patch) string {
 
 // render re-serialises every changed document.
 func (st *state) render() error {
+	type job struct {
+		d    *doc
+		json bool
+		path string
+	}
+	var jobs []job
 	for _, path := range st.order {
 		f := st.files[path]
 		for _, d := range f.docs {
-			if !d.dirty {
-				continue
+			if d.dirty {
+				jobs = append(jobs, job{d, f.json, path})
 			}
-			if err := d.render(f.json); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			d.dirty, d.stale = false, true
 		}
-		f.renumber()
+	}
+	errs := make([]error, len(jobs))
+	eachParallel(len(jobs), func(i int) {
+		if err := jobs[i].d.render(jobs[i].json); err != nil {
+			errs[i] = fmt.Errorf("%s: %w", jobs[i].path, err)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for _, j := range jobs {
+		j.d.dirty, j.d.stale = false, true
+	}
+	for _, path := range st.order {
+		st.files[path].renumber()
 	}
 	return nil
+}
+
+// preparse parses, on every CPU, the documents this round's patches will
+// edit, so that applying them in order only merges.
+func (st *state) preparse(cur *round, opts Options) {
+	seen := map[*doc]bool{}
+	var docs []*doc
+	for i := range cur.res.Findings {
+		f := &cur.res.Findings[i]
+		if f.Suppressed || f.Patch == nil || f.Patch.Merge == nil || (opts.Rules != nil && !opts.Rules[f.Rule]) {
+			continue
+		}
+		o := cur.lookup(f)
+		if o == nil || o.FromList {
+			continue
+		}
+		file := st.files[o.Pos.File]
+		if file == nil || file.blocked != "" {
+			continue
+		}
+		if d := file.docAt(o.Pos.Line); d != nil && d.node == nil && !seen[d] {
+			seen[d] = true
+			docs = append(docs, d)
+		}
+	}
+	// Errors surface again, with their position, when the patch is applied.
+	eachParallel(len(docs), func(i int) { docs[i].parse() })
+}
+
+// eachParallel calls fn(i) for every i < n on GOMAXPROCS goroutines.
+func eachParallel(n int, fn func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // settle makes the result say what is on disk when some writes failed: the
