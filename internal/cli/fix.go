@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
@@ -212,9 +215,8 @@ func splitLines(b []byte) []string {
 // patch and git apply expect).
 func writeDiff(w io.Writer, from, to string, before, after []byte) {
 	a, b := splitDocLines(before), splitDocLines(after)
-	var la, lb []string
-	var codes []difflib.OpCode
-	for i := 0; i < max(len(a), len(b)); i++ {
+	n := max(len(a), len(b))
+	pair := func(i int) ([]string, []string) {
 		var da, db []string
 		if i < len(a) {
 			da = a[i]
@@ -222,13 +224,35 @@ func writeDiff(w io.Writer, from, to string, before, after []byte) {
 		if i < len(b) {
 			db = b[i]
 		}
+		return da, db
+	}
+	// Compare the changed documents on every CPU.
+	perDoc := make([][]difflib.OpCode, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				if da, db := pair(i); !equalLines(da, db) {
+					perDoc[i] = difflib.NewMatcher(da, db).GetOpCodes()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var la, lb []string
+	var codes []difflib.OpCode
+	for i := 0; i < n; i++ {
+		da, db := pair(i)
 		ai, bj := len(la), len(lb)
-		if equalLines(da, db) {
+		if perDoc[i] == nil {
 			if len(da) > 0 {
 				codes = append(codes, difflib.OpCode{Tag: 'e', I1: ai, I2: ai + len(da), J1: bj, J2: bj + len(db)})
 			}
 		} else {
-			for _, c := range difflib.NewMatcher(da, db).GetOpCodes() {
+			for _, c := range perDoc[i] {
 				codes = append(codes, difflib.OpCode{Tag: c.Tag, I1: ai + c.I1, I2: ai + c.I2, J1: bj + c.J1, J2: bj + c.J2})
 			}
 		}
