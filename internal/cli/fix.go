@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
@@ -215,8 +212,9 @@ func splitLines(b []byte) []string {
 // patch and git apply expect).
 func writeDiff(w io.Writer, from, to string, before, after []byte) {
 	a, b := splitDocLines(before), splitDocLines(after)
-	n := max(len(a), len(b))
-	pair := func(i int) ([]string, []string) {
+	var la, lb []string
+	var codes []difflib.OpCode
+	for i := 0; i < max(len(a), len(b)); i++ {
 		var da, db []string
 		if i < len(a) {
 			da = a[i]
@@ -224,35 +222,13 @@ func writeDiff(w io.Writer, from, to string, before, after []byte) {
 		if i < len(b) {
 			db = b[i]
 		}
-		return da, db
-	}
-	// Compare the changed documents on every CPU.
-	perDoc := make([][]difflib.OpCode, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				if da, db := pair(i); !equalLines(da, db) {
-					perDoc[i] = difflib.NewMatcher(da, db).GetOpCodes()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	var la, lb []string
-	var codes []difflib.OpCode
-	for i := 0; i < n; i++ {
-		da, db := pair(i)
 		ai, bj := len(la), len(lb)
-		if perDoc[i] == nil {
+		if equalLines(da, db) {
 			if len(da) > 0 {
 				codes = append(codes, difflib.OpCode{Tag: 'e', I1: ai, I2: ai + len(da), J1: bj, J2: bj + len(db)})
 			}
 		} else {
-			for _, c := range perDoc[i] {
+			for _, c := range difflib.NewMatcher(da, db).GetOpCodes() {
 				codes = append(codes, difflib.OpCode{Tag: c.Tag, I1: ai + c.I1, I2: ai + c.I2, J1: bj + c.J1, J2: bj + c.J2})
 			}
 		}

@@ -3,10 +3,8 @@ package fix
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
@@ -146,6 +144,7 @@ func (d *doc) parse() (*yaml.Node, error) {
 		return nil, fmt.Errorf("the document is not one object")
 	}
 	d.node = &n
+	d.seqIndent = kyaml.DeriveSeqIndentStyle(string(d.body))
 	return root(d.node), nil
 }
 
@@ -161,10 +160,6 @@ func (d *doc) render(asJSON bool) error {
 		}
 		d.body = j
 		return nil
-	}
-	if d.seqIndent == "" {
-		// Taken from the text as first read, before it is replaced.
-		d.seqIndent = kyaml.DeriveSeqIndentStyle(string(d.body))
 	}
 	style := kyaml.CompactSequenceStyle
 	if d.seqIndent == string(kyaml.WideSequenceStyle) {
@@ -208,10 +203,6 @@ func scalar(n *yaml.Node) string {
 // index reads the whole file once and hands each object and error to the
 // document it starts in.
 func (f *file) index(lo load.Options) {
-	if f.fastIndex(lo) {
-		f.indexed = true
-		return
-	}
 	r := load.Stream(f.path, f.content(), f.discovered, lo)
 	for _, d := range f.docs {
 		d.objects, d.errors, d.base, d.known, d.stale = nil, nil, d.firstLine, true, false
@@ -271,71 +262,4 @@ func (f *file) load(lo load.Options) *load.Result {
 		out.Errors = append(out.Errors, d.errors...)
 	}
 	return out
-}
-
-// fastIndex reads each document once, keeping its node tree for the edits
-// to come, and makes its objects from that tree: one parse instead of two.
-// It declines (false) whatever the loader treats specially: other line
-// breaks than LF, byte order marks, invalid UTF-8, oversize or broken
-// documents, several documents in one cut, JSON. The loader then reads the
-// file as check would.
-func (f *file) fastIndex(lo load.Options) bool {
-	content := f.content()
-	if f.json || !utf8.Valid(content) || bytes.IndexByte(content, 0) >= 0 || bytes.IndexByte(content, '\r') >= 0 ||
-		bytes.HasPrefix(content, []byte("\xef\xbb\xbf")) || bytes.Contains(content, []byte("\u0085")) ||
-		bytes.Contains(content, []byte("\u2028")) || bytes.Contains(content, []byte("\u2029")) {
-		return false
-	}
-	maxDoc := lo.MaxDocumentBytes
-	if maxDoc <= 0 {
-		maxDoc = load.DefaultMaxDocumentBytes
-	}
-	type parsed struct {
-		node *yaml.Node
-		r    *load.Result
-		ok   bool
-	}
-	out := make([]parsed, len(f.docs))
-	eachParallel(len(f.docs), func(i int) {
-		defer func() {
-			if recover() != nil {
-				out[i].ok = false
-			}
-		}()
-		d := f.docs[i]
-		if len(d.body) > maxDoc {
-			return
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(d.body))
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if err == io.EOF {
-			out[i] = parsed{r: &load.Result{}, ok: true} // only comments
-			return
-		}
-		if err != nil || n.Kind != yaml.DocumentNode || len(n.Content) != 1 {
-			return
-		}
-		var more yaml.Node
-		if dec.Decode(&more) != io.EOF {
-			return
-		}
-		p := parsed{r: load.NodeObjects(f.path, n.Content[0], d.firstLine, f.discovered, lo), ok: true}
-		if n.Content[0].Kind == yaml.MappingNode {
-			p.node = &n
-		}
-		out[i] = p
-	})
-	for _, p := range out {
-		if !p.ok {
-			return false
-		}
-	}
-	f.fileErrors, f.skipped = nil, 0
-	for i, d := range f.docs {
-		d.objects, d.errors, d.base, d.known, d.stale = out[i].r.Objects, out[i].r.Errors, d.firstLine, true, false
-		d.node = out[i].node
-		f.skipped += out[i].r.Skipped
-	}
-	return true
 }
