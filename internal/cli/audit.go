@@ -7,11 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/zerodrop/zerodrop/pkg/audit"
-	"github.com/zerodrop/zerodrop/pkg/config"
-	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/report"
-	"github.com/zerodrop/zerodrop/pkg/rules"
-	"github.com/zerodrop/zerodrop/pkg/timing"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -78,40 +74,9 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	if !contains(report.Formats(), f.output) {
 		return usageError("--output %q: want one of %s", f.output, strings.Join(report.Formats(), ", "))
 	}
-	cfgPath, explicit := f.configPath, f.configPath != ""
-	if !explicit {
-		cfgPath = config.FileName
-	}
-	cfg, err := config.Load(cfgPath, explicit)
-	if err != nil {
-		return usageError("%v", err)
-	}
 	opts := audit.Options{AllNamespaces: f.allNamespaces, CallTimeout: f.callTimeout, StuckAfter: f.stuckAfter}
-	if opts.Check.FailOn, err = finding.ParseSeverity(first(f.failOn, cfg.FailOn, "warning")); err != nil {
-		return usageError("--fail-on: %v", err)
-	}
-	if kv := first(f.kubeVersion, cfg.KubeVersion); kv != "" {
-		if opts.Check.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
-			return usageError("--kube-version: %v", err)
-		}
-	}
-	if prof := first(f.profile, cfg.Profile); prof != "" {
-		if opts.Check.Timing, err = timing.LoadProfile(prof); err != nil {
-			return usageError("--profile: %v", err)
-		}
-	}
-	if opts.Check.RuleSeverity, err = cfg.RuleSeverity(); err != nil {
-		return usageError("%v", err)
-	}
-	if f.only != "" {
-		opts.Check.Only = map[string]bool{}
-		for _, id := range strings.Split(f.only, ",") {
-			r := rules.Lookup(strings.TrimSpace(id))
-			if r == nil {
-				return usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
-			}
-			opts.Check.Only[r.ID] = true
-		}
+	if _, err := (ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}).apply(&opts.Check); err != nil {
+		return err
 	}
 	loader := f.kube.ToRawKubeConfigLoader()
 	ns, _, err := loader.Namespace()

@@ -96,49 +96,65 @@ rules in .zerodrop.yaml. Suppressed findings are always listed.`,
 	return c
 }
 
-// buildOptions turns flags and config into check options.
-func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options, error) {
-	cfgPath, explicit := f.configPath, f.configPath != ""
+// ruleSettings are the flags every checking command shares with
+// .zerodrop.yaml: where the config is, the cluster version, the timing
+// profile, the rules to run and the failing grade.
+type ruleSettings struct {
+	configPath, kubeVersion, profile, only, failOn string
+}
+
+// apply reads the config and fills opts' rule settings; flags win over the
+// config. It returns the config for the command's other settings.
+func (r ruleSettings) apply(opts *check.Options) (*config.Config, error) {
+	cfgPath, explicit := r.configPath, r.configPath != ""
 	if !explicit {
 		cfgPath = config.FileName
 	}
 	cfg, err := config.Load(cfgPath, explicit)
 	if err != nil {
-		return check.Options{}, usageError("%v", err)
+		return nil, usageError("%v", err)
 	}
-	paths, recursive := f.in.paths(args)
-	opts := check.Options{
-		Paths: paths, Stdin: c.InOrStdin(), Kustomizations: f.in.kustomize,
-		Load:      load.Options{Recursive: recursive, MaxDocumentBytes: f.in.maxDocBytes},
-		Namespace: first(f.in.namespace, cfg.Namespace),
+	if opts.FailOn, err = finding.ParseSeverity(first(r.failOn, cfg.FailOn, "warning")); err != nil {
+		return nil, usageError("--fail-on: %v", err)
 	}
-	failOn := first(f.failOn, cfg.FailOn, "warning")
-	if opts.FailOn, err = finding.ParseSeverity(failOn); err != nil {
-		return opts, usageError("--fail-on: %v", err)
-	}
-	if kv := first(f.kubeVersion, cfg.KubeVersion); kv != "" {
+	if kv := first(r.kubeVersion, cfg.KubeVersion); kv != "" {
 		if opts.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
-			return opts, usageError("--kube-version: %v", err)
+			return nil, usageError("--kube-version: %v", err)
 		}
 	}
-	if prof := first(f.profile, cfg.Profile); prof != "" {
+	if prof := first(r.profile, cfg.Profile); prof != "" {
 		if opts.Timing, err = timing.LoadProfile(prof); err != nil {
-			return opts, usageError("--profile: %v", err)
+			return nil, usageError("--profile: %v", err)
 		}
 	}
 	if opts.RuleSeverity, err = cfg.RuleSeverity(); err != nil {
-		return opts, usageError("%v", err)
+		return nil, usageError("%v", err)
 	}
-	if f.only != "" {
+	if r.only != "" {
 		opts.Only = map[string]bool{}
-		for _, id := range strings.Split(f.only, ",") {
-			r := rules.Lookup(strings.TrimSpace(id))
-			if r == nil {
-				return opts, usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
+		for _, id := range strings.Split(r.only, ",") {
+			rule := rules.Lookup(strings.TrimSpace(id))
+			if rule == nil {
+				return nil, usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
 			}
-			opts.Only[r.ID] = true
+			opts.Only[rule.ID] = true
 		}
 	}
+	return cfg, nil
+}
+
+// buildOptions turns flags and config into check options.
+func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options, error) {
+	paths, recursive := f.in.paths(args)
+	opts := check.Options{
+		Paths: paths, Stdin: c.InOrStdin(), Kustomizations: f.in.kustomize,
+		Load: load.Options{Recursive: recursive, MaxDocumentBytes: f.in.maxDocBytes},
+	}
+	cfg, err := ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}.apply(&opts)
+	if err != nil {
+		return opts, err
+	}
+	opts.Namespace = first(f.in.namespace, cfg.Namespace)
 	return opts, nil
 }
 

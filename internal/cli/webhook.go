@@ -6,16 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/finding"
-	"github.com/zerodrop/zerodrop/pkg/rules"
-	"github.com/zerodrop/zerodrop/pkg/timing"
 	"github.com/zerodrop/zerodrop/pkg/webhook"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
@@ -94,14 +90,6 @@ Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
 }
 
 func runWebhook(c *cobra.Command, f *webhookFlags) error {
-	cfgPath, explicit := f.configPath, f.configPath != ""
-	if !explicit {
-		cfgPath = config.FileName
-	}
-	cfg, err := config.Load(cfgPath, explicit)
-	if err != nil {
-		return usageError("%v", err)
-	}
 	o := webhook.ServerOptions{Host: f.host, Port: f.port, CertDir: f.certDir, HTTPAddr: f.httpAddr, Mutate: f.mutate}
 	h := &o.Handler
 	h.Enforce, h.OptIn, h.Timeout, h.MaxWarnings = f.enforce, f.optIn, f.timeout, f.maxWarnings
@@ -111,31 +99,12 @@ func runWebhook(c *cobra.Command, f *webhookFlags) error {
 	if f.port <= 0 || f.port > 65535 {
 		return usageError("--port %d: want 1-65535", f.port)
 	}
+	var err error
 	if h.WarnOn, err = finding.ParseSeverity(f.warnOn); err != nil || h.WarnOn == 0 {
 		return usageError("--warn-on %q: want info, warning or error", f.warnOn)
 	}
-	if kv := first(f.kubeVersion, cfg.KubeVersion); kv != "" {
-		if h.Check.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
-			return usageError("--kube-version: %v", err)
-		}
-	}
-	if prof := first(f.profile, cfg.Profile); prof != "" {
-		if h.Check.Timing, err = timing.LoadProfile(prof); err != nil {
-			return usageError("--profile: %v", err)
-		}
-	}
-	if h.Check.RuleSeverity, err = cfg.RuleSeverity(); err != nil {
-		return usageError("%v", err)
-	}
-	if f.only != "" {
-		h.Check.Only = map[string]bool{}
-		for _, id := range strings.Split(f.only, ",") {
-			r := rules.Lookup(strings.TrimSpace(id))
-			if r == nil {
-				return usageError("--rules: unknown rule %q; 'zerodrop rules' lists them", id)
-			}
-			h.Check.Only[r.ID] = true
-		}
+	if _, err := (ruleSettings{configPath: f.configPath, kubeVersion: f.kubeVersion, profile: f.profile, only: f.only}).apply(&h.Check); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {

@@ -236,35 +236,7 @@ func (a *auditor) add(u *unstructured.Unstructured, kind string) {
 	if obj["kind"] == nil {
 		obj["kind"] = kind
 	}
-	// Server-side bookkeeping is noise for the rules and for reports.
-	unstructured.RemoveNestedField(obj, "metadata", "managedFields")
-	o := &load.Object{
-		Pos:        load.Position{File: a.opts.Source},
-		APIVersion: u.GetAPIVersion(), Kind: kind, Namespace: u.GetNamespace(), Name: u.GetName(),
-		Raw: normalise(obj).(map[string]any),
-	}
-	a.lr.Objects = append(a.lr.Objects, o)
-}
-
-// normalise converts JSON numbers to the loader's types (int64 or float64).
-func normalise(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalise(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = normalise(e)
-		}
-		return x
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	}
-	return v
+	a.lr.Objects = append(a.lr.Objects, load.FromAPI(obj, a.opts.Source))
 }
 
 // rulesVersion is a Kubernetes minor version.

@@ -116,3 +116,45 @@ func (r *Result) merge(o *Result) {
 	r.Skipped += o.Skipped
 	r.Files += o.Files
 }
+
+// FromAPI turns an object read from the Kubernetes API (a JSON-decoded map,
+// as in unstructured.Unstructured) into a loaded object at file. It drops
+// server-side bookkeeping (managedFields) and converts numbers to the
+// loader's types, so the rest of the pipeline cannot tell it from a manifest.
+// The map is used in place: callers pass maps they own.
+func FromAPI(obj map[string]any, file string) *Object {
+	md, _ := obj["metadata"].(map[string]any)
+	if md != nil {
+		delete(md, "managedFields")
+	}
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	return &Object{
+		Pos:        Position{File: file},
+		APIVersion: str(obj, "apiVersion"), Kind: str(obj, "kind"),
+		Namespace: str(md, "namespace"), Name: str(md, "name"),
+		Raw: normaliseAPI(obj).(map[string]any),
+	}
+}
+
+// normaliseAPI converts numbers to int64 or float64.
+func normaliseAPI(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normaliseAPI(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normaliseAPI(e)
+		}
+		return x
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	}
+	return v
+}

@@ -330,41 +330,7 @@ func decodeObject(data []byte) (map[string]any, error) {
 
 // loadObject turns an object map into a loaded object. Raw is the map
 // itself: callers pass maps they own.
-func loadObject(obj map[string]any, file string) *load.Object {
-	u := unstructured.Unstructured{Object: obj}
-	// Server-side bookkeeping is noise for the rules.
-	if md, ok := obj["metadata"].(map[string]any); ok {
-		delete(md, "managedFields")
-	}
-	return &load.Object{
-		Pos:        load.Position{File: file},
-		APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
-		Raw: normalise(obj).(map[string]any),
-	}
-}
-
-// normalise converts numbers to the loader's types (int64 or float64).
-func normalise(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalise(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = normalise(e)
-		}
-		return x
-	case int:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case float32:
-		return float64(x)
-	}
-	return v
-}
+func loadObject(obj map[string]any, file string) *load.Object { return load.FromAPI(obj, file) }
 
 func deepCopy(v any) any {
 	switch x := v.(type) {
