@@ -47,8 +47,11 @@ func runRollout(p *Pass) {
 		src, detail := timing.FromManifest, "spec.strategy.rollingUpdate"
 		if st.Defaulted {
 			src, detail = timing.FromDefault, "Kubernetes default 25%/25%"
-			if w.Kind == "StatefulSet" {
+			switch {
+			case w.Kind == "StatefulSet":
 				detail = "Kubernetes default for StatefulSets: one pod at a time, no surge"
+			case w.APIVersion == "extensions/v1beta1":
+				detail = "extensions/v1beta1 default: 1 surge, 1 unavailable"
 			}
 		}
 		ev := []finding.Evidence{
