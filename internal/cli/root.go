@@ -78,10 +78,17 @@ Ingress, NLB or CLB through a Service) for what drops requests on a rollout,
 scale-in or node drain: instance targets, missing readiness gates, no preStop
 delay, short grace periods, missing probes and budgets, shell wrappers that eat
 SIGTERM, and a deregistration delay that does not fit. It knows the load
-balancer's timing and says why, with the numbers.`,
+balancer's timing and says why, with the numbers.
+
+check finds the problems in manifests, fix applies the fixes in your files,
+simulate replays a rollout against the load balancer in virtual time, audit
+checks a live cluster, webhook warns at admission, and verify sends real
+traffic through a real rollout and counts every failed request.`,
 		Example: `  zerodrop check examples/seed/naive        # check a directory of manifests
   kustomize build overlays/prod | zerodrop check -   # check a rendered stream
   zerodrop check -k overlays/prod -o sarif > zerodrop.sarif
+  zerodrop fix --dry-run examples/seed/naive # the fixes, as a diff
+  zerodrop simulate                          # naive vs recommended, ALB and NLB
   zerodrop explain ZD003                     # why a rule exists and how to fix it`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
