@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -100,15 +99,5 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 		return usageError("client: %v", err)
 	}
 	res := audit.Run(c.Context(), audit.Clients{Dynamic: dyn, Discovery: disc}, opts)
-	ropts := report.Options{Color: useColor(f.color, c.OutOrStdout()), Verbose: f.verbose, ToolVersion: Version()}
-	if err := report.Write(c.OutOrStdout(), f.output, res, ropts); err != nil {
-		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s output: %w", f.output, err)}
-	}
-	switch {
-	case len(res.Errors) > 0:
-		return &exitError{code: ExitInput}
-	case res.Summary.Failed:
-		return &exitError{code: ExitFindings}
-	}
-	return nil
+	return writeResult(c, res, f.output, f.color, f.verbose)
 }

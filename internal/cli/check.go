@@ -168,9 +168,15 @@ func runCheck(c *cobra.Command, f *checkFlags, args []string) error {
 	}
 	limitMemory(opts.Paths)
 	res := check.Run(c.Context(), opts)
-	ropts := report.Options{Color: useColor(f.color, c.OutOrStdout()), Verbose: f.verbose, ToolVersion: Version()}
-	if err := report.Write(c.OutOrStdout(), f.output, res, ropts); err != nil {
-		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s output: %w", f.output, err)}
+	return writeResult(c, res, f.output, f.color, f.verbose)
+}
+
+// writeResult prints a check result in the chosen format and turns it into
+// the exit code: 2 for input errors, 1 for findings at or above --fail-on.
+func writeResult(c *cobra.Command, res *check.Result, output, color string, verbose bool) error {
+	ropts := report.Options{Color: useColor(color, c.OutOrStdout()), Verbose: verbose, ToolVersion: Version()}
+	if err := report.Write(c.OutOrStdout(), output, res, ropts); err != nil {
+		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s output: %w", output, err)}
 	}
 	switch {
 	case len(res.Errors) > 0:
