@@ -22,7 +22,6 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
-	sigyaml "sigs.k8s.io/yaml"
 )
 
 // maxRounds bounds fix-then-check rounds; each round can only add fixes that
@@ -352,7 +351,7 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 	if p.Create != nil && p.Near == load.StdinName {
 		// A stream in gives a stream out: the new object joins it.
 		in := st.files[load.StdinName]
-		b, err := sigyaml.Marshal(p.Create)
+		b, err := marshalObject(p.Create)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -374,7 +373,7 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		if _, err := os.Lstat(path); err == nil {
 			return false, path + " exists; add the object by hand"
 		}
-		b, err := sigyaml.Marshal(p.Create)
+		b, err := marshalObject(p.Create)
 		if err != nil {
 			return false, err.Error()
 		}

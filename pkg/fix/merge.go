@@ -2,9 +2,14 @@ package fix
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // mergeInto merges a strategic-merge patch body into a mapping node, the
@@ -98,13 +103,92 @@ func namedSeq(n *yaml.Node) bool {
 	return true
 }
 
-// nodeOf builds a node tree for a patch value (map keys sorted).
+// nodeOf builds a node tree for a patch value (map keys sorted). The kinds
+// of value patches hold (the unstructured forms: maps, lists, strings,
+// numbers, booleans) are built directly, which is many times cheaper than
+// yaml's Encode (it emits and parses again); the encoder quotes a string
+// that would read as another type when it prints the tree.
 func nodeOf(v any) (*yaml.Node, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: make([]*yaml.Node, 0, 2*len(x))}
+		for _, k := range sortedKeys(x) {
+			e, err := nodeOf(x[k])
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, strNode(k), e)
+		}
+		return n, nil
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: make([]*yaml.Node, 0, len(x))}
+		for _, it := range x {
+			e, err := nodeOf(it)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, e)
+		}
+		return n, nil
+	case string:
+		if strings.Contains(x, "\n") || !utf8.ValidString(x) {
+			break // the encoder picks a block or binary style for these
+		}
+		return strNode(x), nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(x)}, nil
+	case int:
+		return intNode(int64(x)), nil
+	case int32:
+		return intNode(int64(x)), nil
+	case int64:
+		return intNode(x), nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	}
 	var n yaml.Node
 	if err := n.Encode(v); err != nil {
 		return nil, fmt.Errorf("encoding patch: %w", err)
 	}
 	return &n, nil
+}
+
+// strNode is a string scalar. Words YAML 1.1 reads as booleans ("yes",
+// "off", "n") and sexagesimal numbers ("1:30") are double-quoted, as yaml's
+// Encode does, so that YAML 1.1 readers (sigs.k8s.io/yaml, yaml.v2) still
+// see strings.
+// marshalObject prints a new object as YAML: keys sorted, two-space
+// indentation, list items flush with their key (kubectl's style).
+func marshalObject(obj map[string]any) ([]byte, error) {
+	n, err := nodeOf(obj)
+	if err != nil {
+		return nil, err
+	}
+	return kyaml.MarshalWithOptions(n, &kyaml.EncoderOptions{SeqIndent: kyaml.CompactSequenceStyle})
+}
+
+func strNode(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if oldBools[s] || base60.MatchString(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+var oldBools = map[string]bool{}
+
+func init() {
+	for _, w := range []string{"y", "yes", "n", "no", "on", "off"} {
+		for _, c := range []string{w, strings.ToUpper(w[:1]) + w[1:], strings.ToUpper(w)} {
+			oldBools[c] = true
+		}
+	}
+}
+
+var base60 = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`)
+
+func intNode(i int64) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(i, 10)}
 }
 
 // withoutDirective drops "$patch" keys, which only steer the merge.
