@@ -28,5 +28,18 @@ func main() {
 		f.Close()
 		os.Exit(code)
 	}
-	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	code := cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// ZERODROP_MEMPROFILE=FILE writes a heap profile at the end of the run:
+	// what is still held then, and everything allocated on the way.
+	if path := os.Getenv("ZERODROP_MEMPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "zerodrop: memory profile:", err)
+		}
+	}
+	os.Exit(code)
 }

@@ -9,6 +9,7 @@ package load
 
 import (
 	"fmt"
+	yaml "go.yaml.in/yaml/v3"
 	"strings"
 )
 
@@ -88,6 +89,14 @@ type Options struct {
 	// on the loader's worker goroutines. It may type the object and drop
 	// Raw, so that a large stream is never held in untyped form at once.
 	Prepare func(*Object)
+	// Parsed, when set, is called with the node tree of every document
+	// that parsed cleanly as one YAML document whose lines go-yaml counts
+	// as the file does: line is the file line of data's first byte and
+	// data the document's bytes as parsed. Editors (zerodrop fix) take the
+	// trees of the documents they will change instead of parsing them
+	// again. It runs on the loader's worker goroutines; the loader does not
+	// touch the tree afterwards.
+	Parsed func(line int, data []byte, doc *yaml.Node)
 }
 
 // Defaults for Options.

@@ -324,7 +324,10 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		return docResult{errors: []InputError{{Pos: Position{File: name, Line: line}, Message: msg}}}
 	}
 	d.mapLines()
-	roots, err := parseRoots(d.data)
+	roots, doc, err := parseRoots(d.data)
+	if doc != nil && err == nil && d.yamlLines == nil && opts.Parsed != nil {
+		defer opts.Parsed(d.line, d.data, doc)
+	}
 	for _, root := range roots {
 		sub := rootObjects(name, &d, root, discovered, opts)
 		r.objects = append(r.objects, sub.objects...)
@@ -346,28 +349,29 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 // nodes. A cut normally holds one document, but go-yaml finds more after a
 // document marker the splitter leaves alone (one ended by a lone CR, say);
 // those are read too rather than dropped.
-func parseRoots(data []byte) ([]*yaml.Node, error) {
+// doc is the whole document node when the cut held exactly one document.
+func parseRoots(data []byte) (roots []*yaml.Node, doc *yaml.Node, err error) {
 	if !bytes.Contains(data, []byte("\r---")) && !bytes.Contains(data, []byte("\r...")) &&
 		!bytes.Contains(data, []byte("\n...")) {
 		var root yaml.Node
 		if err := yaml.Unmarshal(data, &root); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if root.Kind == 0 || len(root.Content) == 0 {
-			return nil, nil // only comments
+			return nil, nil, nil // only comments
 		}
-		return []*yaml.Node{root.Content[0]}, nil
+		return []*yaml.Node{root.Content[0]}, &root, nil
 	}
-	var roots []*yaml.Node
+
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var root yaml.Node
 		err := dec.Decode(&root)
 		if err == io.EOF {
-			return roots, nil
+			return roots, nil, nil
 		}
 		if err != nil {
-			return roots, err
+			return roots, nil, err
 		}
 		if len(root.Content) > 0 {
 			roots = append(roots, root.Content[0])
