@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
@@ -42,7 +43,15 @@ type doc struct {
 	// node is the parsed document (a DocumentNode) once a fix touches it.
 	node      *yaml.Node
 	seqIndent string
-	dirty     bool
+	// edits records what merging replaced or deleted; unplaced is set once
+	// the whole document was printed again, when the node's lines no longer
+	// match the text and changes can no longer be written in place.
+	edits    *edits
+	unplaced bool
+	// parsed is the tree the loader made of the same bytes, kept until
+	// the first round's edits are parsed so they need not parse again.
+	parsed *yaml.Node
+	dirty  bool
 
 	// What the loader made of the document, computed at line base; stale
 	// once the document changed and was re-rendered.
@@ -136,19 +145,27 @@ func (d *doc) parse() (*yaml.Node, error) {
 	if d.node != nil {
 		return root(d.node), nil
 	}
-	var n yaml.Node
-	if err := yaml.Unmarshal(d.body, &n); err != nil {
-		return nil, err
+	n := d.parsed
+	d.parsed = nil
+	if n == nil {
+		n = &yaml.Node{}
+		if err := yaml.Unmarshal(d.body, n); err != nil {
+			return nil, err
+		}
 	}
 	if n.Kind != yaml.DocumentNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("the document is not one object")
 	}
-	d.node = &n
+	d.node = n
 	d.seqIndent = kyaml.DeriveSeqIndentStyle(string(d.body))
 	return root(d.node), nil
 }
 
 func root(doc *yaml.Node) *yaml.Node { return doc.Content[0] }
+
+// onWholeRender, set by tests, sees each document printed whole because
+// its changes could not be written in place.
+var onWholeRender func(*doc)
 
 // render re-serialises the document's node into its body, with the
 // sequence indentation the document had.
@@ -161,6 +178,19 @@ func (d *doc) render(asJSON bool) error {
 		d.body = j
 		return nil
 	}
+	defer func() { d.edits = nil }()
+	if out, ok := d.splice(); ok {
+		var n yaml.Node
+		if err := yaml.Unmarshal(out, &n); err == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 &&
+			sameTree(root(&n), root(d.node)) {
+			d.body, d.node = out, &n
+			return nil
+		}
+	}
+	if onWholeRender != nil {
+		onWholeRender(d)
+	}
+	d.unplaced = true
 	style := kyaml.CompactSequenceStyle
 	if d.seqIndent == string(kyaml.WideSequenceStyle) {
 		style = kyaml.WideSequenceStyle
@@ -203,9 +233,25 @@ func scalar(n *yaml.Node) string {
 // index reads the whole file once and hands each object and error to the
 // document it starts in.
 func (f *file) index(lo load.Options) {
+	var mu sync.Mutex
+	type tree struct {
+		data []byte
+		doc  *yaml.Node
+	}
+	trees := map[int]tree{}
+	lo.Parsed = func(line int, data []byte, doc *yaml.Node) {
+		mu.Lock()
+		trees[line] = tree{data, doc}
+		mu.Unlock()
+	}
 	r := load.Stream(f.path, f.content(), f.discovered, lo)
 	for _, d := range f.docs {
 		d.objects, d.errors, d.base, d.known, d.stale = nil, nil, d.firstLine, true, false
+		// The loader's tree is this document's when it parsed these very
+		// bytes (no byte order mark or line ending it rewrote first).
+		if t, ok := trees[d.firstLine]; ok && d.node == nil && bytes.Equal(t.data, d.body) {
+			d.parsed = t.doc
+		}
 	}
 	f.fileErrors, f.skipped = nil, r.Skipped
 	for _, o := range r.Objects {

@@ -332,7 +332,10 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		if !matches(node, p.Target) {
 			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target)
 		}
-		if err := mergeInto(node, p.Merge); err != nil {
+		if d.edits == nil {
+			d.edits = &edits{}
+		}
+		if err := mergeInto(node, p.Merge, d.edits); err != nil {
 			return false, fmt.Sprintf("%s: %v", o.Pos, err)
 		}
 		d.dirty = true
@@ -459,6 +462,12 @@ func (st *state) preparse(cur *round, opts Options) {
 	}
 	// Errors surface again, with their position, when the patch is applied.
 	eachParallel(len(docs), func(i int) { docs[i].parse() })
+	// The loader's trees of documents no fix touches are not needed again.
+	for _, path := range st.order {
+		for _, d := range st.files[path].docs {
+			d.parsed = nil
+		}
+	}
 }
 
 // eachParallel calls fn(i) for every i < n on GOMAXPROCS goroutines.

@@ -20,7 +20,10 @@ import (
 // after the existing ones; every node the patch does not replace keeps its
 // position, style and comments, and a replaced value keeps the comments of
 // the value it replaces.
-func mergeInto(dest *yaml.Node, patch map[string]any) error {
+//
+// rec, when not nil, records what the merge replaced and whether it deleted
+// anything, for writing the change into the text in place (splice.go).
+func mergeInto(dest *yaml.Node, patch map[string]any, rec *edits) error {
 	if dest.Kind != yaml.MappingNode {
 		return fmt.Errorf("cannot merge a mapping into a %s", kindName(dest))
 	}
@@ -29,6 +32,7 @@ func mergeInto(dest *yaml.Node, patch map[string]any) error {
 		i := keyIndex(dest, k)
 		if v == nil {
 			if i >= 0 {
+				rec.delete(dest.Content[i])
 				dest.Content = append(dest.Content[:i], dest.Content[i+2:]...)
 			}
 			continue
@@ -45,14 +49,14 @@ func mergeInto(dest *yaml.Node, patch map[string]any) error {
 		switch pv := v.(type) {
 		case map[string]any:
 			if pv["$patch"] != "replace" && cur.Kind == yaml.MappingNode {
-				if err := mergeInto(cur, pv); err != nil {
+				if err := mergeInto(cur, pv, rec); err != nil {
 					return err
 				}
 				continue
 			}
 		case []any:
 			if cur.Kind == yaml.SequenceNode && named(pv) && namedSeq(cur) {
-				if err := mergeNamedSeq(cur, pv); err != nil {
+				if err := mergeNamedSeq(cur, pv, rec); err != nil {
 					return err
 				}
 				continue
@@ -63,13 +67,14 @@ func mergeInto(dest *yaml.Node, patch map[string]any) error {
 			return err
 		}
 		keepComments(n, cur)
+		rec.replace(cur, n)
 		dest.Content[i+1] = n
 	}
 	return nil
 }
 
 // mergeNamedSeq merges items into a sequence of mappings by their name.
-func mergeNamedSeq(seq *yaml.Node, items []any) error {
+func mergeNamedSeq(seq *yaml.Node, items []any, rec *edits) error {
 	for _, it := range items {
 		m := it.(map[string]any)
 		var target *yaml.Node
@@ -87,7 +92,7 @@ func mergeNamedSeq(seq *yaml.Node, items []any) error {
 			seq.Content = append(seq.Content, n)
 			continue
 		}
-		if err := mergeInto(target, m); err != nil {
+		if err := mergeInto(target, m, rec); err != nil {
 			return err
 		}
 	}
@@ -216,6 +221,12 @@ func keepComments(n, old *yaml.Node) {
 	// A list or map written inline stays inline.
 	if n.Kind == old.Kind && n.Kind != yaml.ScalarNode && old.Style&yaml.FlowStyle != 0 {
 		n.Style |= yaml.FlowStyle
+	}
+	// A string that was quoted keeps its quotes.
+	const quoted = yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle
+	if n.Kind == yaml.ScalarNode && old.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Style == 0 && old.Style&quoted != 0 &&
+		!strings.ContainsAny(n.Value, "\n") {
+		n.Style = old.Style & quoted
 	}
 	if n.HeadComment == "" {
 		n.HeadComment = old.HeadComment

@@ -1,0 +1,565 @@
+package fix
+
+import (
+	"bytes"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Writing a change into the text where it belongs.
+//
+// A document a fix touches is merged as a node tree, but printing the whole
+// tree again would restyle lines the fix never meant to touch: four-space
+// indentation becomes two, blank lines go, the spaces before a comment
+// shrink. So only what changed is printed: new keys are inserted after the
+// last line of their mapping, new list items after the last item, a
+// replaced value over the old value's text. Everything else stays byte for
+// byte. Nodes parsed from the text carry their line and column; nodes a
+// patch added carry none (line 0), which is how changes are found.
+//
+// The result is parsed again and compared with the merged tree; when they
+// differ, or a change is one this cannot place (a deleted key, an anchor),
+// the caller prints the whole document as before.
+
+// edits records what merging did that the tree alone does not show.
+type edits struct {
+	// replaced maps a new value node to the value it replaced.
+	replaced map[*yaml.Node]*yaml.Node
+	// removed holds deleted keys.
+	removed []*yaml.Node
+}
+
+func (e *edits) replace(old, n *yaml.Node) {
+	if e == nil {
+		return
+	}
+	if e.replaced == nil {
+		e.replaced = map[*yaml.Node]*yaml.Node{}
+	}
+	if prev, ok := e.replaced[old]; ok {
+		// A value replaced twice: the text holds the first one.
+		old = prev
+	}
+	e.replaced[n] = old
+}
+
+func (e *edits) delete(k *yaml.Node) {
+	if e != nil {
+		e.removed = append(e.removed, k)
+	}
+}
+
+// textEdit replaces body[start:end] with text.
+type textEdit struct {
+	start, end int
+	text       []byte
+}
+
+// splicer holds one document's text and what it needs to place changes.
+type splicer struct {
+	body  []byte
+	lines []int // byte offset of the start of each line; lines[0] is line 1
+	nl    string
+	unit  int // indentation step of the document
+	wide  bool
+	rec   *edits
+	out   []textEdit
+}
+
+// splice returns the document's text with the merged tree's changes
+// written in place, or ok false when it cannot place one of them.
+func (d *doc) splice() ([]byte, bool) {
+	if d.node == nil || d.unplaced {
+		return nil, false
+	}
+	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
+	if bytes.Contains(d.body, []byte("\r\n")) {
+		s.nl = "\r\n"
+	}
+	// A last line without a line break gets one while edits are placed,
+	// and loses it again if nothing was written at the end.
+	unterminated := len(s.body) > 0 && s.body[len(s.body)-1] != '\n'
+	if unterminated {
+		s.body = append(append([]byte(nil), s.body...), s.nl...)
+	}
+	s.lines = append(s.lines, 0)
+	for i, c := range d.body {
+		if c == '\n' {
+			s.lines = append(s.lines, i+1)
+		}
+	}
+	r := root(d.node)
+	s.unit = indentUnit(r)
+	if !s.walk(r) {
+		return nil, false
+	}
+	if d.edits != nil {
+		for _, k := range d.edits.removed {
+			if !s.remove(k) {
+				return nil, false
+			}
+		}
+	}
+	if len(s.out) == 0 {
+		return nil, false
+	}
+	sort.SliceStable(s.out, func(i, j int) bool { return s.out[i].start < s.out[j].start })
+	// Apply from the end so earlier offsets stay valid; edits never overlap
+	// (each is in a different place of the tree), but two insertions may
+	// share an offset, and then they go in tree order.
+	out := append([]byte(nil), s.body...)
+	for i := len(s.out) - 1; i >= 0; i-- {
+		e := s.out[i]
+		if i > 0 && s.out[i-1].end > e.start {
+			return nil, false
+		}
+		out = append(out[:e.start], append(append([]byte(nil), e.text...), out[e.end:]...)...)
+	}
+	if unterminated && s.out[len(s.out)-1].end < len(s.body) {
+		out = out[:len(out)-len(s.nl)]
+	}
+	return out, true
+}
+
+// indentUnit is the indentation step the document uses: that of the first
+// nested block mapping, 2 when there is none.
+func indentUnit(r *yaml.Node) int {
+	for i := 0; i+1 < len(r.Content); i += 2 {
+		k, v := r.Content[i], r.Content[i+1]
+		if v.Kind == yaml.MappingNode && v.Style&yaml.FlowStyle == 0 && v.Line > k.Line && v.Column > k.Column {
+			if u := v.Column - k.Column; u >= 2 && u <= 8 {
+				return u
+			}
+		}
+	}
+	return 2
+}
+
+func isNew(n *yaml.Node) bool { return n.Line == 0 }
+
+// walk finds the changes under an original node, in text order.
+func (s *splicer) walk(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.MappingNode:
+		if n.Style&yaml.FlowStyle != 0 {
+			if changed(n) {
+				return s.replaceFlow(n, n)
+			}
+			return true
+		}
+		var added []*yaml.Node
+		lastKey := -1
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			switch {
+			case isNew(k):
+				added = append(added, k, v)
+			case len(added) > 0:
+				return false // a new key before an old one
+			case isNew(v):
+				lastKey = i
+				if !s.replaceValue(k, v) {
+					return false
+				}
+			default:
+				lastKey = i
+				if !s.walk(v) {
+					return false
+				}
+			}
+		}
+		if len(added) > 0 {
+			if lastKey < 0 {
+				return false
+			}
+			k := n.Content[lastKey]
+			return s.insertAfter(k.Line, k.Column-1, true, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: added})
+		}
+	case yaml.SequenceNode:
+		if n.Style&yaml.FlowStyle != 0 {
+			if changed(n) {
+				return s.replaceFlow(n, n)
+			}
+			return true
+		}
+		var added []*yaml.Node
+		last := -1
+		for i, it := range n.Content {
+			switch {
+			case isNew(it):
+				added = append(added, it)
+			case len(added) > 0:
+				return false
+			default:
+				last = i
+				if !s.walk(it) {
+					return false
+				}
+			}
+		}
+		if len(added) > 0 {
+			if last < 0 {
+				return false
+			}
+			return s.insertAfter(n.Content[last].Line, n.Column-1, false, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: added})
+		}
+	case yaml.AliasNode, yaml.ScalarNode:
+	default:
+		return false
+	}
+	return true
+}
+
+// changed tells whether a subtree holds a node a patch added.
+func changed(n *yaml.Node) bool {
+	if isNew(n) {
+		return true
+	}
+	for _, c := range n.Content {
+		if changed(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineText is line l (1-based) without its line break.
+func (s *splicer) lineText(l int) []byte {
+	if l < 1 || l > len(s.lines) {
+		return nil
+	}
+	end := len(s.body)
+	if l < len(s.lines) {
+		end = s.lines[l] // start of the next line
+	}
+	return bytes.TrimRight(s.body[s.lines[l-1]:end], "\r\n")
+}
+
+// lineEnd is the offset just past line l's line break (or the end).
+func (s *splicer) lineEnd(l int) int {
+	if l < len(s.lines) {
+		return s.lines[l]
+	}
+	return len(s.body)
+}
+
+// offset turns a 1-based line and column (in characters) into a byte offset.
+func (s *splicer) offset(line, col int) (int, bool) {
+	if line < 1 || line > len(s.lines) {
+		return 0, false
+	}
+	text := s.lineText(line)
+	i := 0
+	for c := 1; c < col; c++ {
+		if i >= len(text) {
+			return 0, false
+		}
+		_, size := utf8.DecodeRune(text[i:])
+		i += size
+	}
+	return s.lines[line-1] + i, true
+}
+
+// indentOf counts a line's leading spaces; blank and comment-only lines
+// report -1.
+func indentOf(l []byte) int {
+	t := bytes.TrimLeft(l, " ")
+	if len(t) == 0 || t[0] == '#' {
+		return -1
+	}
+	return len(l) - len(t)
+}
+
+// lastLineOf is the last line of the block that starts on line first with
+// its key (or list dash) at column col (0-based): the last later line with
+// content that is indented deeper, or at the same column when it is a
+// list item of a compact list under the key. Comment lines after the last
+// content stay where they are.
+func (s *splicer) lastLineOf(first, col int, isKey bool) int {
+	last := first
+	for l := first + 1; l <= len(s.lines); l++ {
+		text := s.lineText(l)
+		ind := indentOf(text)
+		if ind < 0 {
+			continue
+		}
+		if bytes.HasPrefix(text, []byte("---")) || bytes.HasPrefix(text, []byte("...")) {
+			break
+		}
+		if ind > col || (isKey && ind == col && isDash(text[ind:])) {
+			last = l
+			continue
+		}
+		break
+	}
+	return last
+}
+
+func isDash(t []byte) bool {
+	return len(t) > 0 && t[0] == '-' && (len(t) == 1 || t[1] == ' ')
+}
+
+// insertAfter writes new entries (a mapping of new keys, or a list of new
+// items) after the block that starts on line first at column col.
+func (s *splicer) insertAfter(first, col int, isKey bool, n *yaml.Node) bool {
+	text, ok := s.block(n, col)
+	if !ok {
+		return false
+	}
+	at := s.lineEnd(s.lastLineOf(first, col, isKey))
+	s.out = append(s.out, textEdit{start: at, end: at, text: text})
+	return true
+}
+
+// replaceValue writes a key's new value over its old one.
+func (s *splicer) replaceValue(k, v *yaml.Node) bool {
+	old := s.rec.original(v)
+	if old == nil || isNew(old) || old.Anchor != "" {
+		return false
+	}
+	// A scalar, or a flow list or map, written on the key's line: the new
+	// value goes over the old text, when it prints on one line.
+	if v.Kind == yaml.ScalarNode || v.Style&yaml.FlowStyle != 0 {
+		if start, end, ok := s.extent(old); ok {
+			if text, ok := s.inline(v); ok {
+				s.out = append(s.out, textEdit{start: start, end: end, text: text})
+				return true
+			}
+		}
+	}
+	// Otherwise the whole entry is written again, from its key on: the
+	// lines of the old value go, comment lines after it stay.
+	start, ok := s.offset(k.Line, k.Column)
+	if !ok {
+		return false
+	}
+	col := k.Column - 1
+	last := s.lastLineOf(k.Line, col, true)
+	key := *k
+	key.HeadComment, key.FootComment = "", ""
+	val := *v
+	val.HeadComment, val.FootComment = "", ""
+	text, ok := s.block(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{&key, &val}}, col)
+	if !ok {
+		return false
+	}
+	text = text[col:] // the first line starts at the key, already indented
+	end := s.lineEnd(last)
+	s.out = append(s.out, textEdit{start: start, end: end, text: text})
+	return true
+}
+
+// remove deletes the lines of a deleted key and its value. A key that
+// shares its line with something else (a list dash) is not removed here.
+func (s *splicer) remove(k *yaml.Node) bool {
+	if isNew(k) {
+		return true // added, then deleted: never in the text
+	}
+	start, ok := s.offset(k.Line, k.Column)
+	if !ok || len(bytes.TrimLeft(s.body[s.lines[k.Line-1]:start], " ")) > 0 {
+		return false
+	}
+	last := s.lastLineOf(k.Line, k.Column-1, true)
+	s.out = append(s.out, textEdit{start: s.lines[k.Line-1], end: s.lineEnd(last)})
+	return true
+}
+
+// replaceFlow writes a changed flow collection over its old text.
+func (s *splicer) replaceFlow(old, n *yaml.Node) bool {
+	start, end, ok := s.extent(old)
+	if !ok {
+		return false
+	}
+	text, ok := s.inline(n)
+	if !ok {
+		return false
+	}
+	s.out = append(s.out, textEdit{start: start, end: end, text: text})
+	return true
+}
+
+// original is the value a new node replaced, as found in the text.
+func (e *edits) original(n *yaml.Node) *yaml.Node {
+	if e == nil {
+		return nil
+	}
+	return e.replaced[n]
+}
+
+// extent finds the bytes of a value written on one line: a plain or quoted
+// scalar, or a flow collection. It reports false for anything longer.
+func (s *splicer) extent(n *yaml.Node) (int, int, bool) {
+	start, ok := s.offset(n.Line, n.Column)
+	if !ok {
+		return 0, 0, false
+	}
+	lineEnd := s.lines[n.Line-1] + len(s.lineText(n.Line))
+	rest := s.body[start:lineEnd]
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return 0, 0, false
+	case n.Kind == yaml.ScalarNode && n.Style&yaml.DoubleQuotedStyle != 0:
+		for i := 1; i < len(rest); i++ {
+			switch rest[i] {
+			case '\\':
+				i++
+			case '"':
+				return start, start + i + 1, true
+			}
+		}
+		return 0, 0, false
+	case n.Kind == yaml.ScalarNode && n.Style&yaml.SingleQuotedStyle != 0:
+		for i := 1; i < len(rest); i++ {
+			if rest[i] == '\'' {
+				if i+1 < len(rest) && rest[i+1] == '\'' {
+					i++
+					continue
+				}
+				return start, start + i + 1, true
+			}
+		}
+		return 0, 0, false
+	case n.Kind == yaml.ScalarNode:
+		if n.Tag == "!!null" && n.Value == "" {
+			return start, start, true // an empty value: nothing written
+		}
+		end := len(rest)
+		if i := commentStart(rest); i >= 0 {
+			end = i
+		}
+		for end > 0 && (rest[end-1] == ' ' || rest[end-1] == '\t') {
+			end--
+		}
+		return start, start + end, end > 0
+	case n.Style&yaml.FlowStyle != 0:
+		depth := 0
+		var quote byte
+		for i := 0; i < len(rest); i++ {
+			c := rest[i]
+			switch {
+			case quote == '"' && c == '\\':
+				i++
+			case quote != 0 && c == quote:
+				if quote == '\'' && i+1 < len(rest) && rest[i+1] == '\'' {
+					i++
+					continue
+				}
+				quote = 0
+			case quote != 0:
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
+				if depth == 0 {
+					return start, start + i + 1, true
+				}
+			case c == '#' && i > 0 && (rest[i-1] == ' ' || rest[i-1] == '\t'):
+				return 0, 0, false
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// commentStart finds " #" in a plain scalar's line, where a comment begins.
+func commentStart(b []byte) int {
+	for i := 1; i < len(b); i++ {
+		if b[i] == '#' && (b[i-1] == ' ' || b[i-1] == '\t') {
+			return i - 1
+		}
+	}
+	return -1
+}
+
+// inline prints a value on one line, without comments.
+func (s *splicer) inline(n *yaml.Node) ([]byte, bool) {
+	c := stripComments(n)
+	b, err := encode(c, s.unit, s.wide)
+	if err != nil {
+		return nil, false
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	if bytes.IndexByte(b, '\n') >= 0 || len(b) == 0 {
+		return nil, false
+	}
+	return b, true
+}
+
+// block prints a mapping or list as block lines indented to col.
+func (s *splicer) block(n *yaml.Node, col int) ([]byte, bool) {
+	b, err := encode(n, s.unit, s.wide)
+	if err != nil {
+		return nil, false
+	}
+	pad := strings.Repeat(" ", col)
+	var out bytes.Buffer
+	for _, l := range strings.SplitAfter(string(b), "\n") {
+		if l == "" {
+			continue
+		}
+		if l != "\n" {
+			out.WriteString(pad)
+		}
+		out.WriteString(strings.TrimSuffix(l, "\n"))
+		out.WriteString(s.nl)
+	}
+	return out.Bytes(), true
+}
+
+// stripComments copies a node tree without its comments.
+func stripComments(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.HeadComment, c.LineComment, c.FootComment = "", "", ""
+	if len(n.Content) > 0 {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, e := range n.Content {
+			c.Content[i] = stripComments(e)
+		}
+	}
+	return &c
+}
+
+// encode prints a node with the document's indentation and list style.
+func encode(n *yaml.Node, unit int, wide bool) ([]byte, error) {
+	var b bytes.Buffer
+	e := yaml.NewEncoder(&b)
+	e.SetIndent(unit)
+	if !wide {
+		e.CompactSeqIndent()
+	}
+	if err := e.Encode(n); err != nil {
+		return nil, err
+	}
+	if err := e.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// sameTree tells whether two trees hold the same data, whatever their
+// style, comments and positions.
+func sameTree(a, b *yaml.Node) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case yaml.ScalarNode:
+		return a.Value == b.Value && a.ShortTag() == b.ShortTag()
+	case yaml.AliasNode:
+		return a.Value == b.Value
+	}
+	if len(a.Content) != len(b.Content) {
+		return false
+	}
+	for i := range a.Content {
+		if !sameTree(a.Content[i], b.Content[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,272 @@
+package fix
+
+import (
+	"strings"
+	"testing"
+)
+
+// spliced merges patch into the one document of in and returns the text
+// fix would write, failing the test when the document had to be printed
+// whole instead of edited in place.
+func spliced(t *testing.T, in string, patch map[string]any) string {
+	t.Helper()
+	whole := false
+	onWholeRender = func(*doc) { whole = true }
+	defer func() { onWholeRender = nil }()
+	docs := splitFile([]byte(in))
+	if len(docs) != 1 {
+		t.Fatalf("want one document, got %d", len(docs))
+	}
+	d := docs[0]
+	n, err := d.parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.edits = &edits{}
+	if err := mergeInto(n, patch, d.edits); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.render(false); err != nil {
+		t.Fatal(err)
+	}
+	if whole {
+		t.Fatalf("the document was printed whole:\n%s", d.body)
+	}
+	return string(d.body)
+}
+
+func TestSpliceKeepsEveryUntouchedByte(t *testing.T) {
+	cases := []struct {
+		name  string
+		in    string
+		patch map[string]any
+		want  string
+	}{{
+		name: "four-space indentation, blank lines and comment spacing stay",
+		in: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+    name: web      # the web tier
+
+spec:
+    template:
+        spec:
+            containers:
+              - name: web
+                image: "nginx:1.27"
+
+                # ports: none yet
+            dnsPolicy: ClusterFirst
+`,
+		patch: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"terminationGracePeriodSeconds": int64(60),
+			"containers":                    []any{map[string]any{"name": "web", "lifecycle": map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": int64(15)}}}}},
+		}}}},
+		want: `apiVersion: apps/v1
+kind: Deployment
+metadata:
+    name: web      # the web tier
+
+spec:
+    template:
+        spec:
+            containers:
+              - name: web
+                image: "nginx:1.27"
+                lifecycle:
+                    preStop:
+                        sleep:
+                            seconds: 15
+
+                # ports: none yet
+            dnsPolicy: ClusterFirst
+            terminationGracePeriodSeconds: 60
+`,
+	}, {
+		name: "a scalar is replaced in place, its comment kept",
+		in: `kind: Deployment
+spec:
+  minReadySeconds: 0   # fast
+  strategy:
+    rollingUpdate: {maxSurge: '50%', maxUnavailable: "1"}
+`,
+		patch: map[string]any{"spec": map[string]any{"minReadySeconds": int64(20),
+			"strategy": map[string]any{"rollingUpdate": map[string]any{"maxUnavailable": int64(0)}}}},
+		want: `kind: Deployment
+spec:
+  minReadySeconds: 20   # fast
+  strategy:
+    rollingUpdate: {maxSurge: '50%', maxUnavailable: 0}
+`,
+	}, {
+		name: "a quoted annotation value is replaced, others kept",
+		in: `kind: Service
+metadata:
+  annotations:
+    a: "x"  # keep
+    attrs: 'deregistration_delay.timeout_seconds=300,preserve_client_ip.enabled=true'
+    z: last
+`,
+		patch: map[string]any{"metadata": map[string]any{"annotations": map[string]any{
+			"attrs": "deregistration_delay.timeout_seconds=30,preserve_client_ip.enabled=true"}}},
+		want: `kind: Service
+metadata:
+  annotations:
+    a: "x"  # keep
+    attrs: 'deregistration_delay.timeout_seconds=30,preserve_client_ip.enabled=true'
+    z: last
+`,
+	}, {
+		name: "a block value is replaced whole, the comment lines after it stay",
+		in: `kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        lifecycle:
+          preStop:
+            exec:
+              command: ["/bin/sh", "-c", "sleep 5"]
+          # postStart: later
+        image: web
+`,
+		patch: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "web", "lifecycle": map[string]any{"preStop": map[string]any{
+				"$patch": "replace", "sleep": map[string]any{"seconds": int64(20)}}}}}}}}},
+		want: `kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        lifecycle:
+          preStop:
+            sleep:
+              seconds: 20
+          # postStart: later
+        image: web
+`,
+	}, {
+		name: "a key is added to a flow mapping",
+		in: `kind: Service
+metadata:
+  name: web
+  annotations: {a: b}
+spec: {}
+`,
+		patch: map[string]any{"metadata": map[string]any{"annotations": map[string]any{"c": "true"}}},
+		want: `kind: Service
+metadata:
+  name: web
+  annotations: {a: b, c: "true"}
+spec: {}
+`,
+	}, {
+		name: "an empty value becomes a block mapping",
+		in: `kind: Service
+metadata:
+  name: web
+  annotations:
+spec:
+  type: LoadBalancer
+`,
+		patch: map[string]any{"metadata": map[string]any{"annotations": map[string]any{"k": "v"}}},
+		want: `kind: Service
+metadata:
+  name: web
+  annotations:
+    k: v
+spec:
+  type: LoadBalancer
+`,
+	}, {
+		name: "a key is deleted and another added",
+		in: `kind: PodDisruptionBudget
+spec:
+  minAvailable: 3  # all of them
+  selector:
+    matchLabels: {app: web}
+`,
+		patch: map[string]any{"spec": map[string]any{"minAvailable": nil, "maxUnavailable": int64(1)}},
+		want: `kind: PodDisruptionBudget
+spec:
+  selector:
+    matchLabels: {app: web}
+  maxUnavailable: 1
+`,
+	}, {
+		name: "CRLF line ends stay CRLF, and a last line without a break is handled",
+		in:   "kind: Service\r\nmetadata:\r\n  name: web\r\n  labels:\r\n    app: web",
+		patch: map[string]any{"metadata": map[string]any{"annotations": map[string]any{"k": "v"},
+			"labels": map[string]any{"tier": "front"}}},
+		want: "kind: Service\r\nmetadata:\r\n  name: web\r\n  labels:\r\n    app: web\r\n    tier: front\r\n  annotations:\r\n    k: v\r\n",
+	}, {
+		name: "a new list item follows the last one, lists keep their dash column",
+		in: `kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: web
+      volumes: []
+`,
+		patch: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers":                []any{map[string]any{"name": "sidecar", "image": "proxy"}},
+			"topologySpreadConstraints": []any{map[string]any{"maxSkew": int64(1), "topologyKey": "zone"}},
+		}}}},
+		want: `kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: web
+        - image: proxy
+          name: sidecar
+      volumes: []
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: zone
+`,
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := spliced(t, c.in, c.patch)
+			if got != c.want {
+				t.Errorf("got\n%s\nwant\n%s", show(got), show(c.want))
+			}
+		})
+	}
+}
+
+func show(s string) string { return strings.ReplaceAll(s, "\r", `\r`) }
+
+// When a change cannot be placed, the document is printed whole, and the
+// data is still right.
+func TestSpliceFallsBackToWholeDocument(t *testing.T) {
+	in := "kind: Service\nmetadata: {name: web,\n  labels: {app: web}}\n"
+	docs := splitFile([]byte(in))
+	d := docs[0]
+	n, err := d.parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.edits = &edits{}
+	if err := mergeInto(n, map[string]any{"metadata": map[string]any{"labels": map[string]any{"tier": "front"}}}, d.edits); err != nil {
+		t.Fatal(err)
+	}
+	whole := false
+	onWholeRender = func(*doc) { whole = true }
+	defer func() { onWholeRender = nil }()
+	if err := d.render(false); err != nil {
+		t.Fatal(err)
+	}
+	if !whole {
+		t.Fatalf("a flow mapping over two lines was edited in place:\n%s", d.body)
+	}
+	if !strings.Contains(string(d.body), "tier: front") || !strings.Contains(string(d.body), "app: web") {
+		t.Errorf("whole-document print lost data:\n%s", d.body)
+	}
+}
