@@ -1,6 +1,6 @@
 // Package fix applies the patches rules attach to their findings: in the
-// user's own files, with comments and key order kept (kyaml), one document
-// re-serialised only where it changes; or as kustomize patches for rendered
+// user's own files, writing only the lines that change (splice.go), with
+// comments, key order and layout kept; or as kustomize patches for rendered
 // output. It checks again after each round, because one fix can make another
 // necessary (ip targets change the preStop a pod needs), and stops when the
 // check has nothing left to fix.
@@ -401,7 +401,7 @@ func createdPath(p *finding.Patch) string {
 	return filepath.Join(dir, strings.ToLower(p.Target.Name+"-"+p.Target.Kind)+".yaml")
 }
 
-// render re-serialises every changed document.
+// render writes the changes of every edited document into its text.
 func (st *state) render() error {
 	type job struct {
 		d    *doc
