@@ -43,11 +43,8 @@ type doc struct {
 	// node is the parsed document (a DocumentNode) once a fix touches it.
 	node      *yaml.Node
 	seqIndent string
-	// edits records what merging replaced or deleted; unplaced is set once
-	// the whole document was printed again, when the node's lines no longer
-	// match the text and changes can no longer be written in place.
-	edits    *edits
-	unplaced bool
+	// edits records what merging replaced or deleted.
+	edits *edits
 	// parsed is the tree the loader made of the same bytes, kept until
 	// the first round's edits are parsed so they need not parse again.
 	parsed *yaml.Node
@@ -190,7 +187,6 @@ func (d *doc) render(asJSON bool) error {
 	if onWholeRender != nil {
 		onWholeRender(d)
 	}
-	d.unplaced = true
 	style := kyaml.CompactSequenceStyle
 	if d.seqIndent == string(kyaml.WideSequenceStyle) {
 		style = kyaml.WideSequenceStyle
@@ -283,6 +279,10 @@ func (f *file) load(lo load.Options) *load.Result {
 		case d.stale:
 			r := load.NodeObjects(f.path, root(d.node), d.firstLine, f.discovered, lo)
 			d.objects, d.errors, d.base, d.known, d.stale = r.Objects, r.Errors, d.firstLine, true, false
+			// The tree is parsed again from the text if a later round
+			// edits the document; most are not, and the trees of
+			// thousands of documents are a heap the collector must walk.
+			d.node = nil
 		case !d.known:
 			// A document added in memory (a new object in a stream).
 			r := load.Stream(f.path, d.body, false, lo)

@@ -72,7 +72,7 @@ type splicer struct {
 // splice returns the document's text with the merged tree's changes
 // written in place, or ok false when it cannot place one of them.
 func (d *doc) splice() ([]byte, bool) {
-	if d.node == nil || d.unplaced {
+	if d.node == nil {
 		return nil, false
 	}
 	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
