@@ -67,13 +67,19 @@ type splicer struct {
 	wide  bool
 	rec   *edits
 	out   []textEdit
+	// unsure is set when an edit touches text whose extent this cannot be
+	// certain of from line shapes alone; the result must then be parsed.
+	unsure bool
 }
 
 // splice returns the document's text with the merged tree's changes
-// written in place, or ok false when it cannot place one of them.
-func (d *doc) splice() ([]byte, bool) {
+// written in place, or ok false when it cannot place one of them. sure
+// reports that every edit touched only lines of the simple shapes whose
+// extent is certain (see simpleLine); otherwise the caller must parse the
+// result and compare it with the tree before using it.
+func (d *doc) splice() (out []byte, ok, sure bool) {
 	if d.node == nil {
-		return nil, false
+		return nil, false, false
 	}
 	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
 	if bytes.Contains(d.body, []byte("\r\n")) {
@@ -86,7 +92,7 @@ func (d *doc) splice() ([]byte, bool) {
 		s.body = append(append([]byte(nil), s.body...), s.nl...)
 	}
 	s.lines = append(s.lines, 0)
-	for i, c := range d.body {
+	for i, c := range s.body {
 		if c == '\n' {
 			s.lines = append(s.lines, i+1)
 		}
@@ -94,34 +100,34 @@ func (d *doc) splice() ([]byte, bool) {
 	r := root(d.node)
 	s.unit = indentUnit(r)
 	if !s.walk(r) {
-		return nil, false
+		return nil, false, false
 	}
 	if d.edits != nil {
 		for _, k := range d.edits.removed {
 			if !s.remove(k) {
-				return nil, false
+				return nil, false, false
 			}
 		}
 	}
 	if len(s.out) == 0 {
-		return nil, false
+		return nil, false, false
 	}
 	sort.SliceStable(s.out, func(i, j int) bool { return s.out[i].start < s.out[j].start })
 	// Apply from the end so earlier offsets stay valid; edits never overlap
 	// (each is in a different place of the tree), but two insertions may
 	// share an offset, and then they go in tree order.
-	out := append([]byte(nil), s.body...)
+	out = append([]byte(nil), s.body...)
 	for i := len(s.out) - 1; i >= 0; i-- {
 		e := s.out[i]
 		if i > 0 && s.out[i-1].end > e.start {
-			return nil, false
+			return nil, false, false
 		}
 		out = append(out[:e.start], append(append([]byte(nil), e.text...), out[e.end:]...)...)
 	}
 	if unterminated && s.out[len(s.out)-1].end < len(s.body) {
 		out = out[:len(out)-len(s.nl)]
 	}
-	return out, true
+	return out, true, !s.unsure
 }
 
 // indentUnit is the indentation step the document uses: that of the first
@@ -278,10 +284,15 @@ func indentOf(l []byte) int {
 // content that is indented deeper, or at the same column when it is a
 // list item of a compact list under the key. Comment lines after the last
 // content stay where they are.
+//
+// The lines it reads, and the first line after the block, must all be of
+// simple shapes for the answer to be certain; else the splice is unsure.
 func (s *splicer) lastLineOf(first, col int, isKey bool) int {
 	last := first
+	s.vet(first)
 	for l := first + 1; l <= len(s.lines); l++ {
 		text := s.lineText(l)
+		s.vet(l)
 		ind := indentOf(text)
 		if ind < 0 {
 			continue
@@ -296,6 +307,98 @@ func (s *splicer) lastLineOf(first, col int, isKey bool) int {
 		break
 	}
 	return last
+}
+
+// vet marks the splice unsure when line l is not of a simple shape.
+func (s *splicer) vet(l int) {
+	if !s.unsure && !simpleLine(s.lineText(l)) {
+		s.unsure = true
+	}
+}
+
+// simpleLine reports a line whose extent in the YAML structure its shape
+// alone decides: blank, a comment, or list dashes and a key whose value is
+// absent, a plain scalar, a quoted scalar closed on the line without
+// escapes, or a flow collection without quotes closed on the line. Block
+// scalars, anchors, aliases, tags, quoted keys and tabs are not simple:
+// their text can run on over lines whose indentation says otherwise.
+func simpleLine(l []byte) bool {
+	t := bytes.TrimLeft(l, " ")
+	if len(t) == 0 || t[0] == '#' {
+		return true
+	}
+	if bytes.IndexByte(l, '\t') >= 0 {
+		return false
+	}
+	for len(t) >= 2 && t[0] == '-' && t[1] == ' ' {
+		t = bytes.TrimLeft(t[2:], " ")
+	}
+	if len(t) == 0 || (len(t) == 1 && t[0] == '-') {
+		return true
+	}
+	if i := keyEnd(t); i >= 0 {
+		t = bytes.TrimLeft(t[i+1:], " ")
+		if len(t) == 0 || t[0] == '#' {
+			return true
+		}
+	}
+	return simpleValue(t)
+}
+
+// keyEnd finds the colon after a plain key made of the characters
+// Kubernetes keys use, or -1.
+func keyEnd(t []byte) int {
+	for i, c := range t {
+		switch {
+		case c == ':' && i > 0 && (i+1 == len(t) || t[i+1] == ' '):
+			return i
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_', c == '.', c == '/', c == '-':
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+func simpleValue(t []byte) bool {
+	rest := func(r []byte) bool {
+		r = bytes.TrimLeft(r, " ")
+		return len(r) == 0 || r[0] == '#'
+	}
+	switch t[0] {
+	case '"', '\'':
+		j := bytes.IndexByte(t[1:], t[0])
+		if j < 0 || bytes.IndexByte(t[1:1+j], '\\') >= 0 {
+			return false
+		}
+		return rest(t[j+2:]) && (len(t) == j+2 || t[j+2] != t[0])
+	case '{', '[':
+		depth := 0
+		for i := 0; i < len(t); i++ {
+			switch c := t[i]; c {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return rest(t[i+1:])
+				}
+			case '"', '\'':
+				// A quoted string inside, closed on the line, no escapes.
+				j := bytes.IndexByte(t[i+1:], c)
+				if j < 0 || bytes.IndexByte(t[i+1:i+1+j], '\\') >= 0 || (i+2+j < len(t) && t[i+2+j] == c) {
+					return false
+				}
+				i += j + 1
+			case '#', '&', '*', '!', '|', '>':
+				return false
+			}
+		}
+		return false
+	case '|', '>', '&', '*', '!', '%', '@', '`', '?', ':', ',', ']', '}':
+		return false
+	}
+	return true
 }
 
 func isDash(t []byte) bool {
@@ -325,6 +428,10 @@ func (s *splicer) replaceValue(k, v *yaml.Node) bool {
 	if v.Kind == yaml.ScalarNode || v.Style&yaml.FlowStyle != 0 {
 		if start, end, ok := s.extent(old); ok {
 			if text, ok := s.inline(v); ok {
+				s.vet(old.Line)
+				if old.Kind == yaml.ScalarNode && !sameScalarText(s.body[start:end], old) {
+					s.unsure = true // the value may go on over more lines
+				}
 				s.out = append(s.out, textEdit{start: start, end: end, text: text})
 				return true
 			}
@@ -364,6 +471,7 @@ func (s *splicer) remove(k *yaml.Node) bool {
 	}
 	last := s.lastLineOf(k.Line, k.Column-1, true)
 	s.out = append(s.out, textEdit{start: s.lines[k.Line-1], end: s.lineEnd(last)})
+	s.unsure = true // rare; and the object's first line may move
 	return true
 }
 
@@ -377,8 +485,23 @@ func (s *splicer) replaceFlow(old, n *yaml.Node) bool {
 	if !ok {
 		return false
 	}
+	s.vet(old.Line)
 	s.out = append(s.out, textEdit{start: start, end: end, text: text})
 	return true
+}
+
+// sameScalarText tells whether a scalar's text on its line is its whole
+// value (no continuation lines, no escapes to decode).
+func sameScalarText(text []byte, n *yaml.Node) bool {
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		return len(text) >= 2 && bytes.IndexByte(text, '\\') < 0 && string(text[1:len(text)-1]) == n.Value
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		return len(text) >= 2 && string(bytes.ReplaceAll(text[1:len(text)-1], []byte("''"), []byte("'"))) == n.Value
+	case n.Style == 0:
+		return string(text) == n.Value
+	}
+	return false
 }
 
 // original is the value a new node replaced, as found in the text.

@@ -1,8 +1,17 @@
 package fix
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/benchgen"
+	"github.com/zerodrop/zerodrop/pkg/check"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // spliced merges patch into the one document of in and returns the text
@@ -268,5 +277,71 @@ func TestSpliceFallsBackToWholeDocument(t *testing.T) {
 	}
 	if !strings.Contains(string(d.body), "tier: front") || !strings.Contains(string(d.body), "app: web") {
 		t.Errorf("whole-document print lost data:\n%s", d.body)
+	}
+}
+
+// On a generated stream of the kinds and styles of bench/check.sh, every
+// edited document is edited in place (TestMain checks each one trusted
+// without parsing), and most without parsing it again.
+func TestSpliceOnGeneratedStream(t *testing.T) {
+	c, err := benchgen.ScaleTo(benchgen.Default, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := benchgen.Write(&buf, c, 3); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "stream.yaml")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	whole, trusted := 0, 0
+	onWholeRender = func(*doc) { mu.Lock(); whole++; mu.Unlock() }
+	verify := onUnverified
+	onUnverified = func(out []byte, merged *yaml.Node) {
+		verify(out, merged)
+		mu.Lock()
+		trusted++
+		mu.Unlock()
+	}
+	defer func() { onWholeRender, onUnverified = nil, verify }()
+	res, err := Run(context.Background(), Options{DryRun: true, Check: check.Options{Paths: []string{path}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) < 500 {
+		t.Fatalf("only %d changes on the generated stream", len(res.Changes))
+	}
+	if whole > 0 {
+		t.Errorf("%d documents were printed whole", whole)
+	}
+	if trusted == 0 {
+		t.Errorf("no edit was trusted without parsing")
+	}
+	t.Logf("%d changes; %d document edits trusted without parsing", len(res.Changes), trusted)
+}
+
+func TestSimpleLine(t *testing.T) {
+	simple := []string{
+		"", "   ", "# c", "  key: value", "key:", "  - name: web", "- - x", "-", "  - ",
+		`image: "nginx:1.27"  # pinned`, `k: 'it is'`, `command: ["/bin/sh", "-c", "sleep 5"]`,
+		"selector: {app: web}", "labels: {}", "x: a # b", "service.beta.kubernetes.io/aws-load-balancer-type: external",
+	}
+	for _, l := range simple {
+		if !simpleLine([]byte(l)) {
+			t.Errorf("%q should be simple", l)
+		}
+	}
+	hard := []string{
+		"script: |", "script: >-", "a: &anchor x", "b: *anchor", "c: !!str 5", "\tkey: v",
+		`d: "line one`, `e: "with \"escape\""`, `f: 'it''s'`, `g: {a: "b`, "h: [a, b", `"quoted key": v`,
+		"? complex", "i: [a, &x b]", `j: ["a", 'b''c']`, "k: {a: b} x",
+	}
+	for _, l := range hard {
+		if simpleLine([]byte(l)) {
+			t.Errorf("%q should not be simple", l)
+		}
 	}
 }
