@@ -1,0 +1,57 @@
+package fix
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/benchgen"
+	"github.com/zerodrop/zerodrop/pkg/check"
+)
+
+// BenchmarkFix measures a dry-run fix of a generated 10k-object stream
+// against a check of the same file, in the same process: the target
+// is fix under 3x check (bench/fix.sh measures the same on the binary).
+//
+//	go test -run '^$' -bench BenchmarkFix -count 6 ./pkg/fix | benchstat -
+func BenchmarkFix(b *testing.B) {
+	c, err := benchgen.ScaleTo(benchgen.Default, 10_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := benchgen.Write(&buf, c, 1); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "stream.yaml")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	// The test-only parse of every trusted splice (TestMain) is not part of
+	// what fix costs.
+	verify := onUnverified
+	onUnverified = nil
+	defer func() { onUnverified = verify }()
+	opts := check.Options{Paths: []string{path}}
+	b.Run("op=check", func(b *testing.B) {
+		b.SetBytes(int64(buf.Len()))
+		b.ReportAllocs()
+		for b.Loop() {
+			if res := check.Run(context.Background(), opts); len(res.Findings) == 0 {
+				b.Fatal("no findings")
+			}
+		}
+	})
+	b.Run("op=fix", func(b *testing.B) {
+		b.SetBytes(int64(buf.Len()))
+		b.ReportAllocs()
+		for b.Loop() {
+			res, err := Run(context.Background(), Options{DryRun: true, Check: check.Options{Paths: []string{path}}})
+			if err != nil || len(res.Changes) == 0 {
+				b.Fatalf("fix: %v, %d changes", err, len(res.Changes))
+			}
+		}
+	})
+}
