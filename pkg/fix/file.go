@@ -2,6 +2,7 @@ package fix
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,6 +44,8 @@ type doc struct {
 	// node is the parsed document (a DocumentNode) once a fix touches it.
 	node      *yaml.Node
 	seqIndent string
+	// blocked says why fix leaves this document alone.
+	blocked string
 	// edits records what merging replaced or deleted.
 	edits *edits
 	// parsed is the tree the loader made of the same bytes, kept until
@@ -176,6 +179,9 @@ func (d *doc) render(asJSON bool) error {
 		if err != nil {
 			return err
 		}
+		if !holds(j, d.node) {
+			return errUnfaithful
+		}
 		d.body = j
 		return nil
 	}
@@ -191,10 +197,8 @@ func (d *doc) render(asJSON bool) error {
 			d.body = out
 			return nil
 		}
-		var n yaml.Node
-		if err := yaml.Unmarshal(out, &n); err == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 &&
-			sameTree(root(&n), root(d.node)) {
-			d.body, d.node = out, &n
+		if holds(out, d.node) {
+			d.body = out
 			return nil
 		}
 	}
@@ -209,8 +213,23 @@ func (d *doc) render(asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	if !holds(b, d.node) {
+		return errUnfaithful
+	}
 	d.body = b
 	return nil
+}
+
+// errUnfaithful: printed whole, the document would not read back as the
+// merged data (go-yaml's writer changes a block scalar that keeps its
+// trailing blank lines, for one), so it is left as it was.
+var errUnfaithful = errors.New("the YAML writer cannot print this document without changing other values in it (a block scalar keeping its trailing lines, say); make this change by hand")
+
+// holds tells whether text parses as one document with the tree's data.
+func holds(text []byte, tree *yaml.Node) bool {
+	var n yaml.Node
+	return yaml.Unmarshal(text, &n) == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 &&
+		sameTree(root(&n), root(tree))
 }
 
 // matches tells whether a document's object is a finding's target.

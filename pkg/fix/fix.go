@@ -9,6 +9,7 @@ package fix
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -114,6 +115,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	skipped := map[string]bool{}
+	// applied[i] is the document res.Changes[i] edited (nil for new objects).
+	var applied []*doc
 	for round := 1; round <= maxRounds; round++ {
 		res.Rounds = round
 		changed := false
@@ -123,9 +126,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			if f.Suppressed || f.Patch == nil || (opts.Rules != nil && !opts.Rules[f.Rule]) {
 				continue
 			}
-			ok, reason := st.apply(f, cur, opts)
+			ok, reason, d := st.apply(f, cur, opts)
 			if ok {
 				changed = true
+				applied = append(applied, d)
 				res.Changes = append(res.Changes, Change{Rule: f.Rule, Object: f.Patch.Target, File: st.fileOf(f, cur), What: f.Patch.What, Why: f.Message})
 				continue
 			}
@@ -138,8 +142,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if !changed {
 			break
 		}
-		if err := st.render(); err != nil {
+		failed, err := st.render()
+		if err != nil {
 			return nil, err
+		}
+		if len(failed) > 0 {
+			var kept []Change
+			var keptDocs []*doc
+			for i, c := range res.Changes {
+				if reason, ok := failed[applied[i]]; ok && applied[i] != nil {
+					res.Skipped = append(res.Skipped, Skip{Rule: c.Rule, Object: c.Object, File: c.File, Reason: reason})
+					continue
+				}
+				kept, keptDocs = append(kept, c), append(keptDocs, applied[i])
+			}
+			res.Changes, applied = append([]Change{}, kept...), keptDocs
 		}
 		cur = st.analyze(opts.Check, lo)
 	}
@@ -300,43 +317,55 @@ func (st *state) fileOf(f *finding.Finding, cur *round) string {
 	return f.File
 }
 
-// apply applies one finding's patch to the in-memory files.
-func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, string) {
+// apply applies one finding's patch to the in-memory files, and returns the
+// document it edited.
+func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, string, *doc) {
+	ok, reason, d := st.applyPatch(f, cur, opts)
+	if !ok {
+		d = nil
+	}
+	return ok, reason, d
+}
+
+func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool, string, *doc) {
 	p := f.Patch
 	if p.Replaces && !opts.AllowReplace {
-		return false, "this change replaces the load balancer (new DNS name, new target groups); rerun with --allow-replace to apply it"
+		return false, "this change replaces the load balancer (new DNS name, new target groups); rerun with --allow-replace to apply it", nil
 	}
 	if p.Merge != nil {
 		o := cur.lookup(f)
 		if o == nil {
-			return false, p.Target.String() + " is not in the input"
+			return false, p.Target.String() + " is not in the input", nil
 		}
 		file := st.files[o.Pos.File]
 		if file == nil {
-			return false, "the file of " + p.Target.String() + " was not read"
+			return false, "the file of " + p.Target.String() + " was not read", nil
 		}
 		if file.blocked != "" {
-			return false, file.blocked
+			return false, file.blocked, nil
 		}
 		if o.FromList {
-			return false, p.Target.String() + " is an item of a kind: List; edit it by hand"
+			return false, p.Target.String() + " is an item of a kind: List; edit it by hand", nil
 		}
 		d := file.docAt(o.Pos.Line)
 		if d == nil {
-			return false, "no document at " + o.Pos.String()
+			return false, "no document at " + o.Pos.String(), nil
+		}
+		if d.blocked != "" {
+			return false, d.blocked, nil
 		}
 		node, err := d.parse()
 		if err != nil {
-			return false, fmt.Sprintf("%s cannot be edited: %v", o.Pos, err)
+			return false, fmt.Sprintf("%s cannot be edited: %v", o.Pos, err), nil
 		}
 		if !matches(node, p.Target) {
-			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target)
+			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target), nil
 		}
 		if d.edits == nil {
 			d.edits = &edits{}
 		}
 		if err := mergeInto(node, p.Merge, d.edits); err != nil {
-			return false, fmt.Sprintf("%s: %v", o.Pos, err)
+			return false, fmt.Sprintf("%s: %v", o.Pos, err), nil
 		}
 		d.dirty = true
 		acc := st.patches[p.Target]
@@ -346,17 +375,17 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		}
 		body, err := mergeBodies(acc.body, p.Merge)
 		if err != nil {
-			return false, err.Error()
+			return false, err.Error(), nil
 		}
 		acc.body = body
-		return true, ""
+		return true, "", d
 	}
 	if p.Create != nil && p.Near == load.StdinName {
 		// A stream in gives a stream out: the new object joins it.
 		in := st.files[load.StdinName]
 		b, err := marshalObject(p.Create)
 		if err != nil {
-			return false, err.Error()
+			return false, err.Error(), nil
 		}
 		body := append([]byte(fmt.Sprintf("# Written by zerodrop fix (%s): %s\n", f.Rule, p.What)), b...)
 		cur := in.content()
@@ -366,19 +395,19 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		in.docs = append(in.docs, &doc{sep: []byte("---\n"), body: body})
 		in.renumber()
 		st.created[p.Target] = p.Create
-		return true, ""
+		return true, "", nil
 	}
 	if p.Create != nil {
 		path := createdPath(p)
 		if _, ok := st.files[path]; ok {
-			return false, path + " already holds an object zerodrop did not write; add it by hand"
+			return false, path + " already holds an object zerodrop did not write; add it by hand", nil
 		}
 		if _, err := os.Lstat(path); err == nil {
-			return false, path + " exists; add the object by hand"
+			return false, path + " exists; add the object by hand", nil
 		}
 		b, err := marshalObject(p.Create)
 		if err != nil {
-			return false, err.Error()
+			return false, err.Error(), nil
 		}
 		header := fmt.Sprintf("# Written by zerodrop fix (%s): %s\n", f.Rule, p.What)
 		nf := newFile(path, append([]byte(header), b...))
@@ -386,9 +415,9 @@ func (st *state) apply(f *finding.Finding, cur *round, opts Options) (bool, stri
 		nf.orig = nil
 		st.add(nf)
 		st.created[p.Target] = p.Create
-		return true, ""
+		return true, "", nil
 	}
-	return false, "no applicable change"
+	return false, "no applicable change", nil
 }
 
 // createdPath is where a new object is written: next to the file it
@@ -401,8 +430,10 @@ func createdPath(p *finding.Patch) string {
 	return filepath.Join(dir, strings.ToLower(p.Target.Name+"-"+p.Target.Kind)+".yaml")
 }
 
-// render writes the changes of every edited document into its text.
-func (st *state) render() error {
+// render writes the changes of every edited document into its text. A
+// document that cannot hold its changes is left as it was, blocked, and
+// returned with the reason.
+func (st *state) render() (map[*doc]string, error) {
 	type job struct {
 		d    *doc
 		json bool
@@ -419,22 +450,25 @@ func (st *state) render() error {
 	}
 	errs := make([]error, len(jobs))
 	eachParallel(len(jobs), func(i int) {
-		if err := jobs[i].d.render(jobs[i].json); err != nil {
-			errs[i] = fmt.Errorf("%s: %w", jobs[i].path, err)
-		}
+		errs[i] = jobs[i].d.render(jobs[i].json)
 	})
-	for _, err := range errs {
-		if err != nil {
-			return err
+	failed := map[*doc]string{}
+	for i, j := range jobs {
+		switch err := errs[i]; {
+		case errors.Is(err, errUnfaithful):
+			failed[j.d] = fmt.Sprintf("%s line %d: %v", j.path, j.d.firstLine, err)
+			// Read again from its text, which is unchanged.
+			j.d.blocked, j.d.node, j.d.edits, j.d.dirty, j.d.known, j.d.stale = failed[j.d], nil, nil, false, false, false
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", j.path, err)
+		default:
+			j.d.dirty, j.d.stale = false, true
 		}
-	}
-	for _, j := range jobs {
-		j.d.dirty, j.d.stale = false, true
 	}
 	for _, path := range st.order {
 		st.files[path].renumber()
 	}
-	return nil
+	return failed, nil
 }
 
 // preparse parses, on every CPU, the documents this round's patches will

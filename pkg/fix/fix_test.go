@@ -527,3 +527,98 @@ func keys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// fix never changes a value it does not own: a block scalar that keeps its
+// trailing blank lines, next to where new keys go, still reads the same;
+// and a container list reached through a YAML alias is left alone rather
+// than replaced.
+func TestValuesFixDoesNotOwnAreKept(t *testing.T) {
+	dir := t.TempDir()
+	manifest := `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: web
+        ports: [{containerPort: 8080}]
+        env:
+        - name: MOTD
+          value: >+
+            hello
+
+
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  namespace: shop
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      initContainers: &shared
+      - name: api
+        image: api
+        ports: [{containerPort: 9090}]
+      containers: *shared
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  annotations: {service.beta.kubernetes.io/aws-load-balancer-type: external, service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+  annotations: {service.beta.kubernetes.io/aws-load-balancer-type: external, service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip}
+spec:
+  type: LoadBalancer
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 9090}]
+`
+	path := filepath.Join(dir, "app.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runFix(t, dir, nil)
+	out, _ := os.ReadFile(path)
+	lr := load.Bytes(path, out, load.Options{})
+	if len(lr.Errors) > 0 || len(lr.Objects) != 4 {
+		t.Fatalf("fixed file does not load: %v\n%s", lr.Errors, out)
+	}
+	web := lr.Objects[0].Raw
+	env := web["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"].([]any)
+	if got := env[0].(map[string]any)["value"]; got != "hello\n\n\n" {
+		t.Errorf("MOTD changed from %q to %q:\n%s", "hello\n\n\n", got, out)
+	}
+	api := lr.Objects[1].Raw["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	if cs := api["containers"].([]any); len(cs) != 1 || cs[0].(map[string]any)["image"] != "api" {
+		t.Errorf("the api containers changed: %v", cs)
+	}
+	var reasons []string
+	for _, s := range res.Skipped {
+		reasons = append(reasons, s.Object.Name+": "+s.Reason)
+	}
+	if !strings.Contains(strings.Join(reasons, "\n"), "alias") {
+		t.Errorf("no change to api was refused for its alias; skipped:\n%s", strings.Join(reasons, "\n"))
+	}
+}

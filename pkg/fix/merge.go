@@ -23,7 +23,71 @@ import (
 //
 // rec, when not nil, records what the merge replaced and whether it deleted
 // anything, for writing the change into the text in place (splice.go).
+//
+// The whole merge is checked first, so that a patch that cannot be merged
+// leaves the tree as it was.
 func mergeInto(dest *yaml.Node, patch map[string]any, rec *edits) error {
+	if err := checkMerge(dest, patch, ""); err != nil {
+		return err
+	}
+	return merge(dest, patch, rec)
+}
+
+// checkMerge finds what would stop a merge, before anything changes: a
+// value that is a YAML alias (merging into it would drop what it points
+// to), a list the patch merges by name whose items are not all named
+// mappings (replacing it would drop the others).
+func checkMerge(dest *yaml.Node, patch map[string]any, path string) error {
+	if dest.Kind != yaml.MappingNode {
+		return fmt.Errorf("cannot merge a mapping into a %s at %s", kindName(dest), orRoot(path))
+	}
+	for _, k := range sortedKeys(patch) {
+		i := keyIndex(dest, k)
+		if patch[k] == nil || i < 0 {
+			continue
+		}
+		cur, at := dest.Content[i+1], path+"."+k
+		if cur.Kind == yaml.AliasNode {
+			return fmt.Errorf("%s is a YAML alias (*%s); change it by hand", at[1:], cur.Value)
+		}
+		switch pv := patch[k].(type) {
+		case map[string]any:
+			if pv["$patch"] != "replace" && cur.Kind == yaml.MappingNode {
+				if err := checkMerge(cur, pv, at); err != nil {
+					return err
+				}
+			}
+		case []any:
+			if !named(pv) || cur.Kind != yaml.SequenceNode {
+				continue
+			}
+			if !namedSeq(cur) {
+				return fmt.Errorf("%s holds items that are not plain named mappings (an alias, say); change it by hand", at[1:])
+			}
+			for _, it := range pv {
+				m := it.(map[string]any)
+				for _, e := range cur.Content {
+					if scalar(child(e, "name")) == m["name"] {
+						if err := checkMerge(e, m, fmt.Sprintf("%s[%v]", at, m["name"])); err != nil {
+							return err
+						}
+						break
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "the top"
+	}
+	return path[1:]
+}
+
+func merge(dest *yaml.Node, patch map[string]any, rec *edits) error {
 	if dest.Kind != yaml.MappingNode {
 		return fmt.Errorf("cannot merge a mapping into a %s", kindName(dest))
 	}
@@ -49,7 +113,7 @@ func mergeInto(dest *yaml.Node, patch map[string]any, rec *edits) error {
 		switch pv := v.(type) {
 		case map[string]any:
 			if pv["$patch"] != "replace" && cur.Kind == yaml.MappingNode {
-				if err := mergeInto(cur, pv, rec); err != nil {
+				if err := merge(cur, pv, rec); err != nil {
 					return err
 				}
 				continue
@@ -92,7 +156,7 @@ func mergeNamedSeq(seq *yaml.Node, items []any, rec *edits) error {
 			seq.Content = append(seq.Content, n)
 			continue
 		}
-		if err := mergeInto(target, m, rec); err != nil {
+		if err := merge(target, m, rec); err != nil {
 			return err
 		}
 	}
