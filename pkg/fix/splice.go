@@ -432,6 +432,10 @@ func (s *splicer) replaceValue(k, v *yaml.Node) bool {
 				if old.Kind == yaml.ScalarNode && !sameScalarText(s.body[start:end], old) {
 					s.unsure = true // the value may go on over more lines
 				}
+				if start == end {
+					// An empty value sits right after the colon.
+					text = append([]byte(" "), text...)
+				}
 				s.out = append(s.out, textEdit{start: start, end: end, text: text})
 				return true
 			}
@@ -498,6 +502,8 @@ func sameScalarText(text []byte, n *yaml.Node) bool {
 		return len(text) >= 2 && bytes.IndexByte(text, '\\') < 0 && string(text[1:len(text)-1]) == n.Value
 	case n.Style&yaml.SingleQuotedStyle != 0:
 		return len(text) >= 2 && string(bytes.ReplaceAll(text[1:len(text)-1], []byte("''"), []byte("'"))) == n.Value
+	case n.Style == 0 && len(text) == 0:
+		return n.Tag == "!!null" && n.Value == ""
 	case n.Style == 0:
 		return string(text) == n.Value
 	}

@@ -190,6 +190,11 @@ spec:
   type: LoadBalancer
 `,
 	}, {
+		name:  "an empty scalar value is filled in after its colon",
+		in:    "kind: Service\nmetadata:\n  name:   # to do\n  namespace: shop\n",
+		patch: map[string]any{"metadata": map[string]any{"name": "web"}},
+		want:  "kind: Service\nmetadata:\n  name: web   # to do\n  namespace: shop\n",
+	}, {
 		name: "a key is deleted and another added",
 		in: `kind: PodDisruptionBudget
 spec:
