@@ -209,6 +209,7 @@ func (d *doc) render(asJSON bool) error {
 	if d.seqIndent == string(kyaml.WideSequenceStyle) {
 		style = kyaml.WideSequenceStyle
 	}
+	spellNulls(d.node)
 	b, err := kyaml.MarshalWithOptions(d.node, &kyaml.EncoderOptions{SeqIndent: style})
 	if err != nil {
 		return err
@@ -218,6 +219,17 @@ func (d *doc) render(asJSON bool) error {
 	}
 	d.body = b
 	return nil
+}
+
+// spellNulls writes empty nulls ("key:" with nothing after) as "null",
+// which go-yaml's writer would otherwise print as '' (an empty string).
+func spellNulls(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" {
+		n.Value = "null"
+	}
+	for _, c := range n.Content {
+		spellNulls(c)
+	}
 }
 
 // errUnfaithful: printed whole, the document would not read back as the

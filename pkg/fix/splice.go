@@ -640,10 +640,15 @@ func (s *splicer) block(n *yaml.Node, col int) ([]byte, bool) {
 	return out.Bytes(), true
 }
 
-// stripComments copies a node tree without its comments.
+// stripComments copies a node tree without its comments, for printing
+// inline. An empty null ("key:" with nothing after) is spelled "null":
+// go-yaml's writer would print it as '' (an empty string).
 func stripComments(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.HeadComment, c.LineComment, c.FootComment = "", "", ""
+	if c.Kind == yaml.ScalarNode && c.Tag == "!!null" && c.Value == "" {
+		c.Value = "null"
+	}
 	if len(n.Content) > 0 {
 		c.Content = make([]*yaml.Node, len(n.Content))
 		for i, e := range n.Content {
@@ -678,6 +683,9 @@ func sameTree(a, b *yaml.Node) bool {
 	}
 	switch a.Kind {
 	case yaml.ScalarNode:
+		if a.ShortTag() == "!!null" && b.ShortTag() == "!!null" {
+			return true // "", "~" and "null" are the same null
+		}
 		return a.Value == b.Value && a.ShortTag() == b.ShortTag()
 	case yaml.AliasNode:
 		return a.Value == b.Value
