@@ -99,6 +99,12 @@ func (d *doc) splice() (out []byte, ok, sure bool) {
 	}
 	r := root(d.node)
 	s.unit = indentUnit(r)
+	if off, ok := dashOffset(r); ok {
+		// go-yaml's writer puts a list's dash at the key's column
+		// (compact) or one step in (wide); with four-space steps,
+		// compact puts it two columns in, as many write it.
+		s.wide = off >= s.unit
+	}
 	if !s.walk(r) {
 		return nil, false, false
 	}
@@ -142,6 +148,26 @@ func indentUnit(r *yaml.Node) int {
 		}
 	}
 	return 2
+}
+
+// dashOffset is how far right of its key the document writes the dash of
+// a block list: that of the first one found, depth first.
+func dashOffset(n *yaml.Node) (int, bool) {
+	if n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode {
+		return 0, false
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 1 {
+			k := n.Content[i-1]
+			if c.Kind == yaml.SequenceNode && c.Style&yaml.FlowStyle == 0 && c.Line > k.Line && k.Line > 0 {
+				return c.Column - k.Column, true
+			}
+		}
+		if off, ok := dashOffset(c); ok {
+			return off, true
+		}
+	}
+	return 0, false
 }
 
 func isNew(n *yaml.Node) bool { return n.Line == 0 }

@@ -92,6 +92,28 @@ spec:
             terminationGracePeriodSeconds: 60
 `,
 	}, {
+		name: "new lists put the dash where the document does, four-space steps with the dash two in",
+		in: `kind: Deployment
+spec:
+    template:
+        spec:
+            containers:
+              - name: web
+`,
+		patch: map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"topologySpreadConstraints": []any{map[string]any{"maxSkew": int64(1), "topologyKey": "zone"}},
+		}}}},
+		want: `kind: Deployment
+spec:
+    template:
+        spec:
+            containers:
+              - name: web
+            topologySpreadConstraints:
+              - maxSkew: 1
+                topologyKey: zone
+`,
+	}, {
 		name: "a scalar is replaced in place, its comment kept",
 		in: `kind: Deployment
 spec:
