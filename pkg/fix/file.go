@@ -222,7 +222,7 @@ func (d *doc) render(asJSON bool) error {
 }
 
 // spellNulls writes empty nulls ("key:" with nothing after) as "null",
-// which go-yaml's writer would otherwise print as ” (an empty string).
+// which go-yaml's writer would otherwise print as an empty quoted string.
 func spellNulls(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" {
 		n.Value = "null"

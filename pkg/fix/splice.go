@@ -668,7 +668,7 @@ func (s *splicer) block(n *yaml.Node, col int) ([]byte, bool) {
 
 // stripComments copies a node tree without its comments, for printing
 // inline. An empty null ("key:" with nothing after) is spelled "null":
-// go-yaml's writer would print it as ” (an empty string).
+// go-yaml's writer would print it as an empty quoted string.
 func stripComments(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.HeadComment, c.LineComment, c.FootComment = "", "", ""
