@@ -367,6 +367,8 @@ func simpleLine(l []byte) bool {
 		if len(t) == 0 || t[0] == '#' {
 			return true
 		}
+	} else if bytes.Contains(t, []byte(": ")) || bytes.HasSuffix(t, []byte(":")) {
+		return false // a key of other characters, or not a plain value
 	}
 	return simpleValue(t)
 }

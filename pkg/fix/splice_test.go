@@ -364,7 +364,7 @@ func TestSimpleLine(t *testing.T) {
 	hard := []string{
 		"script: |", "script: >-", "a: &anchor x", "b: *anchor", "c: !!str 5", "\tkey: v",
 		`d: "line one`, `e: "with \"escape\""`, `f: 'it''s'`, `g: {a: "b`, "h: [a, b", `"quoted key": v`,
-		"? complex", "i: [a, &x b]", `j: ["a", 'b''c']`, "k: {a: b} x",
+		"? complex", "i: [a, &x b]", "0 0: >", "a key: x", `j: ["a", 'b''c']`, "k: {a: b} x",
 	}
 	for _, l := range hard {
 		if simpleLine([]byte(l)) {
