@@ -217,6 +217,9 @@ func (d *doc) render(asJSON bool) error {
 	if !holds(b, d.node) {
 		return errUnfaithful
 	}
+	if bytes.HasPrefix(d.body, []byte("\ufeff")) {
+		b = append([]byte("\ufeff"), b...) // the byte order mark stays
+	}
 	d.body = b
 	return nil
 }

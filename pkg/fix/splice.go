@@ -285,6 +285,9 @@ func (s *splicer) offset(line, col int) (int, bool) {
 	}
 	text := s.lineText(line)
 	i := 0
+	if line == 1 && bytes.HasPrefix(text, []byte("\ufeff")) {
+		i = 3 // go-yaml does not count a byte order mark as a column
+	}
 	for c := 1; c < col; c++ {
 		if i >= len(text) {
 			return 0, false
