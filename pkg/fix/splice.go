@@ -333,6 +333,11 @@ func (s *splicer) lastLineOf(first, col int, isKey bool) int {
 			last = l
 			continue
 		}
+		if ind == col && keyEnd(text[ind:]) < 0 {
+			// At the block's own column only a key may follow it: a
+			// sibling, or the parent's next key after a compact list.
+			s.unsure = true
+		}
 		break
 	}
 	return last

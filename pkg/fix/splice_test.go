@@ -217,7 +217,7 @@ spec:
 		patch: map[string]any{"metadata": map[string]any{"name": "web"}},
 		want:  "kind: Service\nmetadata:\n  name: web   # to do\n  namespace: shop\n",
 	}, {
-		name: "a byte order mark does not move the first line's columns",
+		name:  "a byte order mark does not move the first line's columns",
 		in:    "\ufeffapiVersion: policy/v1beta1\nkind: PodDisruptionBudget\n",
 		patch: map[string]any{"apiVersion": "policy/v1"},
 		want:  "\ufeffapiVersion: policy/v1\nkind: PodDisruptionBudget\n",
