@@ -208,6 +208,7 @@ func (s *splicer) walk(n *yaml.Node) bool {
 				return false
 			}
 			k := n.Content[lastKey]
+			s.vetKey(k)
 			return s.insertAfter(k.Line, k.Column-1, true, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: added})
 		}
 	case yaml.SequenceNode:
@@ -236,6 +237,7 @@ func (s *splicer) walk(n *yaml.Node) bool {
 			if last < 0 {
 				return false
 			}
+			s.vetDash(n)
 			return s.insertAfter(n.Content[last].Line, n.Column-1, false, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: added})
 		}
 	case yaml.AliasNode, yaml.ScalarNode:
@@ -341,6 +343,37 @@ func (s *splicer) lastLineOf(first, col int, isKey bool) int {
 		break
 	}
 	return last
+}
+
+// vetKey marks the splice unsure unless key k is a plain key written where
+// the tree says, after nothing but indentation and list dashes.
+func (s *splicer) vetKey(k *yaml.Node) {
+	off, ok := s.offset(k.Line, k.Column)
+	if !ok || !onlyDashes(s.body[s.lines[k.Line-1]:off]) || keyEnd(bytes.TrimRight(s.body[off:s.lineEnd(k.Line)], "\r\n")) < 0 {
+		s.unsure = true
+	}
+}
+
+// vetDash marks the splice unsure unless a block list starts with a dash
+// where the tree says.
+func (s *splicer) vetDash(seq *yaml.Node) {
+	off, ok := s.offset(seq.Line, seq.Column)
+	if !ok || !onlyDashes(s.body[s.lines[seq.Line-1]:off]) || !isDash(bytes.TrimRight(s.body[off:s.lineEnd(seq.Line)], "\r\n")) {
+		s.unsure = true
+	}
+}
+
+// onlyDashes reports a line prefix of spaces and "- " list dashes.
+func onlyDashes(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == ' ':
+		case b[i] == '-' && i+1 < len(b) && b[i+1] == ' ':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // vet marks the splice unsure when line l is not of a simple shape.
@@ -484,6 +517,7 @@ func (s *splicer) replaceValue(k, v *yaml.Node) bool {
 		return false
 	}
 	col := k.Column - 1
+	s.vetKey(k)
 	last := s.lastLineOf(k.Line, col, true)
 	key := *k
 	key.HeadComment, key.FootComment = "", ""
