@@ -78,7 +78,7 @@ type splicer struct {
 // extent is certain (see simpleLine); otherwise the caller must parse the
 // result and compare it with the tree before using it.
 func (d *doc) splice() (out []byte, ok, sure bool) {
-	if d.node == nil {
+	if d.node == nil || oddLineBreaks(d.body) {
 		return nil, false, false
 	}
 	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
@@ -134,6 +134,25 @@ func (d *doc) splice() (out []byte, ok, sure bool) {
 		out = out[:len(out)-len(s.nl)]
 	}
 	return out, true, !s.unsure
+}
+
+// oddLineBreaks reports line breaks go-yaml counts and a split at LF does
+// not (a lone CR, NEL, LS, PS): the tree's lines would not be the text's.
+func oddLineBreaks(b []byte) bool {
+	if bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029")) {
+		return true
+	}
+	for i := bytes.IndexByte(b, '\r'); i >= 0; {
+		if i+1 == len(b) || b[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // indentUnit is the indentation step the document uses: that of the first
