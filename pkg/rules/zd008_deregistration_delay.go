@@ -10,8 +10,9 @@ import (
 )
 
 // DeregistrationDelay flags a deregistration delay that does not fit the
-// pod: shorter than the longest request cuts requests; the 300 s default
-// holds a dead pod in "draining" long after it exited and blocks its IP.
+// pod: shorter than the LB's deregistration lag plus the longest request
+// cuts requests; the 300 s default holds a dead pod in "draining" long
+// after it exited and blocks its IP.
 var DeregistrationDelay = register(&Rule{
 	ID: "ZD008", Name: "deregistration-delay", Severity: finding.Warning, Scope: Exposed,
 	Title: "Deregistration delay left at 300 s or not matched to the pod's lifetime",
@@ -25,8 +26,9 @@ func runDeregistrationDelay(p *Pass) {
 		}
 		n := p.Numbers(e)
 		d := e.DeregistrationDelay
-		ev := append(lbContext(e), finding.Seconds(d), finding.Seconds(n.LongestRequest))
-		recommend := n.LongestRequest.Seconds
+		need := n.RequiredDeregistrationDelay
+		ev := append(lbContext(e), finding.Seconds(d), finding.Seconds(need))
+		recommend := need.Seconds
 		if e.LB == timing.CLB || (e.TargetType.Value != timing.TargetIP && e.Controller == exposure.LBC) {
 			continue // instance targets (nodes) are not deregistered when pods roll
 		}
@@ -52,15 +54,15 @@ func runDeregistrationDelay(p *Pass) {
 		}
 		lifeV := timing.Value{Name: "pod lifetime after deletion", Seconds: life, Source: timing.FromDerived, Detail: "longest terminationGracePeriodSeconds of the workloads"}
 		switch {
-		case d.Seconds < n.LongestRequest.Seconds:
+		case d.Seconds < need.Seconds:
 			p.ReportPatch(patch, e.Front, "", finding.Warning,
-				fmt.Sprintf("The deregistration delay of %s is %ds, shorter than the longest request (%ds): requests still running when it ends are cut and the client gets a 502.", e.Describe(), d.Seconds, n.LongestRequest.Seconds),
+				fmt.Sprintf("The deregistration delay of %s is %ds, but the load balancer may send a request up to %ds after deregistration starts, and a request may run %ds: it needs %ds, or requests still running when it ends are cut and the client gets a 502.", e.Describe(), d.Seconds, n.Profile.DeregisterPropagation.Seconds, n.LongestRequest.Seconds, need.Seconds),
 				fix, ev...)
 		case d.Source == timing.FromDefault:
 			p.ReportPatch(patch, e.Front, "", finding.Warning,
 				fmt.Sprintf("%s keeps the AWS default deregistration delay of %ds, while its pods are gone %ds after deletion: dead targets sit in draining for minutes, a re-used pod IP cannot register until the delay ends, and rollouts of many pods pile up draining targets.", e.Describe(), d.Seconds, life),
 				fix, append(ev, finding.Seconds(lifeV))...)
-		case d.Seconds > life+n.LongestRequest.Seconds && d.Seconds > 2*n.LongestRequest.Seconds:
+		case d.Seconds > life+n.LongestRequest.Seconds && d.Seconds > 2*need.Seconds:
 			p.ReportPatch(patch, e.Front, "", finding.Info,
 				fmt.Sprintf("The deregistration delay of %s (%ds) is far beyond the pod's life after deletion (%ds): it only keeps dead targets in draining.", e.Describe(), d.Seconds, life),
 				fix, append(ev, finding.Seconds(lifeV))...)

@@ -124,7 +124,7 @@ func TestZeroTrafficZeroFailures(t *testing.T) {
 // instance targets), a readiness probe, preStop ≥ stop_sending + margin,
 // grace ≥ preStop + shutdown allowance, maxUnavailable below the replica
 // count, a budget allowing one eviction, a deregistration delay of at
-// least the longest request, and an app that drains. Requests last at most
+// least deregisterPropagation + longestRequest, and an app that drains. Requests last at most
 // margin + shutdown allowance (the time a draining app is sure to have).
 func cleanParams(r *rand.Rand) Params {
 	p := Default()
@@ -155,7 +155,7 @@ func cleanParams(r *rand.Rand) Params {
 	}
 	p.PreStop = float64(n.RequiredPreStop.Seconds + int64(r.IntN(30)))
 	p.Grace = p.PreStop + float64(n.ShutdownAllowance.Seconds+int64(r.IntN(20)))
-	p.DeregistrationDelay = float64(n.LongestRequest.Seconds + int64(r.IntN(100)))
+	p.DeregistrationDelay = float64(n.RequiredDeregistrationDelay.Seconds + int64(r.IntN(100)))
 	one := intstr.FromInt32(1)
 	p.PDB = &PDB{MaxUnavailable: &one}
 	p.Event = Events()[r.IntN(3)]

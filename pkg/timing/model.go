@@ -29,11 +29,15 @@ type Numbers struct {
 	RequiredPreStop Value
 	// GateWait: with a readiness gate, from containers ready until the pod
 	// turns Ready (registration plus the controller's polling).
-	GateWait            Value
-	DeregistrationDelay Value
-	LongestRequest      Value
-	ShutdownAllowance   Value
-	Profile             Profile
+	GateWait Value
+	// RequiredDeregistrationDelay: the last request the LB sends starts up
+	// to DeregisterPropagation after deregistration and may run
+	// LongestRequest; the delay must outlast it, or the LB cuts it (502).
+	RequiredDeregistrationDelay Value
+	DeregistrationDelay         Value
+	LongestRequest              Value
+	ShutdownAllowance           Value
+	Profile                     Profile
 }
 
 // Compute derives the numbers for an exposure.
@@ -62,6 +66,7 @@ func (ps *Profiles) Compute(in Input) Numbers {
 		}
 	}
 	n.RequiredPreStop = Sum("required preStop", n.StopSending, p.Margin)
+	n.RequiredDeregistrationDelay = Sum("required deregistration delay", p.DeregisterPropagation, p.LongestRequest)
 	return n
 }
 
