@@ -156,14 +156,17 @@ func oddLineBreaks(b []byte) bool {
 }
 
 // indentUnit is the indentation step the document uses: that of the first
-// nested block mapping, 2 when there is none.
+// nested block mapping when it is 2 or 4, else 2.
 func indentUnit(r *yaml.Node) int {
 	for i := 0; i+1 < len(r.Content); i += 2 {
 		k, v := r.Content[i], r.Content[i+1]
 		if v.Kind == yaml.MappingNode && v.Style&yaml.FlowStyle == 0 && v.Line > k.Line && v.Column > k.Column {
-			if u := v.Column - k.Column; u >= 2 && u <= 8 {
+			// go-yaml's writer prints valid lists only with even steps;
+			// two and four are what manifests use.
+			if u := v.Column - k.Column; u == 2 || u == 4 {
 				return u
 			}
+			return 2
 		}
 	}
 	return 2
