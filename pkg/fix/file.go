@@ -174,7 +174,15 @@ var onWholeRender func(*doc)
 // render re-serialises the document's node into its body, with the
 // sequence indentation the document had.
 func (d *doc) render(asJSON bool) error {
+	defer func() { d.edits = nil }()
 	if asJSON {
+		if out, ok := d.spliceJSON(); ok {
+			d.body = out
+			return nil
+		}
+		if onWholeRender != nil {
+			onWholeRender(d)
+		}
 		j, err := jsonOf(root(d.node))
 		if err != nil {
 			return err
@@ -185,7 +193,6 @@ func (d *doc) render(asJSON bool) error {
 		d.body = j
 		return nil
 	}
-	defer func() { d.edits = nil }()
 	if out, ok, sure := d.splice(); ok {
 		if sure {
 			// Every edit is in lines whose shape fixes its extent: the

@@ -13,24 +13,29 @@ import (
 // a JSON manifest stays JSON and its fields stay where the user put them.
 func jsonOf(n *kyaml.Node) ([]byte, error) {
 	var b bytes.Buffer
-	if err := writeJSON(&b, n, 0); err != nil {
+	if err := writeJSON(&b, n, 0, false); err != nil {
 		return nil, err
 	}
 	b.WriteByte('\n')
 	return b.Bytes(), nil
 }
 
-func writeJSON(b *bytes.Buffer, n *kyaml.Node, depth int) error {
+// writeJSON writes n indented by depth, or all on one line when compact.
+func writeJSON(b *bytes.Buffer, n *kyaml.Node, depth int, compact bool) error {
 	ind := strings.Repeat("  ", depth+1)
+	open, sep, closing := "{\n", ",\n", "\n"+strings.Repeat("  ", depth)
+	if compact {
+		ind, open, sep, closing = "", "{", ", ", ""
+	}
 	switch n.Kind {
 	case kyaml.DocumentNode:
 		if len(n.Content) == 0 {
 			b.WriteString("null")
 			return nil
 		}
-		return writeJSON(b, n.Content[0], depth)
+		return writeJSON(b, n.Content[0], depth, compact)
 	case kyaml.AliasNode:
-		return writeJSON(b, n.Alias, depth)
+		return writeJSON(b, n.Alias, depth, compact)
 	case kyaml.MappingNode:
 		var pairs [][2]*kyaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -40,38 +45,36 @@ func writeJSON(b *bytes.Buffer, n *kyaml.Node, depth int) error {
 			b.WriteString("{}")
 			return nil
 		}
-		b.WriteString("{\n")
+		b.WriteString(open)
 		for i, kv := range pairs {
 			k, _ := json.Marshal(kv[0].Value)
 			b.WriteString(ind)
 			b.Write(k)
 			b.WriteString(": ")
-			if err := writeJSON(b, kv[1], depth+1); err != nil {
+			if err := writeJSON(b, kv[1], depth+1, compact); err != nil {
 				return err
 			}
 			if i < len(pairs)-1 {
-				b.WriteByte(',')
+				b.WriteString(sep)
 			}
-			b.WriteByte('\n')
 		}
-		b.WriteString(strings.Repeat("  ", depth) + "}")
+		b.WriteString(closing + "}")
 	case kyaml.SequenceNode:
 		if len(n.Content) == 0 {
 			b.WriteString("[]")
 			return nil
 		}
-		b.WriteString("[\n")
+		b.WriteString(strings.Replace(open, "{", "[", 1))
 		for i, e := range n.Content {
 			b.WriteString(ind)
-			if err := writeJSON(b, e, depth+1); err != nil {
+			if err := writeJSON(b, e, depth+1, compact); err != nil {
 				return err
 			}
 			if i < len(n.Content)-1 {
-				b.WriteByte(',')
+				b.WriteString(sep)
 			}
-			b.WriteByte('\n')
 		}
-		b.WriteString(strings.Repeat("  ", depth) + "]")
+		b.WriteString(closing + "]")
 	case kyaml.ScalarNode:
 		switch n.ShortTag() {
 		case "!!int", "!!float":

@@ -70,6 +70,8 @@ type splicer struct {
 	// unsure is set when an edit touches text whose extent this cannot be
 	// certain of from line shapes alone; the result must then be parsed.
 	unsure bool
+	// unterminated: the text's last line had no line break (one was added).
+	unterminated bool
 }
 
 // splice returns the document's text with the merged tree's changes
@@ -81,22 +83,7 @@ func (d *doc) splice() (out []byte, ok, sure bool) {
 	if d.node == nil || oddLineBreaks(d.body) {
 		return nil, false, false
 	}
-	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
-	if bytes.Contains(d.body, []byte("\r\n")) {
-		s.nl = "\r\n"
-	}
-	// A last line without a line break gets one while edits are placed,
-	// and loses it again if nothing was written at the end.
-	unterminated := len(s.body) > 0 && s.body[len(s.body)-1] != '\n'
-	if unterminated {
-		s.body = append(append([]byte(nil), s.body...), s.nl...)
-	}
-	s.lines = append(s.lines, 0)
-	for i, c := range s.body {
-		if c == '\n' {
-			s.lines = append(s.lines, i+1)
-		}
-	}
+	s := newSplicer(d)
 	r := root(d.node)
 	s.unit = indentUnit(r)
 	if off, ok := dashOffset(r); ok {
@@ -115,25 +102,53 @@ func (d *doc) splice() (out []byte, ok, sure bool) {
 			}
 		}
 	}
+	out, ok = s.apply()
+	return out, ok, ok && !s.unsure
+}
+
+// newSplicer indexes a document's lines.
+func newSplicer(d *doc) *splicer {
+	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
+	if bytes.Contains(d.body, []byte("\r\n")) {
+		s.nl = "\r\n"
+	}
+	// A last line without a line break gets one while edits are placed,
+	// and loses it again if nothing was written at the end.
+	s.unterminated = len(s.body) > 0 && s.body[len(s.body)-1] != '\n'
+	if s.unterminated {
+		s.body = append(append([]byte(nil), s.body...), s.nl...)
+	}
+	s.lines = append(s.lines, 0)
+	for i, c := range s.body {
+		if c == '\n' {
+			s.lines = append(s.lines, i+1)
+		}
+	}
+	return s
+}
+
+// apply makes the text edits, or reports false when there are none or two
+// overlap.
+func (s *splicer) apply() ([]byte, bool) {
 	if len(s.out) == 0 {
-		return nil, false, false
+		return nil, false
 	}
 	sort.SliceStable(s.out, func(i, j int) bool { return s.out[i].start < s.out[j].start })
 	// Apply from the end so earlier offsets stay valid; edits never overlap
 	// (each is in a different place of the tree), but two insertions may
 	// share an offset, and then they go in tree order.
-	out = append([]byte(nil), s.body...)
+	out := append([]byte(nil), s.body...)
 	for i := len(s.out) - 1; i >= 0; i-- {
 		e := s.out[i]
 		if i > 0 && s.out[i-1].end > e.start {
-			return nil, false, false
+			return nil, false
 		}
 		out = append(out[:e.start], append(append([]byte(nil), e.text...), out[e.end:]...)...)
 	}
-	if unterminated && s.out[len(s.out)-1].end < len(s.body) {
+	if s.unterminated && s.out[len(s.out)-1].end < len(s.body) {
 		out = out[:len(out)-len(s.nl)]
 	}
-	return out, true, !s.unsure
+	return out, true
 }
 
 // oddLineBreaks reports line breaks go-yaml counts and a split at LF does

@@ -377,3 +377,65 @@ func TestSimpleLine(t *testing.T) {
 		}
 	}
 }
+
+func TestSpliceJSONKeepsLayout(t *testing.T) {
+	cases := []struct {
+		name  string
+		in    string
+		patch map[string]any
+		want  string
+	}{{
+		name: "a new member gets a line of its own in an object that spans lines",
+		in: `{
+    "kind": "Service",
+    "metadata": {
+        "name": "web",
+        "annotations": {"a": "b"}
+    },
+    "spec": {"ports": [{"port": 80}]}
+}
+`,
+		patch: map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "web"},
+			"annotations": map[string]any{"c": "d"}}},
+		want: `{
+    "kind": "Service",
+    "metadata": {
+        "name": "web",
+        "annotations": {"a": "b", "c": "d"},
+        "labels": {"app": "web"}
+    },
+    "spec": {"ports": [{"port": 80}]}
+}
+`,
+	}, {
+		name:  "a value is replaced, an empty object filled, a list item added",
+		in:    `{"kind": "Deployment", "spec": {"minReadySeconds": 0, "strategy": {}, "template": {"spec": {"containers": [{"name": "a"}]}}}}`,
+		patch: map[string]any{"spec": map[string]any{"minReadySeconds": int64(20), "strategy": map[string]any{"type": "RollingUpdate"}, "template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "b", "args": []any{"x", "y \"q\""}}}}}}},
+		want:  `{"kind": "Deployment", "spec": {"minReadySeconds": 20, "strategy": {"type": "RollingUpdate"}, "template": {"spec": {"containers": [{"name": "a"}, {"args": ["x", "y \"q\""], "name": "b"}]}}}}`,
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			whole := false
+			onWholeRender = func(*doc) { whole = true }
+			defer func() { onWholeRender = nil }()
+			d := splitFile([]byte(c.in))[0]
+			n, err := d.parse()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.edits = &edits{}
+			if err := mergeInto(n, c.patch, d.edits); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.render(true); err != nil {
+				t.Fatal(err)
+			}
+			if whole {
+				t.Fatalf("printed whole:\n%s", d.body)
+			}
+			if string(d.body) != c.want {
+				t.Errorf("got\n%s\nwant\n%s", d.body, c.want)
+			}
+		})
+	}
+}
