@@ -219,32 +219,15 @@ func (s *splicer) walk(n *yaml.Node) bool {
 			}
 			return true
 		}
-		var added []*yaml.Node
-		lastKey := -1
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			switch {
-			case isNew(k):
-				added = append(added, k, v)
-			case len(added) > 0:
-				return false // a new key before an old one
-			case isNew(v):
-				lastKey = i
-				if !s.replaceValue(k, v) {
-					return false
-				}
-			default:
-				lastKey = i
-				if !s.walk(v) {
-					return false
-				}
-			}
+		added, last, ok := entries(n, s.replaceValue, s.walk)
+		if !ok {
+			return false
 		}
 		if len(added) > 0 {
-			if lastKey < 0 {
+			if last < 0 {
 				return false
 			}
-			k := n.Content[lastKey]
+			k := n.Content[last]
 			s.vetKey(k)
 			return s.insertAfter(k.Line, k.Column-1, true, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: added})
 		}
@@ -255,20 +238,9 @@ func (s *splicer) walk(n *yaml.Node) bool {
 			}
 			return true
 		}
-		var added []*yaml.Node
-		last := -1
-		for i, it := range n.Content {
-			switch {
-			case isNew(it):
-				added = append(added, it)
-			case len(added) > 0:
-				return false
-			default:
-				last = i
-				if !s.walk(it) {
-					return false
-				}
-			}
+		added, last, ok := entries(n, nil, s.walk)
+		if !ok {
+			return false
 		}
 		if len(added) > 0 {
 			if last < 0 {
@@ -282,6 +254,39 @@ func (s *splicer) walk(n *yaml.Node) bool {
 		return false
 	}
 	return true
+}
+
+// entries sorts the entries of a collection (key-value pairs of a
+// mapping, items of a list) the way a splicer places them: new entries,
+// which must all come after the old ones, are returned; an old key whose
+// value is new goes to replace; other old values go to inner. last is the
+// index of the last old entry, -1 when there is none.
+func entries(n *yaml.Node, replace func(k, v *yaml.Node) bool, inner func(*yaml.Node) bool) (added []*yaml.Node, last int, ok bool) {
+	step := 1
+	if n.Kind == yaml.MappingNode {
+		step = 2
+	}
+	last = -1
+	for i := 0; i+step-1 < len(n.Content); i += step {
+		k, v := n.Content[i], n.Content[i+step-1]
+		switch {
+		case isNew(k):
+			added = append(added, n.Content[i:i+step]...)
+		case len(added) > 0:
+			return nil, 0, false // a new entry before an old one
+		case isNew(v):
+			last = i
+			if replace == nil || !replace(k, v) {
+				return nil, 0, false
+			}
+		default:
+			last = i
+			if !inner(v) {
+				return nil, 0, false
+			}
+		}
+	}
+	return added, last, true
 }
 
 // changed tells whether a subtree holds a node a patch added.
@@ -386,7 +391,7 @@ func (s *splicer) lastLineOf(first, col int, isKey bool) int {
 // the tree says, after nothing but indentation and list dashes.
 func (s *splicer) vetKey(k *yaml.Node) {
 	off, ok := s.offset(k.Line, k.Column)
-	if !ok || !onlyDashes(s.body[s.lines[k.Line-1]:off]) || keyEnd(bytes.TrimRight(s.body[off:s.lineEnd(k.Line)], "\r\n")) < 0 {
+	if !ok || k.Kind != yaml.ScalarNode || k.Style != 0 || !onlyDashes(s.body[s.lines[k.Line-1]:off]) || keyEnd(bytes.TrimRight(s.body[off:s.lineEnd(k.Line)], "\r\n")) < 0 {
 		s.unsure = true
 	}
 }

@@ -34,84 +34,68 @@ func (d *doc) spliceJSON() ([]byte, bool) {
 func (s *splicer) jsonWalk(n *yaml.Node) bool {
 	switch n.Kind {
 	case yaml.MappingNode:
-		var added []*yaml.Node
-		last := -1
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			switch {
-			case isNew(k):
-				added = append(added, k, v)
-			case len(added) > 0:
-				return false
-			case isNew(v):
-				last = i
-				old := s.rec.original(v)
-				if old == nil || isNew(old) {
-					return false
-				}
-				start, end, ok := s.jsonExtent(old)
-				text, err := compactJSON(v)
-				if !ok || err != nil {
-					return false
-				}
-				s.out = append(s.out, textEdit{start: start, end: end, text: text})
-			default:
-				last = i
-				if !s.jsonWalk(v) {
-					return false
-				}
-			}
+		added, last, ok := entries(n, s.jsonReplace, s.jsonWalk)
+		if !ok {
+			return false
 		}
 		if len(added) == 0 {
 			return true
 		}
 		var members [][]byte
 		for i := 0; i+1 < len(added); i += 2 {
+			k, err := compactJSON(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: added[i].Value})
+			if err != nil {
+				return false
+			}
 			v, err := compactJSON(added[i+1])
 			if err != nil {
 				return false
 			}
-			k, _ := compactJSON(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: added[i].Value})
 			members = append(members, append(append(k, ": "...), v...))
 		}
-		var firstItem *yaml.Node
-		if last >= 0 {
-			firstItem = n.Content[last]
-			last++ // the value after the key
+		if last < 0 {
+			return s.jsonAppend(n, nil, -1, members)
 		}
-		return s.jsonAppend(n, firstItem, last, members)
+		return s.jsonAppend(n, n.Content[last], last+1, members)
 	case yaml.SequenceNode:
-		var added [][]byte
-		last := -1
-		for i, it := range n.Content {
-			switch {
-			case isNew(it):
-				v, err := compactJSON(it)
-				if err != nil {
-					return false
-				}
-				added = append(added, v)
-			case len(added) > 0:
-				return false
-			default:
-				last = i
-				if !s.jsonWalk(it) {
-					return false
-				}
-			}
+		added, last, ok := entries(n, nil, s.jsonWalk)
+		if !ok {
+			return false
 		}
-		if len(added) == 0 {
+		var items [][]byte
+		for _, it := range added {
+			v, err := compactJSON(it)
+			if err != nil {
+				return false
+			}
+			items = append(items, v)
+		}
+		if len(items) == 0 {
 			return true
 		}
-		var lastKey *yaml.Node
-		if last >= 0 {
-			lastKey = n.Content[last]
+		if last < 0 {
+			return s.jsonAppend(n, nil, -1, items)
 		}
-		return s.jsonAppend(n, lastKey, last, added)
+		return s.jsonAppend(n, n.Content[last], last, items)
 	case yaml.ScalarNode:
 		return true
 	}
 	return false
+}
+
+// jsonReplace writes a replaced value over the old one.
+func (s *splicer) jsonReplace(_, v *yaml.Node) bool {
+	old := s.rec.original(v)
+	if old == nil || isNew(old) {
+		return false
+	}
+	start, end, ok := s.jsonExtent(old)
+	text, err := compactJSON(v)
+	if !ok || err != nil {
+		return false
+	}
+	s.out = append(s.out, textEdit{start: start, end: end, text: text})
+	return true
 }
 
 // jsonAppend adds members (or items) to object (or array) n after its
