@@ -17,18 +17,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkFix -count 6 ./pkg/fix | benchstat -
 func BenchmarkFix(b *testing.B) {
-	c, err := benchgen.ScaleTo(benchgen.Default, 10_000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := benchgen.Write(&buf, c, 1); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "stream.yaml")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path, size := generatedStream(b, 10_000, 1)
 	// The test-only parse of every trusted splice (TestMain) is not part of
 	// what fix costs.
 	verify := onUnverified
@@ -36,7 +25,7 @@ func BenchmarkFix(b *testing.B) {
 	defer func() { onUnverified = verify }()
 	opts := check.Options{Paths: []string{path}}
 	b.Run("op=check", func(b *testing.B) {
-		b.SetBytes(int64(buf.Len()))
+		b.SetBytes(size)
 		b.ReportAllocs()
 		for b.Loop() {
 			if res := check.Run(context.Background(), opts); len(res.Findings) == 0 {
@@ -45,7 +34,7 @@ func BenchmarkFix(b *testing.B) {
 		}
 	})
 	b.Run("op=fix", func(b *testing.B) {
-		b.SetBytes(int64(buf.Len()))
+		b.SetBytes(size)
 		b.ReportAllocs()
 		for b.Loop() {
 			res, err := Run(context.Background(), Options{DryRun: true, Check: check.Options{Paths: []string{path}}})
@@ -54,4 +43,23 @@ func BenchmarkFix(b *testing.B) {
 			}
 		}
 	})
+}
+
+// generatedStream writes a stream of n objects of bench/check.sh's kinds
+// and styles to a file, and returns its path and size.
+func generatedStream(tb testing.TB, n int, seed uint64) (string, int64) {
+	tb.Helper()
+	c, err := benchgen.ScaleTo(benchgen.Default, n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := benchgen.Write(&buf, c, seed); err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "stream.yaml")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path, int64(buf.Len())
 }

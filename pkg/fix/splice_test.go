@@ -1,15 +1,11 @@
 package fix
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/zerodrop/zerodrop/internal/benchgen"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -316,18 +312,7 @@ func TestSpliceFallsBackToWholeDocument(t *testing.T) {
 // edited document is edited in place (TestMain checks each one trusted
 // without parsing), and most without parsing it again.
 func TestSpliceOnGeneratedStream(t *testing.T) {
-	c, err := benchgen.ScaleTo(benchgen.Default, 1500)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := benchgen.Write(&buf, c, 3); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "stream.yaml")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, _ := generatedStream(t, 1500, 3)
 	var mu sync.Mutex
 	whole, trusted := 0, 0
 	onWholeRender = func(*doc) { mu.Lock(); whole++; mu.Unlock() }
