@@ -28,8 +28,9 @@ func newFixCmd() *cobra.Command {
 		Use:   "fix [PATH...]",
 		Short: "Apply the fixes to your files, keeping comments and key order",
 		Long: `Fix applies the change each finding of 'zerodrop check' proposes, in your own
-files: YAML stays YAML with its comments and key order, JSON stays JSON, and a
-document is rewritten only where it changes. It checks again after each round
+files: only the lines that change are written (new keys after their mapping's
+last line, replaced values over the old ones); indentation, blank lines,
+comments and key order stay as they were, and JSON stays JSON. It checks again after each round
 (moving to ip targets, say, changes the preStop a pod needs) and stops when
 nothing fixable is left; a second run changes nothing.
 
