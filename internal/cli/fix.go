@@ -30,9 +30,9 @@ func newFixCmd() *cobra.Command {
 		Long: `Fix applies the change each finding of 'zerodrop check' proposes, in your own
 files: only the lines that change are written (new keys after their mapping's
 last line, replaced values over the old ones); indentation, blank lines,
-comments and key order stay as they were, and JSON stays JSON. It checks again after each round
-(moving to ip targets, say, changes the preStop a pod needs) and stops when
-nothing fixable is left; a second run changes nothing.
+comments and key order stay as they were, and JSON stays JSON. It checks
+again after each round (moving to ip targets, say, changes the preStop a pod
+needs) and stops when nothing fixable is left; a second run changes nothing.
 
 Files are rewritten atomically (temporary file, fsync, rename; mode kept) or
 not at all. A file with an input error is never written. Symlinks and
