@@ -46,6 +46,9 @@ type doc struct {
 	seqIndent string
 	// blocked says why fix leaves this document alone.
 	blocked string
+	// keepTree: the text does not hold the tree (patch mode), so the tree
+	// is kept rather than parsed again from the text.
+	keepTree bool
 	// edits records what merging replaced or deleted.
 	edits *edits
 	// parsed is the tree the loader made of the same bytes, kept until
@@ -337,7 +340,9 @@ func (f *file) load(lo load.Options) *load.Result {
 			// The tree is parsed again from the text if a later round
 			// edits the document; most are not, and the trees of
 			// thousands of documents are a heap the collector must walk.
-			d.node = nil
+			if !d.keepTree {
+				d.node = nil
+			}
 		case !d.known:
 			// A document added in memory (a new object in a stream).
 			r := load.Stream(f.path, d.body, false, lo)

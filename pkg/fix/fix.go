@@ -142,7 +142,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if !changed {
 			break
 		}
-		failed, err := st.render()
+		failed, err := st.render(opts.PatchDir != "")
 		if err != nil {
 			return nil, err
 		}
@@ -433,7 +433,10 @@ func createdPath(p *finding.Patch) string {
 // render writes the changes of every edited document into its text. A
 // document that cannot hold its changes is left as it was, blocked, and
 // returned with the reason.
-func (st *state) render() (map[*doc]string, error) {
+//
+// In patch mode the text is never written, only re-checked from the tree,
+// so a document the writer cannot print faithfully is no obstacle.
+func (st *state) render(patchMode bool) (map[*doc]string, error) {
 	type job struct {
 		d    *doc
 		json bool
@@ -455,14 +458,16 @@ func (st *state) render() (map[*doc]string, error) {
 	failed := map[*doc]string{}
 	for i, j := range jobs {
 		switch err := errs[i]; {
-		case errors.Is(err, errUnfaithful):
+		case errors.Is(err, errUnfaithful) && !patchMode:
 			failed[j.d] = fmt.Sprintf("%s line %d: %v", j.path, j.d.firstLine, err)
 			// Read again from its text, which is unchanged.
 			j.d.blocked, j.d.node, j.d.edits, j.d.dirty, j.d.known, j.d.stale = failed[j.d], nil, nil, false, false, false
-		case err != nil:
+		case err != nil && !errors.Is(err, errUnfaithful):
 			return nil, fmt.Errorf("%s: %w", j.path, err)
 		default:
-			j.d.dirty, j.d.stale = false, true
+			// A tree its text does not hold (patch mode) stays for the
+			// next round's merges.
+			j.d.dirty, j.d.stale, j.d.keepTree = false, true, err != nil
 		}
 	}
 	for _, path := range st.order {

@@ -621,4 +621,25 @@ spec:
 	if !strings.Contains(strings.Join(reasons, "\n"), "alias") {
 		t.Errorf("no change to api was refused for its alias; skipped:\n%s", strings.Join(reasons, "\n"))
 	}
+
+	// In patch mode the file is not printed, so web's changes go into its
+	// patch.
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	patches := filepath.Join(t.TempDir(), "patches")
+	res = runFix(t, dir, func(o *Options) { o.PatchDir = patches })
+	webFixed := 0
+	for _, c := range res.Changes {
+		if c.Object.Kind == "Deployment" && c.Object.Name == "web" {
+			webFixed++
+		}
+	}
+	if webFixed == 0 {
+		t.Errorf("patch mode left web's changes out: skipped %v", res.Skipped)
+	}
+	b, err := os.ReadFile(filepath.Join(patches, "patch-deployment-shop-web.yaml"))
+	if err != nil || !strings.Contains(string(b), "preStop") {
+		t.Errorf("no preStop in web's patch (%v):\n%s", err, b)
+	}
 }
