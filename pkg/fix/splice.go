@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/zerodrop/zerodrop/pkg/load"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -20,9 +21,11 @@ import (
 // byte. Nodes parsed from the text carry their line and column; nodes a
 // patch added carry none (line 0), which is how changes are found.
 //
-// The result is parsed again and compared with the merged tree; when they
-// differ, or a change is one this cannot place (a deleted key, an anchor),
-// the caller prints the whole document as before.
+// When every edit touches only lines whose shape settles their extent
+// (simpleLine), the result is used as it is. Otherwise it is parsed again
+// and compared with the merged tree; when they differ, or a change is one
+// this cannot place (a key after a complex one, a multi-line flow
+// collection), the caller prints the whole document, and checks that too.
 
 // edits records what merging did that the tree alone does not show.
 type edits struct {
@@ -80,7 +83,7 @@ type splicer struct {
 // extent is certain (see simpleLine); otherwise the caller must parse the
 // result and compare it with the tree before using it.
 func (d *doc) splice() (out []byte, ok, sure bool) {
-	if d.node == nil || oddLineBreaks(d.body) {
+	if d.node == nil || load.OddLineBreaks(d.body) {
 		return nil, false, false
 	}
 	s := newSplicer(d)
@@ -151,25 +154,6 @@ func (s *splicer) apply() ([]byte, bool) {
 	return out, true
 }
 
-// oddLineBreaks reports line breaks go-yaml counts and a split at LF does
-// not (a lone CR, NEL, LS, PS): the tree's lines would not be the text's.
-func oddLineBreaks(b []byte) bool {
-	if bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029")) {
-		return true
-	}
-	for i := bytes.IndexByte(b, '\r'); i >= 0; {
-		if i+1 == len(b) || b[i+1] != '\n' {
-			return true
-		}
-		j := bytes.IndexByte(b[i+1:], '\r')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
-}
-
 // indentUnit is the indentation step the document uses: that of the first
 // nested block mapping when it is 2 or 4, else 2.
 func indentUnit(r *yaml.Node) int {
@@ -215,7 +199,7 @@ func (s *splicer) walk(n *yaml.Node) bool {
 	case yaml.MappingNode:
 		if n.Style&yaml.FlowStyle != 0 {
 			if changed(n) {
-				return s.replaceFlow(n, n)
+				return s.replaceFlow(n)
 			}
 			return true
 		}
@@ -234,7 +218,7 @@ func (s *splicer) walk(n *yaml.Node) bool {
 	case yaml.SequenceNode:
 		if n.Style&yaml.FlowStyle != 0 {
 			if changed(n) {
-				return s.replaceFlow(n, n)
+				return s.replaceFlow(n)
 			}
 			return true
 		}
@@ -591,9 +575,10 @@ func (s *splicer) remove(k *yaml.Node) bool {
 	return true
 }
 
-// replaceFlow writes a changed flow collection over its old text.
-func (s *splicer) replaceFlow(old, n *yaml.Node) bool {
-	start, end, ok := s.extent(old)
+// replaceFlow writes a changed flow collection over its old text (its
+// position is that of the text; its content is the merged one).
+func (s *splicer) replaceFlow(n *yaml.Node) bool {
+	start, end, ok := s.extent(n)
 	if !ok {
 		return false
 	}
@@ -601,7 +586,7 @@ func (s *splicer) replaceFlow(old, n *yaml.Node) bool {
 	if !ok {
 		return false
 	}
-	s.vet(old.Line)
+	s.vet(n.Line)
 	s.out = append(s.out, textEdit{start: start, end: end, text: text})
 	return true
 }

@@ -3,6 +3,8 @@ package fix
 import (
 	"bytes"
 
+	"github.com/zerodrop/zerodrop/pkg/load"
+
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -16,7 +18,7 @@ import (
 // spliceJSON returns the JSON document's text with the merged tree's
 // changes written in place, or false when it cannot place one of them.
 func (d *doc) spliceJSON() ([]byte, bool) {
-	if d.node == nil || oddLineBreaks(d.body) || (d.edits != nil && len(d.edits.removed) > 0) {
+	if d.node == nil || load.OddLineBreaks(d.body) || (d.edits != nil && len(d.edits.removed) > 0) {
 		return nil, false
 	}
 	s := newSplicer(d)

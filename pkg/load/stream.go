@@ -40,20 +40,7 @@ func (d *document) fileLine(n int) int {
 // file's, which takes a line break other than LF or CR LF.
 func (d *document) mapLines() {
 	data := d.data
-	odd := bytes.Contains(data, []byte("\xc2\x85")) || bytes.Contains(data, []byte("\xe2\x80\xa8")) ||
-		bytes.Contains(data, []byte("\xe2\x80\xa9"))
-	for i := bytes.IndexByte(data, '\r'); i >= 0 && !odd; {
-		if i+1 == len(data) || data[i+1] != '\n' {
-			odd = true
-			break
-		}
-		j := bytes.IndexByte(data[i+1:], '\r')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	if !odd {
+	if !OddLineBreaks(data) {
 		return
 	}
 	m := []int{1, 1} // go-yaml line -> file line; index 0 is unused
@@ -83,6 +70,27 @@ func (d *document) mapLines() {
 	}
 	// go-yaml counts one line past the end of the input.
 	d.yamlLines = append(m, line+1)
+}
+
+// OddLineBreaks reports line breaks go-yaml counts and a split at LF does
+// not: a lone CR, or the Unicode NEL, LS and PS. Node lines of such text are
+// not the text's lines.
+func OddLineBreaks(data []byte) bool {
+	if bytes.Contains(data, []byte("\xc2\x85")) || bytes.Contains(data, []byte("\xe2\x80\xa8")) ||
+		bytes.Contains(data, []byte("\xe2\x80\xa9")) {
+		return true
+	}
+	for i := bytes.IndexByte(data, '\r'); i >= 0; {
+		if i+1 == len(data) || data[i+1] != '\n' {
+			return true
+		}
+		j := bytes.IndexByte(data[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // splitDocuments cuts a stream at "---" separator lines, the way kubectl's
