@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"github.com/zerodrop/zerodrop/pkg/load"
-
 	yaml "go.yaml.in/yaml/v3"
 )
 
