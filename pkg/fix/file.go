@@ -174,8 +174,10 @@ var onUnverified func(out []byte, merged *yaml.Node)
 // its changes could not be written in place.
 var onWholeRender func(*doc)
 
-// render re-serialises the document's node into its body, with the
-// sequence indentation the document had.
+// render writes the merged tree's changes into the document's body: in
+// place where it can (splice.go, splice_json.go), else by printing the
+// whole tree with the list style the document had. A whole print that would
+// not read back as the tree leaves the body as it was (errUnfaithful).
 func (d *doc) render(asJSON bool) error {
 	defer func() { d.edits = nil }()
 	if asJSON {
