@@ -120,6 +120,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for round := 1; round <= maxRounds; round++ {
 		res.Rounds = round
 		changed := false
+		roundStart := len(res.Changes)
 		st.preparse(cur, opts)
 		for i := range cur.res.Findings {
 			f := &cur.res.Findings[i]
@@ -147,16 +148,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return nil, err
 		}
 		if len(failed) > 0 {
-			var kept []Change
-			var keptDocs []*doc
-			for i, c := range res.Changes {
+			// This round's changes to those documents did not happen;
+			// earlier rounds' are in their text.
+			kept, keptDocs := res.Changes[:roundStart:roundStart], applied[:roundStart:roundStart]
+			for i := roundStart; i < len(res.Changes); i++ {
+				c := res.Changes[i]
 				if reason, ok := failed[applied[i]]; ok && applied[i] != nil {
 					res.Skipped = append(res.Skipped, Skip{Rule: c.Rule, Object: c.Object, File: c.File, Reason: reason})
 					continue
 				}
 				kept, keptDocs = append(kept, c), append(keptDocs, applied[i])
 			}
-			res.Changes, applied = append([]Change{}, kept...), keptDocs
+			res.Changes, applied = kept, keptDocs
 		}
 		cur = st.analyze(opts.Check, lo)
 	}
