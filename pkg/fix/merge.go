@@ -34,9 +34,10 @@ func mergeInto(dest *yaml.Node, patch map[string]any, rec *edits) error {
 }
 
 // checkMerge finds what would stop a merge, before anything changes: a
-// value that is a YAML alias (merging into it would drop what it points
-// to), a list the patch merges by name whose items are not all named
-// mappings (replacing it would drop the others).
+// map or named list to merge into that is a YAML alias (replacing it would
+// drop what it points to), a list the patch merges by name whose items are
+// not all named mappings (replacing it would drop the others). A scalar
+// written over an alias is fine: what the alias points to stays.
 func checkMerge(dest *yaml.Node, patch map[string]any, path string) error {
 	if dest.Kind != yaml.MappingNode {
 		return fmt.Errorf("cannot merge a mapping into a %s at %s", kindName(dest), orRoot(path))
@@ -47,17 +48,20 @@ func checkMerge(dest *yaml.Node, patch map[string]any, path string) error {
 			continue
 		}
 		cur, at := dest.Content[i+1], path+"."+k
-		if cur.Kind == yaml.AliasNode {
-			return fmt.Errorf("%s is a YAML alias (*%s); change it by hand", at[1:], cur.Value)
-		}
 		switch pv := patch[k].(type) {
 		case map[string]any:
+			if cur.Kind == yaml.AliasNode && pv["$patch"] != "replace" {
+				return fmt.Errorf("%s is a YAML alias (*%s); change it by hand", at[1:], cur.Value)
+			}
 			if pv["$patch"] != "replace" && cur.Kind == yaml.MappingNode {
 				if err := checkMerge(cur, pv, at); err != nil {
 					return err
 				}
 			}
 		case []any:
+			if named(pv) && cur.Kind == yaml.AliasNode {
+				return fmt.Errorf("%s is a YAML alias (*%s); change it by hand", at[1:], cur.Value)
+			}
 			if !named(pv) || cur.Kind != yaml.SequenceNode {
 				continue
 			}
