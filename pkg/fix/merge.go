@@ -290,11 +290,12 @@ func keepComments(n, old *yaml.Node) {
 	if n.Kind == old.Kind && n.Kind != yaml.ScalarNode && old.Style&yaml.FlowStyle != 0 {
 		n.Style |= yaml.FlowStyle
 	}
-	// A string that was quoted keeps its quotes.
-	const quoted = yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle
-	if n.Kind == yaml.ScalarNode && old.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Style == 0 && old.Style&quoted != 0 &&
-		!strings.ContainsAny(n.Value, "\n") {
-		n.Style = old.Style & quoted
+	keepQuotes(n, old)
+	// So do the strings of a list written again item for item (a command).
+	if n.Kind == yaml.SequenceNode && old.Kind == yaml.SequenceNode && len(n.Content) == len(old.Content) {
+		for i := range n.Content {
+			keepQuotes(n.Content[i], old.Content[i])
+		}
 	}
 	if n.HeadComment == "" {
 		n.HeadComment = old.HeadComment
@@ -304,6 +305,15 @@ func keepComments(n, old *yaml.Node) {
 	}
 	if n.FootComment == "" {
 		n.FootComment = old.FootComment
+	}
+}
+
+// keepQuotes quotes a new string the way the string it replaces was.
+func keepQuotes(n, old *yaml.Node) {
+	const quoted = yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle
+	if n.Kind == yaml.ScalarNode && old.Kind == yaml.ScalarNode && n.Tag == "!!str" && n.Style == 0 && old.Style&quoted != 0 &&
+		!strings.ContainsAny(n.Value, "\n") {
+		n.Style = old.Style & quoted
 	}
 }
 
