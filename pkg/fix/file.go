@@ -178,8 +178,19 @@ var onWholeRender func(*doc)
 // place where it can (splice.go, splice_json.go), else by printing the
 // whole tree with the list style the document had. A whole print that would
 // not read back as the tree leaves the body as it was (errUnfaithful).
-func (d *doc) render(asJSON bool) error {
-	defer func() { d.edits = nil }()
+func (d *doc) render(asJSON bool) (err error) {
+	defer func() {
+		d.edits = nil
+		// The items of a List move when one before them grows: the
+		// objects are read again from a tree of the new text, so that
+		// their lines are right for the next round.
+		if err == nil && isList(root(d.node)) {
+			var n yaml.Node
+			if yaml.Unmarshal(d.body, &n) == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+				d.node = &n
+			}
+		}
+	}()
 	if asJSON {
 		if out, ok := d.spliceJSON(); ok {
 			d.body = out
@@ -257,6 +268,33 @@ func holds(text []byte, tree *yaml.Node) bool {
 	var n yaml.Node
 	return yaml.Unmarshal(text, &n) == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 &&
 		sameTree(root(&n), root(tree))
+}
+
+// isList tells whether a document is a List of objects (kubectl get's
+// "kind: List", or a typed list such as DeploymentList).
+func isList(n *yaml.Node) bool {
+	items := child(n, "items")
+	return strings.HasSuffix(scalar(child(n, "kind")), "List") && items != nil && items.Kind == yaml.SequenceNode
+}
+
+// listItem is the item of a List whose first key is on line (counted in
+// the document).
+func listItem(n *yaml.Node, line int) *yaml.Node {
+	if !isList(n) {
+		return nil
+	}
+	for _, it := range child(n, "items").Content {
+		if it.Kind == yaml.MappingNode && len(it.Content) > 0 {
+			first := it.Content[0].Line
+			if it.Style&yaml.FlowStyle != 0 {
+				first = it.Line
+			}
+			if first == line {
+				return it
+			}
+		}
+	}
+	return nil
 }
 
 // matches tells whether a document's object is a finding's target.

@@ -347,9 +347,6 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 		if file.blocked != "" {
 			return false, file.blocked, nil
 		}
-		if o.FromList {
-			return false, p.Target.String() + " is an item of a kind: List; edit it by hand", nil
-		}
 		d := file.docAt(o.Pos.Line)
 		if d == nil {
 			return false, "no document at " + o.Pos.String(), nil
@@ -360,6 +357,13 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 		node, err := d.parse()
 		if err != nil {
 			return false, fmt.Sprintf("%s cannot be edited: %v", o.Pos, err), nil
+		}
+		if o.FromList {
+			// The item of a List that starts on the object's line.
+			node = listItem(node, o.Pos.Line-d.firstLine+1)
+			if node == nil {
+				return false, fmt.Sprintf("no item of the List at %s", o.Pos), nil
+			}
 		}
 		if !matches(node, p.Target) {
 			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target), nil
@@ -490,7 +494,7 @@ func (st *state) preparse(cur *round, opts Options) {
 			continue
 		}
 		o := cur.lookup(f)
-		if o == nil || o.FromList {
+		if o == nil {
 			continue
 		}
 		file := st.files[o.Pos.File]

@@ -643,3 +643,82 @@ spec:
 		t.Errorf("no preStop in web's patch (%v):\n%s", err, b)
 	}
 }
+
+// The items of a kind: List (kubectl get -o yaml) are edited in place like
+// documents, also when an item before them grows, and a second run changes
+// nothing.
+func TestListItemsAreFixed(t *testing.T) {
+	dir := t.TempDir()
+	list := `apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: a, namespace: shop}
+  spec:
+    replicas: 2
+    selector: {matchLabels: {app: a}}
+    template:
+      metadata: {labels: {app: a}}
+      spec:
+        containers:
+        - name: a
+          image: a
+          ports: [{containerPort: 8080}]
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: b, namespace: shop}
+  spec:
+    replicas: 2
+    selector: {matchLabels: {app: b}}
+    template:
+      metadata: {labels: {app: b}}
+      spec:
+        containers:
+        - name: b
+          image: b
+          ports: [{containerPort: 8080}]
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: a
+    namespace: shop
+    annotations: {service.beta.kubernetes.io/aws-load-balancer-type: external, service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip}
+  spec: {type: LoadBalancer, selector: {app: a}, ports: [{port: 80, targetPort: 8080}]}
+- apiVersion: v1
+  kind: Service
+  metadata:
+    name: b
+    namespace: shop
+    annotations: {service.beta.kubernetes.io/aws-load-balancer-type: external, service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip}
+  spec: {type: LoadBalancer, selector: {app: b}, ports: [{port: 80, targetPort: 8080}]}
+`
+	path := filepath.Join(dir, "list.yaml")
+	if err := os.WriteFile(path, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runFix(t, dir, nil)
+	fixed := map[string]bool{}
+	for _, c := range res.Changes {
+		if c.File == path {
+			fixed[c.Object.Kind+"/"+c.Object.Name] = true
+		}
+	}
+	for _, want := range []string{"Deployment/a", "Deployment/b", "Service/a", "Service/b"} {
+		if !fixed[want] {
+			t.Errorf("%s in the List was not fixed; changes %v, skipped %v", want, fixed, res.Skipped)
+		}
+	}
+	out, _ := os.ReadFile(path)
+	lr := load.Bytes(path, out, load.Options{})
+	if len(lr.Errors) > 0 || len(lr.Objects) != 4 {
+		t.Fatalf("fixed List: %d objects, errors %v\n%s", len(lr.Objects), lr.Errors, out)
+	}
+	if !strings.HasPrefix(string(out), list[:strings.Index(list, "          ports")]) {
+		t.Errorf("the List's first lines changed:\n%s", out)
+	}
+	again := runFix(t, dir, nil)
+	if len(again.Changes) != 0 {
+		t.Errorf("a second run changed %v", again.Changes)
+	}
+}
