@@ -28,6 +28,8 @@ type file struct {
 	discovered bool
 	// blocked says why the file must not be written (an input error in it).
 	blocked string
+	// layout caches style().
+	layout *layout
 	// indexed: every document knows its objects; fileErrors and skipped
 	// are what the loader said of the whole file.
 	indexed    bool
@@ -268,6 +270,33 @@ func holds(text []byte, tree *yaml.Node) bool {
 	var n yaml.Node
 	return yaml.Unmarshal(text, &n) == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 &&
 		sameTree(root(&n), root(tree))
+}
+
+// style is the layout of the file's first YAML document that reads as a
+// mapping (two spaces, flush dashes and LF when there is none), for the
+// new objects written next to it.
+func (f *file) style() layout {
+	if f.layout != nil {
+		return *f.layout
+	}
+	l := layout{unit: 2, nl: "\n"}
+	if bytes.Contains(f.orig, []byte("\r\n")) {
+		l.nl = "\r\n"
+	}
+	for _, d := range f.docs {
+		var n yaml.Node
+		if f.json || yaml.Unmarshal(d.body, &n) != nil || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode {
+			continue
+		}
+		r := n.Content[0]
+		l.unit = indentUnit(r)
+		if off, ok := dashOffset(r); ok {
+			l.wide = off >= l.unit
+		}
+		break
+	}
+	f.layout = &l
+	return l
 }
 
 // isList tells whether a document is a List of objects (kubectl get's

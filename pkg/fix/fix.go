@@ -390,11 +390,10 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 	if p.Create != nil && p.Near == load.StdinName {
 		// A stream in gives a stream out: the new object joins it.
 		in := st.files[load.StdinName]
-		b, err := marshalObject(p.Create)
+		body, err := in.style().object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		body := append([]byte(fmt.Sprintf("# Written by zerodrop fix (%s): %s\n", f.Rule, p.What)), b...)
 		cur := in.content()
 		if len(cur) > 0 && cur[len(cur)-1] != '\n' {
 			in.docs[len(in.docs)-1].body = append(in.docs[len(in.docs)-1].body, '\n')
@@ -412,12 +411,15 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 		if _, err := os.Lstat(path); err == nil {
 			return false, path + " exists; add the object by hand", nil
 		}
-		b, err := marshalObject(p.Create)
+		st2 := layout{unit: 2, nl: "\n"}
+		if near := st.files[p.Near]; near != nil {
+			st2 = near.style()
+		}
+		b, err := st2.object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
 		if err != nil {
 			return false, err.Error(), nil
 		}
-		header := fmt.Sprintf("# Written by zerodrop fix (%s): %s\n", f.Rule, p.What)
-		nf := newFile(path, append([]byte(header), b...))
+		nf := newFile(path, b)
 		nf.created = true
 		nf.orig = nil
 		st.add(nf)

@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -9,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // mergeInto merges a strategic-merge patch body into a mapping node, the
@@ -230,14 +230,29 @@ func nodeOf(v any) (*yaml.Node, error) {
 // "off", "n") and sexagesimal numbers ("1:30") are double-quoted, as yaml's
 // Encode does, so that YAML 1.1 readers (sigs.k8s.io/yaml, yaml.v2) still
 // see strings.
-// marshalObject prints a new object as YAML: keys sorted, two-space
-// indentation, list items flush with their key (kubectl's style).
-func marshalObject(obj map[string]any) ([]byte, error) {
+// layout is how a file writes YAML, for new objects that go with it.
+type layout struct {
+	unit int    // indentation step
+	wide bool   // list dashes indented under their key
+	nl   string // line end
+}
+
+// object prints a new object as YAML in the layout, keys sorted, after a
+// comment line.
+func (l layout) object(obj map[string]any, comment string) ([]byte, error) {
 	n, err := nodeOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	return kyaml.MarshalWithOptions(n, &kyaml.EncoderOptions{SeqIndent: kyaml.CompactSequenceStyle})
+	b, err := encode(n, l.unit, l.wide)
+	if err != nil {
+		return nil, err
+	}
+	b = append([]byte(comment+"\n"), b...)
+	if l.nl != "\n" {
+		b = bytes.ReplaceAll(b, []byte("\n"), []byte(l.nl))
+	}
+	return b, nil
 }
 
 func strNode(s string) *yaml.Node {
