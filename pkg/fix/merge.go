@@ -91,6 +91,7 @@ func orRoot(path string) string {
 	return path[1:]
 }
 
+// merge does what mergeInto describes, once checkMerge has allowed it.
 func merge(dest *yaml.Node, patch map[string]any, rec *edits) error {
 	if dest.Kind != yaml.MappingNode {
 		return fmt.Errorf("cannot merge a mapping into a %s", kindName(dest))
