@@ -29,12 +29,18 @@ func runReadinessProbe(p *Pass) {
 			if rp == nil {
 				sev := finding.Warning
 				behind := svcs[0].Ref.String()
-				if exposed {
+				msg := fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so %s sends it requests before the app listens (refused or reset), and a rollout moves on before the new pods work.", c.Name, behind)
+				switch {
+				case exposed && allGated(p, w):
+					// The gate holds the pod out of the load balancer
+					// and out of Service endpoints until the load
+					// balancer's health check passes: rollouts are safe.
+					msg = fmt.Sprintf("Container %s has no readinessProbe. Behind %s the readiness gate keeps the pod out of traffic until the load balancer's health check passes, so rollouts are safe; but nothing takes the container out of the Service's endpoints when the app stops answering later, and in-cluster clients keep calling it.", c.Name, p.Slowest(w).Describe())
+				case exposed:
 					sev = finding.Error
-					behind = p.Slowest(w).Describe()
+					msg = fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so %s sends it requests before the app listens (refused or reset), and a rollout moves on before the new pods work.", c.Name, p.Slowest(w).Describe())
 				}
-				p.ReportPatch(probePatch(p, w, c, servicePorts(svcs)), podMeta(w), c.Name, sev,
-					fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so %s sends it requests before the app listens (refused or reset), and a rollout moves on before the new pods work.", c.Name, behind),
+				p.ReportPatch(probePatch(p, w, c, servicePorts(svcs)), podMeta(w), c.Name, sev, msg,
 					fmt.Sprintf("add a readinessProbe to container %s on the port the Service targets (httpGet on a health path, or tcpSocket)", c.Name),
 					finding.Fact("readinessProbe", "none", "manifest", "container "+c.Name))
 				continue
@@ -128,4 +134,15 @@ func probePatch(p *Pass, w *inventory.Workload, c *corev1.Container, ports []*co
 		what = fmt.Sprintf("container %s: readinessProbe httpGet %s on port %v", c.Name, p.ProbePath, port)
 	}
 	return containerPatch(w, c.Name, map[string]any{"readinessProbe": probe}, what)
+}
+
+// allGated tells whether every load balancer in front of w holds its pods
+// behind a readiness gate (ip targets in a namespace labelled for it).
+func allGated(p *Pass, w *inventory.Workload) bool {
+	for _, e := range p.ExposuresOf(w) {
+		if !e.GateCapable() || !gateLabelled(p, w) {
+			return false
+		}
+	}
+	return true
 }

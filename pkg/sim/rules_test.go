@@ -155,12 +155,20 @@ func TestErrorRulesReproduce(t *testing.T) {
 	}
 }
 
-// ZD005 with ip targets and a readiness gate: check still reports the
-// error, but the load balancer's own health check keeps traffic from the
-// pod until the app answers, so the simulator finds no drop (the table in
-// docs/commands/simulate.md says so).
+// ZD005 with ip targets and a readiness gate: the load balancer's own
+// health check keeps traffic from the pod until the app answers, so the
+// simulator finds no drop, and check reports a warning, not an error.
 func TestMissingProbeBehindGateDropsNothing(t *testing.T) {
 	lr := load.Bytes("case.yaml", recommendedALB(t, "readinessProbe:", "startupProbe:"), load.Options{})
+	var sevs []string
+	for _, f := range zdcheck.Analyze(lr, zdcheck.Options{}).Findings {
+		if f.Rule == "ZD005" {
+			sevs = append(sevs, f.Severity.String())
+		}
+	}
+	if len(sevs) != 1 || sevs[0] != finding.Warning.String() {
+		t.Errorf("check reports ZD005 as %v, want one warning", sevs)
+	}
 	cs := Cases(lr, BuildOptions{})
 	s, err := MonteCarlo(cs[0].Params, 1, 50, 0)
 	if err != nil {
