@@ -73,8 +73,9 @@ type Strategy struct {
 	Type           string
 	MaxSurge       *intstr.IntOrString
 	MaxUnavailable *intstr.IntOrString
-	// Defaulted says the values are Kubernetes' defaults, not written.
-	Defaulted bool
+	// SurgeDefaulted and UnavailableDefaulted say the value is Kubernetes'
+	// default, not written in the manifest.
+	SurgeDefaulted, UnavailableDefaulted bool
 }
 
 // Service is a core/v1 Service.
@@ -605,11 +606,11 @@ func (t *typed) addDeployment(o *load.Object) error {
 			def = intstr.FromInt32(1)
 		}
 		if s.MaxSurge == nil {
-			s.MaxSurge, s.Defaulted = &def, true
+			s.MaxSurge, s.SurgeDefaulted = &def, true
 		}
 		if s.MaxUnavailable == nil {
 			v := def
-			s.MaxUnavailable, s.Defaulted = &v, true
+			s.MaxUnavailable, s.UnavailableDefaulted = &v, true
 		}
 		w.Strategy = s
 	}
@@ -629,14 +630,14 @@ func (t *typed) addStatefulSet(o *load.Object) error {
 		MinReadySeconds: s.Spec.MinReadySeconds, Selector: selector(o, s.Spec.Selector, s.Spec.Template)}
 	one := intstr.FromInt32(1)
 	zero := intstr.FromInt32(0)
-	w.Strategy = Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, Defaulted: true}
+	w.Strategy = Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, SurgeDefaulted: true, UnavailableDefaulted: true}
 	// apps/v1beta1 defaulted the update strategy to OnDelete; later versions
 	// default to RollingUpdate.
 	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType ||
 		(o.APIVersion == "apps/v1beta1" && s.Spec.UpdateStrategy.Type == "") {
 		w.Strategy = Strategy{Type: "OnDelete"}
 	} else if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
-		w.Strategy.MaxUnavailable, w.Strategy.Defaulted = ru.MaxUnavailable, false
+		w.Strategy.MaxUnavailable, w.Strategy.UnavailableDefaulted = ru.MaxUnavailable, false
 	}
 	t.workload = w
 	return nil
@@ -658,13 +659,13 @@ func (t *typed) addDaemonSet(o *load.Object) error {
 	} else {
 		one := intstr.FromInt32(1)
 		zero := intstr.FromInt32(0)
-		s := Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, Defaulted: true}
+		s := Strategy{Type: "RollingUpdate", MaxSurge: &zero, MaxUnavailable: &one, SurgeDefaulted: true, UnavailableDefaulted: true}
 		if ru := d.Spec.UpdateStrategy.RollingUpdate; ru != nil {
 			if ru.MaxUnavailable != nil {
-				s.MaxUnavailable, s.Defaulted = ru.MaxUnavailable, false
+				s.MaxUnavailable, s.UnavailableDefaulted = ru.MaxUnavailable, false
 			}
 			if ru.MaxSurge != nil {
-				s.MaxSurge, s.Defaulted = ru.MaxSurge, false
+				s.MaxSurge, s.SurgeDefaulted = ru.MaxSurge, false
 			}
 		}
 		w.Strategy = s
@@ -741,10 +742,10 @@ func (t *typed) addRollout(o *load.Object) error {
 			s.MaxSurge, s.MaxUnavailable = c.MaxSurge, c.MaxUnavailable
 		}
 		if s.MaxSurge == nil {
-			s.MaxSurge, s.Defaulted = &surge, true
+			s.MaxSurge, s.SurgeDefaulted = &surge, true
 		}
 		if s.MaxUnavailable == nil {
-			s.MaxUnavailable, s.Defaulted = &unavailable, true
+			s.MaxUnavailable, s.UnavailableDefaulted = &unavailable, true
 		}
 		w.Strategy = s
 	}

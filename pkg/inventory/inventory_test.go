@@ -67,8 +67,13 @@ func strategy(s Strategy) string {
 	if s.MaxSurge != nil || s.MaxUnavailable != nil {
 		out += " " + intOrString(s.MaxSurge) + "/" + intOrString(s.MaxUnavailable)
 	}
-	if s.Defaulted {
+	switch {
+	case s.SurgeDefaulted && s.UnavailableDefaulted:
 		out += " (default)"
+	case s.SurgeDefaulted:
+		out += " (default surge)"
+	case s.UnavailableDefaulted:
+		out += " (default unavailable)"
 	}
 	return out
 }
@@ -128,7 +133,7 @@ func TestWorkloads(t *testing.T) {
 			name: "Deployment with one value written",
 			src: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 4\n" +
 				"  strategy:\n    rollingUpdate: {maxUnavailable: 0}" + podTemplate,
-			kind: "Deployment", replicas: 4, strategy: "RollingUpdate 25%/0 (default)",
+			kind: "Deployment", replicas: 4, strategy: "RollingUpdate 25%/0 (default surge)",
 		},
 		{
 			name: "Deployment with Recreate",
@@ -166,7 +171,7 @@ func TestWorkloads(t *testing.T) {
 			name: "StatefulSet with maxUnavailable",
 			src: "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  replicas: 5\n" +
 				"  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: {maxUnavailable: 2, partition: 0}" + podTemplate,
-			kind: "StatefulSet", replicas: 5, strategy: "RollingUpdate 0/2",
+			kind: "StatefulSet", replicas: 5, strategy: "RollingUpdate 0/2 (default surge)",
 		},
 		{
 			name: "apps/v1beta1 StatefulSet",

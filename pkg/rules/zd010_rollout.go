@@ -44,20 +44,28 @@ func runRollout(p *Pass) {
 			p.Report(podMeta(w), "", finding.Error, fmt.Sprintf("%s has an invalid rolling update: %v.", w.Ref, err), "use whole numbers or percentages like 25%")
 			continue
 		}
-		src, detail := timing.FromManifest, "spec.strategy.rollingUpdate"
-		if st.Defaulted {
-			src, detail = timing.FromDefault, "Kubernetes default 25%/25%"
+		// Where each value came from: the manifest, or the default of the
+		// kind (and API version) for a field left out.
+		origin := func(defaulted bool, field string) (timing.Source, string) {
+			if !defaulted {
+				return timing.FromManifest, "spec.strategy.rollingUpdate." + field
+			}
 			switch {
 			case w.Kind == "StatefulSet":
-				detail = "Kubernetes default for StatefulSets: one pod at a time, no surge"
+				return timing.FromDefault, "Kubernetes default for StatefulSets: one pod at a time, no surge"
+			case w.Kind == "DaemonSet":
+				return timing.FromDefault, "Kubernetes default for DaemonSets: one node at a time, no surge"
 			case w.APIVersion == "extensions/v1beta1":
-				detail = "extensions/v1beta1 default: 1 surge, 1 unavailable"
+				return timing.FromDefault, "extensions/v1beta1 default: 1"
 			}
+			return timing.FromDefault, "Kubernetes default 25%"
 		}
+		uSrc, uDetail := origin(st.UnavailableDefaulted, "maxUnavailable")
+		sSrc, sDetail := origin(st.SurgeDefaulted, "maxSurge")
 		ev := []finding.Evidence{
 			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"),
-			finding.Fact("maxUnavailable", int64(unavailable), src, detail),
-			finding.Fact("maxSurge", int64(surge), src, detail),
+			finding.Fact("maxUnavailable", int64(unavailable), uSrc, uDetail),
+			finding.Fact("maxSurge", int64(surge), sSrc, sDetail),
 		}
 		if unavailable >= w.Replicas {
 			fix, patch := "set maxUnavailable to 0 and maxSurge to 1 or 25%", surgePatch(w)
