@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/fix"
+	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 )
 
@@ -176,7 +177,7 @@ func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
 		}
 	}
 	for _, e := range res.Errors {
-		fmt.Fprintf(w, "input error: %s:%d: %s\n", e.File, e.Line, e.Message)
+		fmt.Fprintf(w, "input error: %s: %s\n", load.Position{File: e.File, Line: e.Line}, e.Message)
 	}
 	for _, p := range res.Patches {
 		fmt.Fprintf(w, "wrote %s\n", p)
