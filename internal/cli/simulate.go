@@ -138,9 +138,12 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	bo := sim.BuildOptions{Namespace: copts.Namespace, Timing: copts.Timing, KubeVersion: copts.KubeVersion}
-	if bo.KubeVersion.Major == 0 {
-		bo.KubeVersion = rules.DefaultKubeVersion
+	if copts.KubeVersion.Major == 0 {
+		copts.KubeVersion = rules.DefaultKubeVersion
+	}
+	cases := func(lr *load.Result) []sim.Case {
+		_, cs := sim.Analyze(lr, copts)
+		return cs
 	}
 
 	type source struct {
@@ -151,7 +154,7 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 	var inputErrs []load.InputError
 	if builtIn {
 		for _, v := range sim.BuiltIn() {
-			sources = append(sources, source{v.Name, sim.Cases(v.Load(copts.Load), bo)})
+			sources = append(sources, source{v.Name, cases(v.Load(copts.Load))})
 		}
 	} else {
 		// Standard input can be read only once: keep it for fix too.
@@ -164,7 +167,7 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 		}
 		lr := loadInputs(c.Context(), copts)
 		inputErrs = lr.Errors
-		sources = append(sources, source{"current", sim.Cases(lr, bo)})
+		sources = append(sources, source{"current", cases(lr)})
 		if f.compare {
 			if stdin != nil {
 				copts.Stdin = bytes.NewReader(stdin)
@@ -173,12 +176,12 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 			if err != nil {
 				return &exitError{code: ExitInput, err: err}
 			}
-			sources = append(sources, source{"fixed", sim.Cases(fixed, bo)})
+			sources = append(sources, source{"fixed", cases(fixed)})
 		}
 	}
 
 	rep := &sim.Report{SchemaVersion: sim.SchemaVersion, Seed: f.seed, Runs: f.runs, Results: []sim.Result{}}
-	rep.Assumptions = assumptions(copts, bo, builtIn)
+	rep.Assumptions = assumptions(copts, builtIn)
 	for _, src := range sources {
 		for _, cs := range src.cases {
 			f.apply(c, &cs.Params)
@@ -340,13 +343,13 @@ func fixedInputs(ctx context.Context, copts check.Options, orig *load.Result) (*
 	return out, nil
 }
 
-func assumptions(copts check.Options, bo sim.BuildOptions, builtIn bool) []string {
+func assumptions(copts check.Options, builtIn bool) []string {
 	var a []string
 	if builtIn {
 		a = append(a, "built-in scenario: the write-up's echoserver, naive and recommended, behind an ALB (its Ingress) and an NLB (an NLB Service instead)")
 	}
-	if bo.KubeVersion.Assumed {
-		a = append(a, fmt.Sprintf("Kubernetes %s assumed; set --kube-version to change", bo.KubeVersion))
+	if copts.KubeVersion.Assumed {
+		a = append(a, fmt.Sprintf("Kubernetes %s assumed; set --kube-version to change", copts.KubeVersion))
 	}
 	if copts.Timing == nil || copts.Timing.File == "" {
 		a = append(a, "built-in timing presets; set --profile to use measured delays")

@@ -89,6 +89,76 @@ func (e *Exposure) GateCapable() bool {
 	return e.Controller == LBC && e.TargetType.Value == timing.TargetIP
 }
 
+// Ports lists the Service ports the load balancer targets: its port, or
+// every port of the Service when the port is not resolved.
+func (e *Exposure) Ports() []*corev1.ServicePort {
+	if e.Port != nil {
+		return []*corev1.ServicePort{e.Port}
+	}
+	var out []*corev1.ServicePort
+	if e.Service != nil {
+		for i := range e.Service.Spec.Ports {
+			out = append(out, &e.Service.Spec.Ports[i])
+		}
+	}
+	return out
+}
+
+// NamespaceGated reports whether pods created in namespace get the
+// controller's readiness gate (the namespace carries GateLabel=enabled);
+// known is false when the namespace is not in the input.
+func NamespaceGated(g *graph.Graph, namespace string) (gated, known bool) {
+	ns := g.Namespace(namespace)
+	if ns == nil {
+		return false, false
+	}
+	return ns.Labels[GateLabel] == "enabled", true
+}
+
+// ELB limits for target-group health checks: the API refuses values outside
+// them, and the controller's reconcile then fails.
+const (
+	MinInterval, MaxInterval   = 5, 300
+	MinTimeout, MaxTimeout     = 2, 120
+	MinThreshold, MaxThreshold = 2, 10
+	// A Classic Load Balancer's health-check timeout stops at 60 s.
+	MaxCLBTimeout = 60
+)
+
+// TimeoutMax is the longest health-check timeout the LB accepts.
+func (e *Exposure) TimeoutMax() int64 {
+	if e.LB == timing.CLB {
+		return MaxCLBTimeout
+	}
+	return MaxTimeout
+}
+
+// RefusedHealthCheck lists the health-check values the ELB API refuses
+// (only values written in annotations: defaults are valid). When it is not
+// empty the controller cannot reconcile the target group, which keeps the
+// targets it had.
+func (e *Exposure) RefusedHealthCheck() []string {
+	var bad []string
+	chk := func(v timing.Value, lo, hi int64, unit string) {
+		if v.Source == timing.FromAnnotation && (v.Seconds < lo || v.Seconds > hi) {
+			bad = append(bad, fmt.Sprintf("%s %d is outside %d–%d%s", v.Name, v.Seconds, lo, hi, unit))
+		}
+	}
+	chk(e.Interval, MinInterval, MaxInterval, " s")
+	chk(e.Timeout, MinTimeout, e.TimeoutMax(), " s")
+	chk(e.HealthyThreshold, MinThreshold, MaxThreshold, "")
+	chk(e.UnhealthyThreshold, MinThreshold, MaxThreshold, "")
+	// ALB and CLB want the timeout below the interval; an NLB accepts
+	// them equal (the controller's own NLB default is 10 s and 10 s).
+	if e.LB != timing.NLB && e.Timeout.Seconds >= e.Interval.Seconds {
+		bad = append(bad, fmt.Sprintf("the timeout (%ds) must be less than the interval (%ds)", e.Timeout.Seconds, e.Interval.Seconds))
+	}
+	if e.LB == timing.NLB && e.Controller == InTree && e.HealthyThreshold.Seconds != e.UnhealthyThreshold.Seconds {
+		bad = append(bad, fmt.Sprintf("the in-tree NLB needs equal healthy and unhealthy thresholds (%d ≠ %d)", e.HealthyThreshold.Seconds, e.UnhealthyThreshold.Seconds))
+	}
+	return bad
+}
+
 // Describe names the exposure for messages: "ALB (ip) via Ingress shop/web".
 func (e *Exposure) Describe() string {
 	return fmt.Sprintf("%s (%s targets) via %s", e.LB, e.TargetType.Value, e.Front.Ref)

@@ -128,6 +128,38 @@ func ServingContainers(spec *corev1.PodSpec, targetPort intstr.IntOrString) []*c
 	return out
 }
 
+// Serving returns the containers that serve any of ports: the one answer to
+// "which container serves this port" that every rule and the simulator
+// read. When no port resolves to a container it falls back to the
+// containers that declare ports, then to the first container; resolved
+// says whether a port matched.
+func Serving(spec *corev1.PodSpec, ports []*corev1.ServicePort) (out []*corev1.Container, resolved bool) {
+	seen := map[*corev1.Container]bool{}
+	for _, p := range ports {
+		if p == nil {
+			continue
+		}
+		for _, c := range ServingContainers(spec, TargetPort(p)) {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, true
+	}
+	for i := range spec.Containers {
+		if len(spec.Containers[i].Ports) > 0 {
+			out = append(out, &spec.Containers[i])
+		}
+	}
+	if len(out) == 0 && len(spec.Containers) > 0 {
+		out = append(out, &spec.Containers[0])
+	}
+	return out, false
+}
+
 // TargetPort returns the port a Service port forwards to (its port when
 // targetPort is unset).
 func TargetPort(p *corev1.ServicePort) intstr.IntOrString {

@@ -12,49 +12,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// servingContainers returns the containers of w that serve the port an
-// exposure or Service targets. When the port cannot be resolved it falls
-// back to the containers that declare ports, then to the first container.
+// servingContainers returns the containers of w that serve the ports the
+// exposures or Services target (podspec.Serving, shared with the simulator).
 func servingContainers(w *inventory.Workload, ports []*corev1.ServicePort) []*corev1.Container {
-	spec := &w.Template.Spec
-	seen := map[*corev1.Container]bool{}
-	var out []*corev1.Container
-	for _, p := range ports {
-		if p == nil {
-			continue
-		}
-		for _, c := range podspec.ServingContainers(spec, podspec.TargetPort(p)) {
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, c)
-			}
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	for i := range spec.Containers {
-		if len(spec.Containers[i].Ports) > 0 {
-			out = append(out, &spec.Containers[i])
-		}
-	}
-	if len(out) == 0 && len(spec.Containers) > 0 {
-		out = append(out, &spec.Containers[0])
-	}
-	return out
+	cs, _ := podspec.Serving(&w.Template.Spec, ports)
+	return cs
 }
 
 // exposurePorts lists the Service ports the exposures of w target.
 func exposurePorts(exps []*exposure.Exposure) []*corev1.ServicePort {
 	var out []*corev1.ServicePort
 	for _, e := range exps {
-		if e.Port != nil {
-			out = append(out, e.Port)
-		} else if e.Service != nil {
-			for i := range e.Service.Spec.Ports {
-				out = append(out, &e.Service.Spec.Ports[i])
-			}
-		}
+		out = append(out, e.Ports()...)
 	}
 	return out
 }
@@ -97,7 +66,7 @@ func lbContext(e *exposure.Exposure) []finding.Evidence {
 func podMeta(w *inventory.Workload) *inventory.Meta { return &w.Meta }
 
 // nativeSleepAvailable reports whether lifecycle.preStop.sleep can be used.
-func nativeSleepAvailable(kv KubeVersion) bool { return kv.AtLeast(1, 30) }
+func nativeSleepAvailable(kv KubeVersion) bool { return kv.NativeSleep() }
 
 // preStopFix words the preStop fix for the cluster version.
 func preStopFix(kv KubeVersion, container string, secs int64) string {

@@ -95,6 +95,14 @@ func (v KubeVersion) AtLeast(major, minor int) bool {
 	return v.Major > major || (v.Major == major && v.Minor >= minor)
 }
 
+// NativeSleep reports whether the kubelet runs lifecycle.preStop.sleep
+// (on by default from 1.30); before that the pod gets no delay.
+func (v KubeVersion) NativeSleep() bool { return v.AtLeast(1, 30) }
+
+// ServesPolicyV1beta1 reports whether the API server still serves
+// policy/v1beta1 PodDisruptionBudgets (removed in 1.25).
+func (v KubeVersion) ServesPolicyV1beta1() bool { return !v.AtLeast(1, 25) }
+
 func (v KubeVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // DefaultKubeVersion is assumed when none is given: the oldest minor still in

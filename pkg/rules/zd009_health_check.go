@@ -19,13 +19,11 @@ var HealthCheck = register(&Rule{
 	Run:   runHealthCheck,
 })
 
-// ELB ranges for target-group health checks.
+// ELB ranges for target-group health checks (exposure holds them).
 const (
-	minInterval, maxInterval   = 5, 300
-	minTimeout, maxTimeout     = 2, 120
-	minThreshold, maxThreshold = 2, 10
-	// A Classic Load Balancer's health-check timeout stops at 60 s.
-	maxCLBTimeout = 60
+	minInterval, maxInterval   = exposure.MinInterval, exposure.MaxInterval
+	minTimeout                 = exposure.MinTimeout
+	minThreshold, maxThreshold = exposure.MinThreshold, exposure.MaxThreshold
 )
 
 // checkCount shows a health-check threshold as evidence: a number of
@@ -41,25 +39,8 @@ func runHealthCheck(p *Pass) {
 		}
 		// Thresholds are counts of checks, not durations.
 		ev := append(lbContext(e), finding.Seconds(e.Interval), finding.Seconds(e.Timeout), checkCount(e.HealthyThreshold), checkCount(e.UnhealthyThreshold))
-		var bad []string
-		check := func(v timing.Value, lo, hi int64, unit string) {
-			if v.Source == timing.FromAnnotation && (v.Seconds < lo || v.Seconds > hi) {
-				bad = append(bad, fmt.Sprintf("%s %d is outside %d–%d%s", v.Name, v.Seconds, lo, hi, unit))
-			}
-		}
-		timeoutMax := int64(maxTimeout)
-		if e.LB == timing.CLB {
-			timeoutMax = maxCLBTimeout
-		}
-		check(e.Interval, minInterval, maxInterval, " s")
-		check(e.Timeout, minTimeout, timeoutMax, " s")
-		check(e.HealthyThreshold, minThreshold, maxThreshold, "")
-		check(e.UnhealthyThreshold, minThreshold, maxThreshold, "")
-		// ALB and CLB want the timeout below the interval; an NLB accepts
-		// them equal (the controller's own NLB default is 10 s and 10 s).
-		if e.LB != timing.NLB && e.Timeout.Seconds >= e.Interval.Seconds {
-			bad = append(bad, fmt.Sprintf("the timeout (%ds) must be less than the interval (%ds)", e.Timeout.Seconds, e.Interval.Seconds))
-		}
+		bad := e.RefusedHealthCheck()
+		timeoutMax := e.TimeoutMax()
 		fix := fmt.Sprintf("keep the interval within %d–%d s, the timeout within %d–%d s", minInterval, maxInterval, minTimeout, timeoutMax)
 		if e.LB != timing.NLB {
 			fix += " and below the interval"
@@ -67,9 +48,6 @@ func runHealthCheck(p *Pass) {
 		fix += fmt.Sprintf(", the thresholds within %d–%d", minThreshold, maxThreshold)
 		if e.LB == timing.NLB && e.Controller == exposure.InTree {
 			fix += ", and the healthy and unhealthy thresholds equal"
-			if e.HealthyThreshold.Seconds != e.UnhealthyThreshold.Seconds {
-				bad = append(bad, fmt.Sprintf("the in-tree NLB needs equal healthy and unhealthy thresholds (%d ≠ %d)", e.HealthyThreshold.Seconds, e.UnhealthyThreshold.Seconds))
-			}
 		}
 		if len(bad) > 0 {
 			p.ReportPatch(healthCheckPatch(e, timeoutMax), e.Front, "", finding.Error,

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/timing"
@@ -106,8 +107,8 @@ func runRollout(p *Pass) {
 }
 
 func gateLabelled(p *Pass, w *inventory.Workload) bool {
-	ns := p.Graph.Namespace(w.Namespace)
-	return ns != nil && ns.Labels["elbv2.k8s.aws/pod-readiness-gate-inject"] == "enabled"
+	gated, _ := exposure.NamespaceGated(p.Graph, w.Namespace)
+	return gated
 }
 
 // rolloutDuration estimates ceil(replicas/batch) × (start-up + readiness +

@@ -13,7 +13,7 @@ import (
 // The rollout takes about a quarter of an hour of virtual time and sees
 // more than ten million requests.
 func rollout1000NLB(tb testing.TB) Params {
-	cs := Cases(BuiltIn()[3].Load(load.Options{}), BuildOptions{})
+	cs := casesOf(BuiltIn()[3].Load(load.Options{}))
 	if len(cs) != 1 {
 		tb.Fatalf("%d cases", len(cs))
 	}
@@ -50,7 +50,7 @@ func BenchmarkRollout1000NLB(b *testing.B) {
 func BenchmarkMonteCarlo(b *testing.B) {
 	var ps []Params
 	for _, v := range BuiltIn() {
-		ps = append(ps, Cases(v.Load(load.Options{}), BuildOptions{})[0].Params)
+		ps = append(ps, casesOf(v.Load(load.Options{}))[0].Params)
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {

@@ -5,12 +5,12 @@ import (
 	"math"
 	"strings"
 
+	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/exposure"
-	"github.com/zerodrop/zerodrop/pkg/graph"
+	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
-	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -29,48 +29,36 @@ type Case struct {
 	Skip string
 }
 
-// BuildOptions are the settings shared with check.
-type BuildOptions struct {
-	// Namespace is where objects without one go.
-	Namespace string
-	Timing    *timing.Profiles
-	// KubeVersion decides which API versions are served (a policy/v1beta1
-	// budget is ignored from 1.25) and whether the native preStop sleep
-	// exists (1.30).
-	KubeVersion rules.KubeVersion
+// Analyze runs check's analysis of loaded manifests and returns its result
+// with one case per exposed workload and load balancer, read from the same
+// model the rules judged (see FromModel).
+func Analyze(lr *load.Result, opts check.Options) (*check.Result, []Case) {
+	var cases []Case
+	res := check.AnalyzeWith(lr, opts, func(m *check.Model) []finding.Finding {
+		cases = FromModel(m)
+		return nil
+	})
+	return res, cases
 }
 
-// Cases reads loaded manifests the way check does (inventory, graph,
-// exposures, timing) and returns one case per exposed workload and load
-// balancer, in input order.
-func Cases(lr *load.Result, opts BuildOptions) []Case {
-	if opts.Timing == nil {
-		opts.Timing = timing.Default()
-	}
-	if opts.KubeVersion.Major == 0 {
-		opts.KubeVersion = rules.DefaultKubeVersion
-	}
-	inv := inventory.Build(lr.Objects, opts.Namespace)
-	g := graph.Build(inv)
+// FromModel returns one case per exposed workload and load balancer of
+// check's model, in input order. Every fact comes from the model: the
+// exposures and their health checks, the timing numbers the rules use, the
+// serving container (podspec.Serving), the gate (exposure.NamespaceGated)
+// and the cluster version's gates.
+func FromModel(m *check.Model) []Case {
 	var out []Case
-	for _, e := range exposure.Find(g) {
+	for _, e := range m.Exposures {
 		for _, w := range e.Workloads {
-			out = append(out, build(g, e, w, opts))
+			out = append(out, build(m, e, w))
 		}
 	}
 	return out
 }
 
-// ELB ranges for health checks: values outside make the ELB API refuse the
-// target group, so the controller's reconcile fails.
-const (
-	minInterval, maxInterval   = 5, 300
-	minTimeout, maxTimeout     = 2, 120
-	minThreshold, maxThreshold = 2, 10
-	maxCLBTimeout              = 60
-)
-
-func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts BuildOptions) Case {
+func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
+	kv := m.KubeVersion
+	n := m.Pass.Numbers(e)
 	c := Case{Workload: w.Ref.String(), Exposure: e.Describe()}
 	note := func(format string, args ...any) { c.Notes = append(c.Notes, fmt.Sprintf(format, args...)) }
 	p := Default()
@@ -82,7 +70,7 @@ func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts Bui
 		p.NoTargets = true
 		note("target type %q is refused by the controller: the load balancer never gets a target", tt)
 	}
-	p.FromProfile(opts.Timing.For(e.LB, p.TargetType))
+	p.FromNumbers(n)
 	p.HealthInterval = float64(e.Interval.Seconds)
 	p.HealthyThreshold = int(e.HealthyThreshold.Seconds)
 	p.UnhealthyThreshold = int(e.UnhealthyThreshold.Seconds)
@@ -93,7 +81,8 @@ func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts Bui
 	default:
 		p.IdleTimeout = 60
 	}
-	if why := reconcileRefused(e); why != "" {
+	if bad := e.RefusedHealthCheck(); len(bad) > 0 {
+		why := strings.Join(bad, "; ")
 		p.Frozen = true
 		note("the ELB API refuses this health check (%s): the controller's reconcile fails and the target group keeps the targets it had", why)
 	}
@@ -110,9 +99,9 @@ func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts Bui
 		note("externalTrafficPolicy: Local is modelled as Cluster: per-node health checks are not simulated")
 	}
 	if e.GateCapable() {
-		if ns := g.Namespace(w.Namespace); ns != nil && ns.Labels[exposure.GateLabel] == "enabled" {
+		if gated, known := exposure.NamespaceGated(m.Graph, w.Namespace); gated {
 			p.Gate = true
-		} else if ns == nil {
+		} else if !known {
 			note("namespace %s is not in the input: pods are assumed to get no readiness gate", w.Namespace)
 		}
 	}
@@ -146,25 +135,14 @@ func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts Bui
 	// The serving container.
 	spec := &w.Template.Spec
 	var ctr *corev1.Container
-	if e.Port != nil {
-		tp := podspec.TargetPort(e.Port)
-		if cs := podspec.ServingContainers(spec, tp); len(cs) > 0 {
-			ctr = cs[0]
-		} else if tp.Type == intstr.String {
-			p.NoTargets = true
-			note("targetPort %q names no container port: the pods are never endpoints of the Service", tp.StrVal)
-		}
-	}
-	if ctr == nil {
-		for i := range spec.Containers {
-			if len(spec.Containers[i].Ports) > 0 {
-				ctr = &spec.Containers[i]
-				break
+	if cs, resolved := podspec.Serving(spec, e.Ports()); len(cs) > 0 {
+		ctr = cs[0]
+		if !resolved && e.Port != nil {
+			if tp := podspec.TargetPort(e.Port); tp.Type == intstr.String {
+				p.NoTargets = true
+				note("targetPort %q names no container port: the pods are never endpoints of the Service", tp.StrVal)
 			}
 		}
-	}
-	if ctr == nil && len(spec.Containers) > 0 {
-		ctr = &spec.Containers[0]
 	}
 	grace, _ := podspec.Grace(spec)
 	p.Grace = float64(grace)
@@ -179,8 +157,8 @@ func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts Bui
 		case !ps.Present:
 		case !ps.Known:
 			note("container %s's preStop %s hook has no duration zerodrop can read: assumed to end at once", ctr.Name, ps.Handler)
-		case ps.Handler == "sleep" && !opts.KubeVersion.AtLeast(1, 30):
-			note("the native preStop sleep needs Kubernetes 1.30; on %s the pod gets no delay", opts.KubeVersion)
+		case ps.Handler == "sleep" && !kv.NativeSleep():
+			note("the native preStop sleep needs Kubernetes 1.30; on %s the pod gets no delay", kv)
 		default:
 			p.PreStop = float64(ps.Seconds)
 		}
@@ -192,9 +170,9 @@ func build(g *graph.Graph, e *exposure.Exposure, w *inventory.Workload, opts Bui
 	}
 
 	// Budget.
-	for _, b := range g.WorkloadPDBs[w] {
-		if b.APIVersion == "policy/v1beta1" && opts.KubeVersion.AtLeast(1, 25) {
-			note("%s is policy/v1beta1, not served on %s: no budget protects the pods", b.Ref, opts.KubeVersion)
+	for _, b := range m.Graph.WorkloadPDBs[w] {
+		if b.APIVersion == "policy/v1beta1" && !kv.ServesPolicyV1beta1() {
+			note("%s is policy/v1beta1, not served on %s: no budget protects the pods", b.Ref, kv)
 			continue
 		}
 		p.PDB = &PDB{MinAvailable: b.Spec.MinAvailable, MaxUnavailable: b.Spec.MaxUnavailable}
@@ -215,28 +193,3 @@ func orDefault(v, d int32) int32 {
 	return v
 }
 
-// reconcileRefused says which health-check value the ELB API refuses, if
-// any (only values written in annotations; defaults are valid).
-func reconcileRefused(e *exposure.Exposure) string {
-	var bad []string
-	chk := func(v timing.Value, lo, hi int64) {
-		if v.Source == timing.FromAnnotation && (v.Seconds < lo || v.Seconds > hi) {
-			bad = append(bad, fmt.Sprintf("%s %d outside %d–%d", v.Name, v.Seconds, lo, hi))
-		}
-	}
-	tmax := int64(maxTimeout)
-	if e.LB == timing.CLB {
-		tmax = maxCLBTimeout
-	}
-	chk(e.Interval, minInterval, maxInterval)
-	chk(e.Timeout, minTimeout, tmax)
-	chk(e.HealthyThreshold, minThreshold, maxThreshold)
-	chk(e.UnhealthyThreshold, minThreshold, maxThreshold)
-	if e.LB != timing.NLB && e.Timeout.Seconds >= e.Interval.Seconds {
-		bad = append(bad, "timeout not below the interval")
-	}
-	if e.LB == timing.NLB && e.Controller == exposure.InTree && e.HealthyThreshold.Seconds != e.UnhealthyThreshold.Seconds {
-		bad = append(bad, "unequal thresholds on an in-tree NLB")
-	}
-	return strings.Join(bad, "; ")
-}

@@ -62,12 +62,12 @@ func (q *queue) Pop() any {
 	return e
 }
 
-// check is a periodic check (a readiness probe, or the load balancer's
+// periodic is a periodic check (a readiness probe, or the load balancer's
 // health check) worked out analytically: ticks at phase + k·period; a
 // streak of passN passes (initialPass from the initial state) makes it
 // pass-state, failN fails make it fail-state. Only the tick where the state
 // changes is scheduled.
-type check struct {
+type periodic struct {
 	phase, period float64
 	passN, failN  int
 	initialPass   int
@@ -76,7 +76,7 @@ type check struct {
 	running       bool
 }
 
-func (c *check) firstTick(t float64) float64 {
+func (c *periodic) firstTick(t float64) float64 {
 	if t <= c.phase {
 		return c.phase
 	}
@@ -90,7 +90,7 @@ func (c *check) firstTick(t float64) float64 {
 
 // change returns when the state changes if every check from t on gives
 // pass, and to which state; ok is false if it does not change.
-func (c *check) change(t float64, pass bool) (at float64, to int8, ok bool) {
+func (c *periodic) change(t float64, pass bool) (at float64, to int8, ok bool) {
 	if pass {
 		if c.state == 1 {
 			return 0, 0, false
@@ -140,7 +140,7 @@ type pod struct {
 	kpReady, kpServing, evicting, onDrained bool
 	regAt                                   float64
 	gen                                     int32 // for available
-	probe, hc                               check
+	probe, hc                               periodic
 	ring                                    []ringEntry
 }
 
@@ -269,7 +269,7 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 		p.phase = PhaseReady
 		s.phases[PhaseReady]++
 		if s.p.Probe != nil {
-			p.probe = check{phase: 0, period: pp.Probe.Period, passN: pp.Probe.SuccessThreshold, failN: pp.Probe.FailureThreshold, initialPass: pp.Probe.SuccessThreshold, state: 1, running: true}
+			p.probe = periodic{phase: 0, period: pp.Probe.Period, passN: pp.Probe.SuccessThreshold, failN: pp.Probe.FailureThreshold, initialPass: pp.Probe.SuccessThreshold, state: 1, running: true}
 		}
 		if s.ipMode && !pp.NoTargets {
 			p.registered, p.inDP = true, true
@@ -292,12 +292,12 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 	return p
 }
 
-func (s *sim) newHealthCheck(p *pod, phase float64) check {
+func (s *sim) newHealthCheck(p *pod, phase float64) periodic {
 	initial := s.p.HealthyThreshold
 	if s.p.LB == timing.ALB {
 		initial = 1 // a new ALB target is healthy after one passed check
 	}
-	return check{phase: phase, period: s.p.HealthInterval, passN: s.p.HealthyThreshold,
+	return periodic{phase: phase, period: s.p.HealthInterval, passN: s.p.HealthyThreshold,
 		failN: s.p.UnhealthyThreshold, initialPass: initial, running: true}
 }
 
@@ -548,7 +548,7 @@ func (s *sim) handle(ev event) {
 }
 
 // pendingState is the state a check's scheduled transition leads to.
-func (s *sim) pendingState(c *check) int8 {
+func (s *sim) pendingState(c *periodic) int8 {
 	if c.state == 1 {
 		return -1
 	}
@@ -565,7 +565,7 @@ func (s *sim) pendingState(c *check) int8 {
 
 // scheduleCheck schedules the next transition of c for the result the
 // pod's checks now get. gen's low bit carries the direction.
-func (s *sim) scheduleCheck(c *check, pass bool, k evKind, id int32) {
+func (s *sim) scheduleCheck(c *periodic, pass bool, k evKind, id int32) {
 	if !c.running {
 		return
 	}
@@ -600,7 +600,7 @@ func (s *sim) containerStart(p *pod) {
 	p.listenStart = s.now + p.dApp
 	s.schedule(p.listenStart, evAppListen, p.id, 0)
 	if pr := s.p.Probe; pr != nil {
-		p.probe = check{phase: s.now + pr.InitialDelay, period: pr.Period, passN: pr.SuccessThreshold,
+		p.probe = periodic{phase: s.now + pr.InitialDelay, period: pr.Period, passN: pr.SuccessThreshold,
 			failN: pr.FailureThreshold, initialPass: pr.SuccessThreshold, running: true}
 		s.scheduleCheck(&p.probe, p.passes(), evProbe, p.id)
 		return

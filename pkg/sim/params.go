@@ -230,9 +230,15 @@ const (
 	maxVirtual = 48 * 3600
 )
 
-// FromProfile fills the timing fields of p from the numbers check uses for
-// the same exposure: the profile's delays become the maxima of their
-// distributions.
+// FromNumbers fills the timing fields of p from the numbers check computed
+// for the same exposure.
+func (p *Params) FromNumbers(n timing.Numbers) {
+	p.FromProfile(n.Profile)
+	p.DurationMax = float64(n.LongestRequest.Seconds)
+}
+
+// FromProfile fills the timing fields of p from a timing profile: the
+// profile's delays become the maxima of their distributions.
 func (p *Params) FromProfile(pr timing.Profile) {
 	p.Reconcile = UpTo(float64(pr.Reconcile.Seconds))
 	p.RegisterPropagation = UpTo(float64(pr.RegisterPropagation.Seconds))

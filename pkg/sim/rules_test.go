@@ -132,7 +132,7 @@ func TestErrorRulesReproduce(t *testing.T) {
 				}
 				t.Fatalf("check reports no %s error; it reports %v", tc.rule, got)
 			}
-			cs := Cases(lr, BuildOptions{})
+			cs := casesOf(lr)
 			if len(cs) != 1 {
 				t.Fatalf("%d cases, want 1", len(cs))
 			}
@@ -169,7 +169,7 @@ func TestMissingProbeBehindGateDropsNothing(t *testing.T) {
 	if len(sevs) != 1 || sevs[0] != finding.Warning.String() {
 		t.Errorf("check reports ZD005 as %v, want one warning", sevs)
 	}
-	cs := Cases(lr, BuildOptions{})
+	cs := casesOf(lr)
 	s, err := MonteCarlo(cs[0].Params, 1, 50, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	zdcheck "github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -297,7 +298,7 @@ func TestSurgeBound(t *testing.T) {
 
 func TestSameSeedSameOutput(t *testing.T) {
 	for _, v := range BuiltIn() {
-		for _, c := range Cases(v.Load(load.Options{}), BuildOptions{}) {
+		for _, c := range casesOf(v.Load(load.Options{})) {
 			enc := func(workers int) []byte {
 				s, err := MonteCarlo(c.Params, 42, 8, workers)
 				if err != nil {
@@ -323,7 +324,7 @@ func TestSameSeedSameOutput(t *testing.T) {
 // of every event; the naive ones drop requests.
 func TestBuiltInScenario(t *testing.T) {
 	for _, v := range BuiltIn() {
-		cs := Cases(v.Load(load.Options{}), BuildOptions{})
+		cs := casesOf(v.Load(load.Options{}))
 		if len(cs) != 1 {
 			t.Fatalf("%s: %d cases, want 1", v.Name, len(cs))
 		}
@@ -386,4 +387,11 @@ func TestDistStaysInRange(t *testing.T) {
 	if m := sum / 10000; m < d.Mean()-1 || m > d.Mean()+1 {
 		t.Errorf("mean %v, want about %v", m, d.Mean())
 	}
+}
+
+// casesOf reads loaded manifests the way simulate does: through check's
+// analysis with the default options.
+func casesOf(lr *load.Result) []Case {
+	_, cs := Analyze(lr, zdcheck.Options{})
+	return cs
 }
