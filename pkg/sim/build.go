@@ -192,4 +192,3 @@ func orDefault(v, d int32) int32 {
 	}
 	return v
 }
-
