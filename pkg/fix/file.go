@@ -20,8 +20,14 @@ import (
 type file struct {
 	path string
 	docs []*doc
-	// orig is the content as read; created is set for files fix makes.
-	orig    []byte
+	// ndocs is the number of documents read; fix only appends.
+	ndocs int
+	// raw is the file's bytes as read, orig its text (what the loader
+	// reads: UTF-8, no byte order mark), enc how to store the text again.
+	raw  []byte
+	orig []byte
+	enc  encoding
+	// created is set for files fix makes.
 	created bool
 	json    bool
 	// discovered: found by walking a directory.
@@ -40,8 +46,12 @@ type file struct {
 // doc is one document: the separator line before it (kept byte for byte)
 // and its body.
 type doc struct {
-	sep       []byte
-	body      []byte
+	sep  []byte
+	body []byte
+	// src is the body as read; edited is set once fix wrote a change
+	// into the body.
+	src       []byte
+	edited    bool
 	firstLine int // line of the first body byte, 1-based
 	// node is the parsed document (a DocumentNode) once a fix touches it.
 	node      *yaml.Node
@@ -67,51 +77,61 @@ type doc struct {
 	stale   bool
 }
 
-// splitFile cuts content into documents at "---" lines, keeping every byte.
-func splitFile(data []byte) []*doc {
-	var docs []*doc
-	cur := &doc{firstLine: 1}
-	line := 1
-	for i := 0; i < len(data); {
-		end := bytes.IndexByte(data[i:], '\n')
-		next := len(data)
-		if end >= 0 {
-			next = i + end + 1
-		}
-		l := data[i:next]
-		if isSeparator(l) {
-			if len(cur.sep) > 0 || len(cur.body) > 0 {
-				docs = append(docs, cur)
-			}
-			cur = &doc{sep: l, firstLine: line + 1}
-		} else {
-			cur.body = append(cur.body, l...)
-		}
-		i = next
-		line++
-	}
-	if len(cur.sep) > 0 || len(cur.body) > 0 {
-		docs = append(docs, cur)
+// splitFile cuts text into documents with the loader's splitter, so that
+// fix edits exactly the documents check reported, at the same lines.
+func splitFile(text []byte) []*doc {
+	chunks := load.Split(text)
+	docs := make([]*doc, len(chunks))
+	for i, c := range chunks {
+		// Capped, so that appending to a body never writes over the next.
+		body := c.Body[:len(c.Body):len(c.Body)]
+		docs[i] = &doc{sep: c.Sep, body: body, src: body, firstLine: c.Line}
 	}
 	return docs
 }
 
-func isSeparator(l []byte) bool {
-	t := bytes.TrimRight(l, "\r\n")
-	if bytes.Equal(t, []byte("...")) {
-		return true
+// newFile holds a file read from disk (or stdin) for fixing. A file whose
+// bytes fix could not write back unchanged is held as it is and blocked.
+func newFile(path string, data []byte) *file {
+	f := &file{path: path, raw: data}
+	text, enc, err := decode(data)
+	if err != nil {
+		text = data
+		f.blocked = fmt.Sprintf("%s: %v; it is not rewritten", path, err)
 	}
-	if !bytes.HasPrefix(t, []byte("---")) {
-		return false
-	}
-	rest := t[3:]
-	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t'
+	f.orig, f.enc, f.docs, f.ndocs = text, enc, splitFile(text), 0
+	f.ndocs = len(f.docs)
+	trimmed := bytes.TrimSpace(text)
+	f.json = strings.HasSuffix(strings.ToLower(path), ".json") || (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['))
+	return f
 }
 
-func newFile(path string, data []byte) *file {
-	trimmed := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
-	return &file{path: path, orig: data, docs: splitFile(data),
-		json: strings.HasSuffix(strings.ToLower(path), ".json") || (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '['))}
+// encoded is the file's current text stored as the file was.
+func (f *file) encoded() []byte { return f.enc.encode(f.content()) }
+
+// verify checks, before a file is written, what fix promises of it: its
+// text splits into the documents fix holds (none merged or cut in two), the
+// documents fix did not edit are byte for byte as read, no document is lost,
+// and the bytes written read back as the text.
+func (f *file) verify() error {
+	text := f.content()
+	chunks := load.Split(text)
+	if len(chunks) != len(f.docs) || len(f.docs) < f.ndocs {
+		return fmt.Errorf("%s: the fixed text would hold %d documents where fix holds %d (%d read); not rewritten", f.path, len(chunks), len(f.docs), f.ndocs)
+	}
+	for i, c := range chunks {
+		d := f.docs[i]
+		if !bytes.Equal(c.Sep, d.sep) || !bytes.Equal(c.Body, d.body) {
+			return fmt.Errorf("%s: document %d (line %d) would not read back as fix wrote it; not rewritten", f.path, i+1, d.firstLine)
+		}
+		if i < f.ndocs && !d.edited && !bytes.Equal(d.body, d.src) {
+			return fmt.Errorf("%s: document %d (line %d), which fix did not edit, would change; not rewritten", f.path, i+1, d.firstLine)
+		}
+	}
+	if back, _, err := decode(f.enc.encode(text)); err != nil || !bytes.Equal(back, text) {
+		return fmt.Errorf("%s: the fixed text cannot be stored as %s; not rewritten", f.path, f.enc)
+	}
+	return nil
 }
 
 // content assembles the current bytes of the file.
@@ -183,6 +203,9 @@ var onWholeRender func(*doc)
 func (d *doc) render(asJSON bool) (err error) {
 	defer func() {
 		d.edits = nil
+		if err == nil {
+			d.edited = true
+		}
 		// The items of a List move when one before them grows: the
 		// objects are read again from a tree of the new text, so that
 		// their lines are right for the next round.
@@ -241,9 +264,6 @@ func (d *doc) render(asJSON bool) (err error) {
 	}
 	if !holds(b, d.node) {
 		return errUnfaithful
-	}
-	if bytes.HasPrefix(d.body, []byte("\ufeff")) {
-		b = append([]byte("\ufeff"), b...) // the byte order mark stays
 	}
 	d.body = b
 	return nil

@@ -67,9 +67,14 @@ type FileResult struct {
 	Path    string `json:"path"`
 	Created bool   `json:"created"`
 	Written bool   `json:"written"`
-	Before  []byte `json:"-"`
-	After   []byte `json:"-"`
-	Error   string `json:"error,omitempty"`
+	// Encoding is how the file is stored (UTF-8, UTF-16LE...); fix keeps it.
+	Encoding string `json:"encoding"`
+	// Before and After are the file's text (UTF-8), for a diff; Data is
+	// After stored in the file's encoding, the bytes written.
+	Before []byte `json:"-"`
+	After  []byte `json:"-"`
+	Data   []byte `json:"-"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Result is what a fix run did.
@@ -174,7 +179,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if !f.created && bytes.Equal(after, f.orig) {
 			continue
 		}
-		res.Files = append(res.Files, FileResult{Path: path, Created: f.created, Before: f.orig, After: after})
+		fr := FileResult{Path: path, Created: f.created, Encoding: f.enc.String(), Before: f.orig, After: after, Data: f.enc.encode(after)}
+		if err := f.verify(); err != nil {
+			fr.Error = err.Error()
+		}
+		res.Files = append(res.Files, fr)
 	}
 	if opts.DryRun {
 		return res, nil
@@ -189,22 +198,23 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		fr := &res.Files[i]
 		f := st.files[fr.Path]
 		switch {
+		case fr.Error != "":
 		case f.path == load.StdinName:
 			if opts.Stdout != nil {
-				if _, err := opts.Stdout.Write(fr.After); err != nil {
+				if _, err := opts.Stdout.Write(fr.Data); err != nil {
 					fr.Error = err.Error()
 				}
 			}
 		case strings.HasPrefix(f.path, "kustomize build "):
 			fr.Error = "kustomize output cannot be edited in place; use -o patch"
 		case f.created:
-			if err := createAtomic(fr.Path, fr.After); err != nil {
+			if err := createAtomic(fr.Path, fr.Data); err != nil {
 				fr.Error = err.Error()
 			} else {
 				fr.Written = true
 			}
 		default:
-			if err := writeAtomic(fr.Path, fr.After); err != nil {
+			if err := writeAtomic(fr.Path, fr.Data, f.raw); err != nil {
 				fr.Error = err.Error()
 			} else {
 				fr.Written = true
@@ -390,6 +400,9 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 	if p.Create != nil && p.Near == load.StdinName {
 		// A stream in gives a stream out: the new object joins it.
 		in := st.files[load.StdinName]
+		if in.blocked != "" {
+			return false, in.blocked, nil
+		}
 		body, err := in.style().object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
 		if err != nil {
 			return false, err.Error(), nil

@@ -134,8 +134,8 @@ func writeYAML(path string, obj map[string]any) error {
 // writeAtomicNew writes a file in the patch directory, replacing an older
 // copy atomically.
 func writeAtomicNew(path string, data []byte) error {
-	if _, err := os.Lstat(path); err == nil {
-		return writeAtomic(path, data)
+	if old, err := os.ReadFile(path); err == nil {
+		return writeAtomic(path, data, old)
 	}
 	return createAtomic(path, data)
 }

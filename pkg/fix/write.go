@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,8 +16,10 @@ var beforeRename = func(tmp string) error { return nil }
 // writeAtomic replaces path with data, or leaves it untouched: the content
 // goes to a temporary file in the same directory, is synced, takes the
 // original's mode, and is renamed over the original. Symlinks and read-only
-// files are refused rather than followed or forced.
-func writeAtomic(path string, data []byte) error {
+// files are refused rather than followed or forced. read is the content fix
+// read: a file that no longer holds it (someone saved it meanwhile) is left
+// as it is, so that their change is not lost.
+func writeAtomic(path string, data, read []byte) error {
 	info, err := os.Lstat(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -36,6 +39,10 @@ func writeAtomic(path string, data []byte) error {
 	if err := beforeRename(tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := unchanged(path, read); err != nil {
+		os.Remove(tmp)
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
@@ -65,6 +72,18 @@ func createAtomic(path string, data []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// unchanged tells whether path still holds the content read, by hash.
+func unchanged(path string, read []byte) error {
+	now, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if sha256.Sum256(now) != sha256.Sum256(read) {
+		return fmt.Errorf("%s changed since fix read it (edited meanwhile?); not rewritten, run fix again", path)
+	}
+	return nil
 }
 
 func writeTemp(path string, data []byte, mode fs.FileMode) (string, error) {

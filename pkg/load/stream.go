@@ -93,35 +93,62 @@ func OddLineBreaks(data []byte) bool {
 	return false
 }
 
-// splitDocuments cuts a stream at "---" separator lines, the way kubectl's
-// YAML reader does, so that each document can be parsed (and fail) alone.
-func splitDocuments(data []byte) []document {
-	var docs []document
-	start, startLine, line := 0, 1, 1
+// Chunk is one document of a stream as Split cuts it, every byte kept: Sep
+// is the separator line before it (empty for the first document, and for
+// one whose separator line carries content, "--- {a: b}", which then
+// starts Body), Body the document's text and Line the file line of Body's
+// first byte (1-based).
+type Chunk struct {
+	Sep, Body []byte
+	Line      int
+}
+
+// Split cuts a stream at "---" separator lines and "..." end markers, the
+// way kubectl's YAML reader does, keeping every byte: the concatenation of
+// the chunks' Sep and Body is data. It is the one splitter of zerodrop:
+// the loader parses the chunks and fix edits them, so both see the same
+// documents at the same lines. A chunk may have an empty Body (two
+// separators in a row); the first is left out when it is empty.
+func Split(data []byte) []Chunk {
+	var chunks []Chunk
+	cur := Chunk{Line: 1}
+	start, line := 0, 1
 	for i := 0; i < len(data); {
 		end := bytes.IndexByte(data[i:], '\n')
 		next := len(data)
 		if end >= 0 {
 			next = i + end + 1
 		}
-		l := data[i:next]
-		if sep, inline := isSeparator(l); sep {
-			if i > start {
-				docs = append(docs, document{data: data[start:i], line: startLine})
+		if sep, inline := isSeparator(data[i:next]); sep {
+			cur.Body = data[start:i]
+			if len(cur.Sep) > 0 || len(cur.Body) > 0 {
+				chunks = append(chunks, cur)
 			}
-			start, startLine = next, line+1
+			cur, start = Chunk{Sep: data[i:next], Line: line + 1}, next
 			if inline {
 				// "--- {a: b}" or "--- !!map": the document starts on the
 				// separator line itself, and the YAML parser reads the
 				// marker as a document start.
-				start, startLine = i, line
+				cur, start = Chunk{Line: line}, i
 			}
 		}
 		i = next
 		line++
 	}
-	if start < len(data) {
-		docs = append(docs, document{data: data[start:], line: startLine})
+	cur.Body = data[start:]
+	if len(cur.Sep) > 0 || len(cur.Body) > 0 {
+		chunks = append(chunks, cur)
+	}
+	return chunks
+}
+
+// splitDocuments returns the documents of a stream that hold any bytes.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	for _, c := range Split(data) {
+		if len(c.Body) > 0 {
+			docs = append(docs, document{data: c.Body, line: c.Line})
+		}
 	}
 	return docs
 }
@@ -183,6 +210,11 @@ func isBinary(data []byte) bool {
 func utf16BOM(data []byte) bool {
 	return bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff})
 }
+
+// DecodeUTF16 converts text that starts with a UTF-16 byte order mark to
+// UTF-8 without the mark, as the loader reads it; ok is false when data has
+// no such mark or does not decode.
+func DecodeUTF16(data []byte) (text []byte, ok bool) { return fromUTF16(data) }
 
 // fromUTF16 converts UTF-16 text that starts with a byte order mark to
 // UTF-8. ok is false when data is not such text; the returned slice is then

@@ -1,0 +1,86 @@
+package fix
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"unicode/utf16"
+
+	"github.com/zerodrop/zerodrop/pkg/load"
+)
+
+// encoding is how a file's text is stored on disk. fix edits the text as
+// UTF-8 with LF or CR LF line ends, exactly as the loader reads it, and
+// writes it back stored as it was: same byte order mark, same encoding,
+// same line ends.
+type encoding struct {
+	// utf16 is the byte order of a UTF-16 file (nil for UTF-8).
+	utf16 binary.ByteOrder
+	// bom: a UTF-8 file that starts with a byte order mark.
+	bom bool
+	// cr: every line ends in a lone CR (classic Mac); the text has LF.
+	cr bool
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+func (e encoding) String() string {
+	switch {
+	case e.utf16 == binary.LittleEndian:
+		return "UTF-16LE"
+	case e.utf16 == binary.BigEndian:
+		return "UTF-16BE"
+	case e.bom:
+		return "UTF-8 with byte order mark"
+	}
+	return "UTF-8"
+}
+
+// decode returns the text of a file as the loader reads it. A file whose
+// text would not encode back to the very same bytes is refused: fix could
+// not write it without changing bytes it did not mean to change.
+func decode(data []byte) (text []byte, enc encoding, err error) {
+	text = data
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}), bytes.HasPrefix(data, []byte{0xfe, 0xff}):
+		enc.utf16 = binary.LittleEndian
+		if data[0] == 0xfe {
+			enc.utf16 = binary.BigEndian
+		}
+		t, ok := load.DecodeUTF16(data)
+		if !ok {
+			return nil, enc, fmt.Errorf("%s text that does not decode (an odd number of bytes, or a broken surrogate pair)", enc)
+		}
+		text = t
+	case bytes.HasPrefix(data, utf8BOM):
+		enc.bom = true
+		text = data[len(utf8BOM):]
+	}
+	if bytes.IndexByte(text, '\n') < 0 && bytes.IndexByte(text, '\r') >= 0 {
+		enc.cr = true
+		text = bytes.ReplaceAll(text, []byte("\r"), []byte("\n"))
+	}
+	if back := enc.encode(text); !bytes.Equal(back, data) {
+		return nil, enc, fmt.Errorf("the file's %s text does not read back as the same bytes", enc)
+	}
+	return text, enc, nil
+}
+
+// encode stores text as the file was stored.
+func (e encoding) encode(text []byte) []byte {
+	if e.cr {
+		text = bytes.ReplaceAll(text, []byte("\n"), []byte("\r"))
+	}
+	switch {
+	case e.utf16 != nil:
+		units := utf16.Encode(append([]rune{0xfeff}, []rune(string(text))...))
+		out := make([]byte, 2*len(units))
+		for i, u := range units {
+			e.utf16.PutUint16(out[2*i:], u)
+		}
+		return out
+	case e.bom:
+		return append(append([]byte{}, utf8BOM...), text...)
+	}
+	return text
+}
