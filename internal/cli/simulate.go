@@ -90,7 +90,7 @@ or input errors.`,
 	fl.BoolVar(&f.compare, "compare", false, "also simulate the manifests as 'zerodrop fix' would leave them (variant fixed)")
 	fl.BoolVar(&f.plan, "plan", false, "instead of the event, tabulate rollout duration and peak pods for a range of maxSurge values")
 	fl.StringVar(&f.planSurges, "plan-surge", strings.Join(sim.DefaultPlanSurges, ","), "maxSurge values for --plan")
-	fl.IntVar(&f.scaleTo, "scale-to", -1, "replicas after a scale-in (default: half)")
+	fl.IntVar(&f.scaleTo, "scale-to", -1, "replicas after a scale-in (default: half, and never below 1; 0 only when given)")
 	fl.IntVar(&f.nodes, "nodes", 0, "nodes the pods are spread over (default: 3, or one per 20 replicas)")
 	fl.IntVar(&f.drainNodes, "drain-nodes", -1, "nodes a drain empties at once (default: all of them)")
 	fl.StringVar(&f.app, "app", "", "what the app does on SIGTERM: drain, exit or ignore (default: drain, or ignore behind a shell wrapper)")
@@ -285,7 +285,7 @@ func (f *simulateFlags) apply(c *cobra.Command, p *sim.Params) {
 	if f.drainNodes >= 0 {
 		p.DrainNodes = min(f.drainNodes, p.Nodes)
 	}
-	p.ScaleTo = p.Replicas / 2
+	p.ScaleTo = sim.DefaultScaleTo(p.Replicas)
 	if f.scaleTo >= 0 {
 		p.ScaleTo = min(f.scaleTo, p.Replicas)
 	}

@@ -37,6 +37,9 @@ const (
 	ALBController     = "ingress.k8s.aws/alb"
 	GateLabel         = "elbv2.k8s.aws/pod-readiness-gate-inject"
 	DeregAttr         = "deregistration_delay.timeout_seconds"
+	// ConnTermAttr makes an NLB reset the flows still open on a target at
+	// the end of its deregistration delay (off by default).
+	ConnTermAttr = "deregistration_delay.connection_termination.enabled"
 	// LBHintAnno lets a TargetGroupBinding say which LB its target group
 	// belongs to (alb or nlb), since that lives in AWS, not in the cluster.
 	LBHintAnno = "zerodrop.dev/load-balancer"
@@ -87,6 +90,13 @@ func (e *Exposure) Input() timing.Input {
 // for this exposure (controller-managed, ip targets).
 func (e *Exposure) GateCapable() bool {
 	return e.Controller == LBC && e.TargetType.Value == timing.TargetIP
+}
+
+// ConnectionTermination reports whether the target group resets the
+// connections still open on a deregistered target when its deregistration
+// delay ends (an NLB attribute; an ALB always ends them).
+func (e *Exposure) ConnectionTermination() bool {
+	return strings.EqualFold(strings.TrimSpace(e.TGAttributes[ConnTermAttr]), "true")
 }
 
 // Ports lists the Service ports the load balancer targets: its port, or

@@ -95,9 +95,8 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 		p.NoTargets = true
 		note("instance targets need a node port, and %s is ClusterIP: the controller cannot build the target group", e.Service.Ref)
 	}
-	if e.LocalTraffic && p.TargetType == timing.TargetInstance {
-		note("externalTrafficPolicy: Local is modelled as Cluster: per-node health checks are not simulated")
-	}
+	p.LocalTraffic = e.LocalTraffic && p.TargetType == timing.TargetInstance
+	p.ConnTermination = e.LB == timing.NLB && e.ConnectionTermination()
 	if e.GateCapable() {
 		if gated, known := exposure.NamespaceGated(m.Graph, w.Namespace); gated {
 			p.Gate = true
@@ -180,7 +179,7 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 	}
 	p.Nodes = max(3, int(math.Ceil(float64(p.Replicas)/20)))
 	p.DrainNodes = p.Nodes
-	p.ScaleTo = p.Replicas / 2
+	p.ScaleTo = DefaultScaleTo(p.Replicas)
 	return c.with(p)
 }
 

@@ -32,6 +32,9 @@ const (
 	evEvict
 	evDeadline
 	evRetry
+	// evNode changes a node's place in the load balancer
+	// (externalTrafficPolicy: Local); pod is the node's index.
+	evNode
 )
 
 // event is one entry of the queue. gen cancels superseded transitions: an
@@ -138,10 +141,29 @@ type pod struct {
 	registered, inDP, draining, stopped     bool
 	healthy, counted                        bool
 	kpReady, kpServing, evicting, onDrained bool
-	regAt                                   float64
-	gen                                     int32 // for available
-	probe, hc                               periodic
-	ring                                    []ringEntry
+	// sink stands for a node without a local endpoint that the load
+	// balancer still routes to (externalTrafficPolicy: Local).
+	sink      bool
+	regAt     float64
+	gen       int32 // for available
+	probe, hc periodic
+	ring      []ringEntry
+}
+
+// node is a node behind an instance target group with
+// externalTrafficPolicy: Local.
+type node struct {
+	// local counts the pods kube-proxy on the node has as ready endpoints.
+	local int
+	// inLB: the load balancer routes to the node (its health check passes).
+	inLB bool
+	// want is where the pending health-check transition leads.
+	want bool
+	gen  int32
+	// phase of the node's health checks, and the sink that stands for it
+	// when it has no local endpoint.
+	phase float64
+	sink  *pod
 }
 
 // sim is one run.
@@ -179,6 +201,9 @@ type sim struct {
 	phases   [nPhases]int32
 	alive    int // pods that exist
 	nextSec  float64
+
+	// Nodes, for externalTrafficPolicy: Local.
+	nodes []node
 
 	// Deployment.
 	started          bool
@@ -282,14 +307,74 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 		if !s.ipMode {
 			p.kpReady = true
 			s.setHealthy(p, true)
+			if pp.LocalTraffic {
+				n := s.node(p.node)
+				n.local++
+				n.inLB, n.want = true, true
+			}
 		}
 		s.dirty = true
 		return p
 	}
 	p.phase = PhasePending
 	s.phases[PhasePending]++
+	if pp.LocalTraffic {
+		p.node = s.placeNode(id)
+	}
 	s.schedule(s.now+p.dStart, evContainerStart, id, 0)
 	return p
+}
+
+// placeNode picks a node for a new pod: round-robin over the nodes a drain
+// leaves, or over new nodes when it empties all of them.
+func (s *sim) placeNode(id int32) int32 {
+	pp := &s.p
+	n := int32(max(pp.Nodes, 1))
+	if pp.Event != Drain || pp.DrainNodes == 0 {
+		return id % n
+	}
+	if left := n - int32(pp.DrainNodes); left > 0 {
+		return int32(pp.DrainNodes) + id%left
+	}
+	return n + id%n
+}
+
+// node returns node i, growing the list.
+func (s *sim) node(i int32) *node {
+	for int32(len(s.nodes)) <= i {
+		k := len(s.nodes)
+		r := rand.New(rand.NewPCG(s.seed^0x6e6f6465, uint64(k)+1))
+		s.nodes = append(s.nodes, node{phase: r.Float64() * s.p.HealthInterval,
+			sink: &pod{id: -1, sink: true, listenStart: inf, listenEnd: inf, exitAt: inf, ipGone: inf, cut: inf, node: int32(k)}})
+	}
+	return &s.nodes[i]
+}
+
+// localChanged follows a change of a node's local endpoint count: the
+// load balancer's health check of the node passes after HealthyThreshold
+// checks once it has one, and fails after UnhealthyThreshold checks once it
+// has none, and the load balancer acts on that after its propagation delay.
+func (s *sim) localChanged(i int32, delta int, r *rand.Rand) {
+	n := s.node(i)
+	n.local += delta
+	want := n.local > 0
+	if want == n.want {
+		return
+	}
+	n.want = want
+	n.gen++
+	pp := &s.p
+	first := n.phase
+	if s.now > first {
+		first += math.Ceil((s.now-first)/pp.HealthInterval) * pp.HealthInterval
+	}
+	var at float64
+	if want {
+		at = first + float64(pp.HealthyThreshold-1)*pp.HealthInterval + pp.RegisterPropagation.Sample(r)
+	} else {
+		at = first + float64(pp.UnhealthyThreshold-1)*pp.HealthInterval + pp.DeregisterPropagation.Sample(r)
+	}
+	s.schedule(at, evNode, i, n.gen)
 }
 
 func (s *sim) newHealthCheck(p *pod, phase float64) periodic {
@@ -357,8 +442,9 @@ func (s *sim) runAll() *Run {
 		if len(s.q) > 0 {
 			next = s.q[0].t
 		}
-		if end == inf && next > maxVirtual {
-			end = maxVirtual
+		if end == inf && next > MaxVirtual {
+			end = MaxVirtual
+			s.run.Capped = true
 		}
 		stop := min(next, s.nextSec, end)
 		s.traffic(stop)
@@ -448,7 +534,7 @@ func (s *sim) finish(end float64) {
 
 func (s *sim) handle(ev event) {
 	var p *pod
-	if ev.pod >= 0 {
+	if ev.pod >= 0 && ev.k != evNode {
 		p = s.pods[ev.pod]
 	}
 	switch ev.k {
@@ -539,6 +625,17 @@ func (s *sim) handle(ev event) {
 		s.sync()
 	case evEvict, evRetry:
 		s.evict(p)
+	case evNode:
+		n := &s.nodes[ev.pod]
+		if ev.gen == n.gen && n.inLB != n.want {
+			n.inLB = n.want
+			s.dirty = true
+			if n.inLB {
+				s.mark("node %d passes the load balancer's health check", ev.pod)
+			} else {
+				s.mark("node %d fails the load balancer's health check and leaves it", ev.pod)
+			}
+		}
 	case evDeadline:
 		if ev.gen == s.progressGen && s.doneAt < 0 && !s.deadlineExceeded {
 			s.deadlineExceeded = true
@@ -684,7 +781,7 @@ func (s *sim) reconcileTarget(p *pod) {
 		s.schedule(s.now+p.dDeregProp, evStopSending, p.id, 0)
 		s.schedule(s.now+s.p.DeregistrationDelay, evDrainEnd, p.id, 0)
 		s.mark("controller deregisters pod %d", p.id)
-		if s.http {
+		if s.http || s.p.ConnTermination {
 			s.setCut(p, s.now+s.p.DeregistrationDelay, CauseDeregEnd)
 		}
 	}
@@ -694,6 +791,13 @@ func (s *sim) kubeProxy(p *pod) {
 	ready := p.ready && !p.terminating && !p.exited
 	serving := p.terminating && p.ready && !p.exited
 	if ready != p.kpReady || serving != p.kpServing {
+		if s.p.LocalTraffic && ready != p.kpReady {
+			d := 1
+			if !ready {
+				d = -1
+			}
+			s.localChanged(p.node, d, p.rng)
+		}
 		p.kpReady, p.kpServing = ready, serving
 		s.setHealthy(p, ready)
 		s.dirty = true
@@ -743,6 +847,8 @@ func (s *sim) rebuild() {
 				}
 			}
 		}
+	} else if s.p.LocalTraffic {
+		s.rebuildLocal()
 	} else {
 		for _, p := range s.pods {
 			if p.kpReady {
@@ -759,6 +865,39 @@ func (s *sim) rebuild() {
 	}
 	if s.rr >= len(s.routable) {
 		s.rr = 0
+	}
+}
+
+// rebuildLocal routes to the nodes in the load balancer (all of them when
+// none is: a load balancer with no healthy target fails open): to their
+// ready local endpoints, else their terminating serving ones, else to the
+// node's sink, where kube-proxy drops the request.
+func (s *sim) rebuildLocal() {
+	any := false
+	for i := range s.nodes {
+		any = any || s.nodes[i].inLB
+	}
+	for i := range s.nodes {
+		n := &s.nodes[i]
+		if any && !n.inLB {
+			continue
+		}
+		mark := len(s.routable)
+		for _, p := range s.pods {
+			if p.node == int32(i) && p.kpReady {
+				s.routable = append(s.routable, p)
+			}
+		}
+		if len(s.routable) == mark {
+			for _, p := range s.pods {
+				if p.node == int32(i) && p.kpServing {
+					s.routable = append(s.routable, p)
+				}
+			}
+		}
+		if len(s.routable) == mark && any {
+			s.routable = append(s.routable, n.sink)
+		}
 	}
 }
 

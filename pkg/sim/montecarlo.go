@@ -40,10 +40,20 @@ type Stats struct {
 }
 
 // Series is the outcome of a Monte Carlo series: the first run in full,
-// and the spread of the key numbers over every run.
+// the first run that failed requests in full (the example a report shows),
+// the causes of failure over every run, and the spread of the key numbers
+// over every run.
 type Series struct {
 	Runs  int
 	First *Run
+	// Example is the run with the lowest index that failed a request
+	// (First when it did, or when no run did); ExampleIndex is its index.
+	Example      *Run
+	ExampleIndex int
+	// Causes sums every run's causes: counts over all runs, the window
+	// from the earliest to the latest failure, and in how many runs each
+	// cause appeared.
+	Causes []SeriesCause
 	// Failed, Duration and MinHealthy over the runs. Duration counts a
 	// run whose event never finished as its full length.
 	Failed, Duration, MinHealthy, PeakPods Stats
@@ -53,6 +63,17 @@ type Series struct {
 	Unfinished int
 	// DeadlineRuns counts runs that exceeded the progress deadline.
 	DeadlineRuns int
+	// CappedRuns counts runs stopped at MaxVirtual.
+	CappedRuns int
+}
+
+// SeriesCause is one cause of failure over the runs of a series.
+type SeriesCause struct {
+	CauseCount
+	// Runs counts the runs in which the cause failed a request, and
+	// FirstRun is the lowest index among them.
+	Runs     int
+	FirstRun int
 }
 
 // MonteCarlo runs the scenario n times with seeds RunSeed(seed, i), on up
@@ -69,10 +90,13 @@ func MonteCarlo(p Params, seed uint64, n, workers int) (*Series, error) {
 	workers = min(workers, n)
 	type summary struct {
 		failed, dur, minH, peak float64
-		done, deadline          bool
+		done, deadline, capped  bool
 	}
 	sums := make([]summary, n)
-	var first *Run
+	causes := make([][]CauseCount, n)
+	var first, example *Run
+	exampleIdx := n
+	var mu sync.Mutex
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -90,17 +114,42 @@ func MonteCarlo(p Params, seed uint64, n, workers int) (*Series, error) {
 					d = r.End - r.EventAt
 				}
 				sums[i] = summary{failed: float64(r.Failed()), dur: d, minH: float64(r.MinHealthy),
-					peak: float64(r.PeakPods), done: r.Done >= 0, deadline: r.DeadlineExceeded}
+					peak: float64(r.PeakPods), done: r.Done >= 0, deadline: r.DeadlineExceeded, capped: r.Capped}
+				causes[i] = r.Causes
+				// Only the first run and the first failing one are kept
+				// whole.
+				mu.Lock()
 				if i == 0 {
 					first = r
-				} else {
-					r.Timeline = nil // only the first run is kept whole
 				}
+				if r.Failed() > 0 && i < exampleIdx {
+					example, exampleIdx = r, i
+				}
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	s := &Series{Runs: n, First: first}
+	if example == nil {
+		example, exampleIdx = first, 0
+	}
+	s := &Series{Runs: n, First: first, Example: example, ExampleIndex: exampleIdx}
+	at := map[Cause]int{}
+	for i, cs := range causes {
+		for _, c := range cs {
+			j, ok := at[c.Cause]
+			if !ok {
+				j = len(s.Causes)
+				at[c.Cause] = j
+				s.Causes = append(s.Causes, SeriesCause{CauseCount: CauseCount{Cause: c.Cause, Class: c.Class, From: c.From, To: c.To}, FirstRun: i})
+			}
+			a := &s.Causes[j]
+			a.Count += c.Count
+			a.Runs++
+			a.From, a.To = min(a.From, c.From), max(a.To, c.To)
+		}
+	}
+	slices.SortStableFunc(s.Causes, func(a, b SeriesCause) int { return int(b.Count - a.Count) })
 	col := func(f func(summary) float64) Stats {
 		v := make([]float64, n)
 		for i, x := range sums {
@@ -121,6 +170,9 @@ func MonteCarlo(p Params, seed uint64, n, workers int) (*Series, error) {
 		}
 		if x.deadline {
 			s.DeadlineRuns++
+		}
+		if x.capped {
+			s.CappedRuns++
 		}
 	}
 	return s, nil

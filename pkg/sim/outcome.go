@@ -1,5 +1,10 @@
 package sim
 
+import (
+	"fmt"
+	"math"
+)
+
 // SchemaVersion is the version of the JSON contract of Report. It changes
 // only when a field is removed or changes meaning.
 const SchemaVersion = "1"
@@ -49,6 +54,11 @@ type Result struct {
 	// EventAt is when the event started, in seconds from the start of the
 	// run (times in causes, timeline and events count from there too).
 	EventAt float64 `json:"eventAt"`
+	// ExampleRun is the index of the Monte Carlo run whose timeline and
+	// events are shown: the first run that failed a request, or run 0.
+	ExampleRun int `json:"exampleRun"`
+	// ExampleSeed reproduces that run with --seed and --runs 1.
+	ExampleSeed uint64 `json:"exampleSeed"`
 }
 
 // Requests counts requests by outcome.
@@ -65,6 +75,12 @@ type CauseJSON struct {
 	Count int64   `json:"count"`
 	From  float64 `json:"from"`
 	To    float64 `json:"to"`
+	// Runs counts the Monte Carlo runs the cause appeared in (with more
+	// than one run; Count and the window then cover every run).
+	Runs int `json:"runs,omitempty"`
+	// Rules are the check rules that judge this cause for the event
+	// (see RulesFor).
+	Rules []string `json:"rules,omitempty"`
 }
 
 // Percentiles are Monte Carlo statistics.
@@ -92,7 +108,7 @@ type Point struct {
 
 // NewResult turns a series into its report form.
 func NewResult(c Case, variant string, s *Series) Result {
-	r := s.First
+	r := s.Example
 	res := Result{Workload: c.Workload, Exposure: c.Exposure, Variant: variant, Event: c.Params.Event,
 		Notes: append([]string{}, c.Notes...), Parameters: c.Params,
 		Failures: map[string]int64{}, Causes: []CauseJSON{}, Timeline: []Point{}, Events: r.Marks,
@@ -101,15 +117,24 @@ func NewResult(c Case, variant string, s *Series) Result {
 	if res.Events == nil {
 		res.Events = []Mark{}
 	}
+	res.Notes = append(res.Notes, c.Params.limitNotes()...)
+	if s.CappedRuns > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d runs reached the simulator's limit of %s of virtual time with the event unfinished and were stopped there", s.CappedRuns, s.Runs, hours(MaxVirtual)))
+	}
+	res.ExampleRun, res.ExampleSeed = s.ExampleIndex, r.Seed
 	res.Requests = Requests{Total: r.Total, OK: r.OK, Failed: r.Failed()}
 	for _, cl := range FailureClasses() {
 		if n := r.Failures[cl]; n > 0 {
 			res.Failures[cl.String()] = n
 		}
 	}
-	for _, cc := range r.Causes {
-		res.Causes = append(res.Causes, CauseJSON{Cause: cc.Cause.String(), Class: cc.Class.String(), Count: cc.Count,
-			From: round3(cc.From), To: round3(cc.To)})
+	for _, cc := range s.Causes {
+		cj := CauseJSON{Cause: cc.Cause.String(), Class: cc.Class.String(), Count: cc.Count,
+			From: round3(cc.From), To: round3(cc.To), Rules: RulesFor(cc.Cause, c.Params.Event)}
+		if s.Runs > 1 {
+			cj.Runs = cc.Runs
+		}
+		res.Causes = append(res.Causes, cj)
 	}
 	if d := r.Duration(); d >= 0 {
 		res.RolloutSeconds = &d
@@ -144,4 +169,24 @@ func Skipped(c Case, variant string) Result {
 	return Result{Workload: c.Workload, Exposure: c.Exposure, Variant: variant, Event: c.Params.Event, Skipped: c.Skip,
 		Failures: map[string]int64{}, Causes: []CauseJSON{}, Notes: append([]string{}, c.Notes...),
 		Parameters: c.Params, Timeline: []Point{}, Events: []Mark{}}
+}
+
+func hours(secs float64) string { return fmt.Sprintf("%.0f h", secs/3600) }
+
+// limitNotes says where the parameters meet a limit of the model, so that
+// no cap is silent.
+func (p *Params) limitNotes() []string {
+	var out []string
+	// Log-normal durations reach median·e^(3.7σ) about once in 10,000.
+	if p.DurationMedian*math.Exp(3.7*p.DurationSigma) > p.DurationMax {
+		out = append(out, fmt.Sprintf("request durations (log-normal, median %s) are cut at the longest request, %s", secs(p.DurationMedian), secs(p.DurationMax)))
+	}
+	return out
+}
+
+func secs(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("%.0f ms", v*1000)
+	}
+	return fmt.Sprintf("%g s", math.Round(v*10)/10)
 }

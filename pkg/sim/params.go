@@ -144,6 +144,15 @@ type Params struct {
 	DeregistrationDelay float64 `json:"deregistrationDelay"`
 	// IdleTimeout: an ALB answers 504 to a response slower than this.
 	IdleTimeout float64 `json:"idleTimeout"`
+	// ConnTermination: an NLB resets the flows still open on a target when
+	// its deregistration delay ends (an ALB always cuts them then).
+	ConnTermination bool `json:"connectionTermination,omitempty"`
+	// LocalTraffic: externalTrafficPolicy: Local on instance targets. The
+	// load balancer health-checks each node's kube-proxy, which passes
+	// while the node has a ready local endpoint; a node leaves the load
+	// balancer only when that check fails, and kube-proxy drops what
+	// reaches a node without a local endpoint.
+	LocalTraffic bool `json:"localTraffic,omitempty"`
 	// Gate: pods carry the controller's readiness gate.
 	Gate bool `json:"readinessGate"`
 	// NoTargets: the load balancer never has a target (the controller
@@ -226,9 +235,20 @@ const (
 	// ConnectTimeout: an ALB gives up connecting to a target after 10 s
 	// and answers 504.
 	ConnectTimeout = 10
-	// maxVirtual bounds a run's virtual time.
-	maxVirtual = 48 * 3600
+	// MaxVirtual bounds a run's virtual time (a week): a run that reaches
+	// it stops there and says so (Run.Capped).
+	MaxVirtual = 7 * 24 * 3600
 )
+
+// DefaultScaleTo is the replica count a scale-in goes to unless told: half,
+// rounded down, but never 0 from 1 or more (scaling to 0 is an outage, not
+// a scale-in; ask for it with ScaleTo 0).
+func DefaultScaleTo(replicas int) int {
+	if replicas <= 1 {
+		return replicas
+	}
+	return replicas / 2
+}
 
 // FromNumbers fills the timing fields of p from the numbers check computed
 // for the same exposure.
@@ -314,6 +334,8 @@ func (p *Params) Validate() error {
 	}
 	if p.DurationMedian <= 0 || p.DurationMax <= 0 || p.DurationSigma < 0 {
 		bad("request durations: median and maximum must be positive")
+	} else if p.DurationMedian > p.DurationMax {
+		bad("median request duration %gs is above the longest request, %gs: declare a longer longest request or lower the median", p.DurationMedian, p.DurationMax)
 	}
 	if p.KeepAlive < 0 || p.KeepAlive > 1 || p.IdleRace < 0 || p.IdleRace > 1 {
 		bad("keepAlive and idleRace are shares between 0 and 1")

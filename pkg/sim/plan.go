@@ -45,6 +45,11 @@ type PlanRow struct {
 	} `json:"percentiles,omitempty"`
 }
 
+// PlanRPS is the most traffic a plan simulates: a plan is about rollout
+// duration and pod count, and a rollout of a thousand pods one at a time
+// lasts days of virtual time.
+const PlanRPS = 10
+
 // DefaultPlanSurges are the maxSurge values --plan tries.
 var DefaultPlanSurges = []string{"1", "5%", "10%", "25%", "50%", "100%"}
 
@@ -84,6 +89,10 @@ func MakePlan(c Case, variant string, surges []intstr.IntOrString, seed uint64, 
 		p.Strategy, p.MaxUnavailable = "RollingUpdate", &zero
 		pl.Notes = append(pl.Notes, "the Recreate strategy is planned as a rolling update with maxUnavailable 0")
 	}
+	if p.RPS > PlanRPS {
+		pl.Notes = append(pl.Notes, fmt.Sprintf("the plan simulates traffic at %d req/s instead of %g to stay fast on long rollouts: the failed column counts requests at that rate (simulate the rollout without --plan for the full rate)", PlanRPS, p.RPS))
+		p.RPS = PlanRPS
+	}
 	pl.Base = PlanRowKey{MaxSurge: str(c.Params.MaxSurge), MaxUnavailable: str(c.Params.MaxUnavailable)}
 	if pl.Skipped != "" {
 		return pl, nil
@@ -99,6 +108,9 @@ func MakePlan(c Case, variant string, surges []intstr.IntOrString, seed uint64, 
 		s, err := MonteCarlo(q, seed, runs, workers)
 		if err != nil {
 			return pl, err
+		}
+		if s.CappedRuns > 0 {
+			pl.Notes = append(pl.Notes, fmt.Sprintf("maxSurge %s: %d of %d runs reached the simulator's limit of %s of virtual time and were stopped there", v.String(), s.CappedRuns, s.Runs, hours(MaxVirtual)))
 		}
 		row := PlanRow{PlanRowKey: PlanRowKey{MaxSurge: v.String(), MaxUnavailable: str(q.MaxUnavailable)},
 			Surge: su, Unavailable: un, PeakPods: s.First.PeakPods, Failed: s.First.Failed()}

@@ -62,6 +62,10 @@ const (
 	CauseIdleTimeout
 	// CauseIdleRace: reused connection closed by the app as it went idle.
 	CauseIdleRace
+	// CauseNoLocalEndpoint: sent to a node with no local endpoint left
+	// (externalTrafficPolicy: Local) that the load balancer still routes
+	// to because the node's health check has not failed yet.
+	CauseNoLocalEndpoint
 	nCauses
 )
 
@@ -79,7 +83,23 @@ var causeText = [nCauses]string{
 	"in flight when the deregistration delay ended",
 	"response slower than the load balancer's idle timeout",
 	"sent on a kept-alive connection the app closed as idle (app idle timeout shorter than the load balancer's)",
+	"sent to a node with no local endpoint (externalTrafficPolicy: Local) before its health check failed: kube-proxy drops it",
 }
+
+// Causes lists every cause of failure, in report order.
+func Causes() []Cause {
+	var out []Cause
+	for c := CauseNone + 1; c < nCauses; c++ {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Name is the cause's short name (JSON, docs).
+func (c Cause) Name() string { return causeNames[c] }
+
+var causeNames = [nCauses]string{"", "no-targets", "no-endpoints", "not-listening", "stopped", "keepalive-closed",
+	"exited", "pod-gone", "killed", "exit-in-flight", "deregistration-end", "idle-timeout", "idle-race", "no-local-endpoint"}
 
 // String describes the cause.
 func (c Cause) String() string { return causeText[c] }
@@ -98,13 +118,16 @@ func classOf(lb timing.LB, c Cause) Class {
 			return Status502
 		}
 		return Refused
-	case CausePodGone:
+	case CausePodGone, CauseNoLocalEndpoint:
 		if http {
 			return Status504
 		}
 		return Timeout
 	case CauseIdleTimeout:
-		return Status504
+		if http {
+			return Status504
+		}
+		return Reset
 	}
 	if http {
 		return Status502
@@ -192,6 +215,8 @@ type Run struct {
 	Marks            []Mark
 	// MarksDropped counts marks left out to keep the log short.
 	MarksDropped int
+	// Capped: the run reached MaxVirtual with events still pending.
+	Capped bool
 }
 
 // Failed is the number of failed requests.

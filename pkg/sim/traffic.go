@@ -59,6 +59,8 @@ func (s *sim) traffic(until float64) {
 		}
 		var c Cause
 		switch {
+		case x.sink:
+			c = CauseNoLocalEndpoint
 		case t >= x.ipGone:
 			c = CausePodGone
 		case t < x.listenStart:

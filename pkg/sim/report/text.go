@@ -44,10 +44,14 @@ func Text(w io.Writer, rep *sim.Report) error {
 		}
 		p("\n")
 		q := r.Requests
+		which := ""
+		if r.Percentiles != nil {
+			which = fmt.Sprintf(" (run %d, seed %d)", r.ExampleRun, r.ExampleSeed)
+		}
 		if q.Failed == 0 {
-			p("  requests: %s, none failed\n", count(q.Total))
+			p("  requests%s: %s, none failed\n", which, count(q.Total))
 		} else {
-			p("  requests: %s, %s failed (%s)", count(q.Total), count(q.Failed), pct(q.Failed, q.Total))
+			p("  requests%s: %s, %s failed (%s)", which, count(q.Total), count(q.Failed), pct(q.Failed, q.Total))
 			var parts []string
 			for _, c := range sim.FailureClasses() {
 				if n := r.Failures[c.String()]; n > 0 {
@@ -55,8 +59,20 @@ func Text(w io.Writer, rep *sim.Report) error {
 				}
 			}
 			p(": %s\n", strings.Join(parts, ", "))
+		}
+		if len(r.Causes) > 0 {
+			if r.Percentiles != nil {
+				p("  causes over all %d runs:\n", r.Percentiles.Runs)
+			}
 			for _, c := range r.Causes {
-				p("    %s: %s requests (%s), %s–%s\n", c.Cause, count(c.Count), c.Class, clock(c.From-r.EventAt), clock(c.To-r.EventAt))
+				p("    %s: %s requests (%s), %s–%s", c.Cause, count(c.Count), c.Class, clock(c.From-r.EventAt), clock(c.To-r.EventAt))
+				if c.Runs > 0 {
+					p(", in %d runs", c.Runs)
+				}
+				if len(c.Rules) > 0 {
+					p(" [%s]", strings.Join(c.Rules, ", "))
+				}
+				p("\n")
 			}
 		}
 		label := map[sim.Event]string{sim.Rollout: "rollout", sim.ScaleIn: "scale-in", sim.Drain: "drain"}[r.Event]
