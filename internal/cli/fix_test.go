@@ -226,7 +226,7 @@ func TestFixInPlaceThenCheckIsClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"# The web tier.", "# pinned", "preStop:", "seconds: 20", "readinessProbe:"} {
+	for _, want := range []string{"# The web tier.", "# pinned", "preStop:", "seconds: 25", "readinessProbe:"} {
 		if !strings.Contains(string(dep), want) {
 			t.Errorf("fixed deployment lacks %q:\n%s", want, dep)
 		}
@@ -255,7 +255,7 @@ func TestFixInPlaceThenCheckIsClean(t *testing.T) {
 
 func TestFixRounds(t *testing.T) {
 	// Moving to ip targets raises the preStop the pod needs (10 s behind
-	// instance targets, 20 s behind ip targets) and brings in the namespace
+	// instance targets, 25 s behind ip targets) and brings in the namespace
 	// label and the deregistration delay: a second round.
 	dir := writeFiles(t, naive)
 	_, out, _ := run(t, "", "fix", "-o", "json", "--dry-run", dir)
@@ -271,8 +271,8 @@ func TestFixRounds(t *testing.T) {
 			prestops = append(prestops, c.What)
 		}
 	}
-	if len(prestops) != 2 || !strings.Contains(prestops[0], "10s") || !strings.Contains(prestops[1], "20s") {
-		t.Errorf("want the preStop set to 10s and then raised to 20s, got %q", prestops)
+	if len(prestops) != 2 || !strings.Contains(prestops[0], "10s") || !strings.Contains(prestops[1], "25s") {
+		t.Errorf("want the preStop set to 10s and then raised to 25s, got %q", prestops)
 	}
 	for _, id := range []string{"ZD001", "ZD002", "ZD003", "ZD005", "ZD006", "ZD008", "ZD012"} {
 		if !rules[id] {

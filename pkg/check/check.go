@@ -101,7 +101,9 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 		out.Assumptions = append(out.Assumptions, fmt.Sprintf("Kubernetes %s assumed (native preStop sleep available, policy/v1beta1 not served); set --kube-version to change", kv))
 	}
 	if opts.Timing.File == "" {
-		out.Assumptions = append(out.Assumptions, "built-in timing presets (ALB: 15 s to stop sending to a deleted ip target; NLB: 125 s); set --profile to use measured delays")
+		alb := opts.Timing.Compute(timing.Input{LB: timing.ALB, TargetType: timing.TargetIP}).StopSending
+		nlb := opts.Timing.Compute(timing.Input{LB: timing.NLB, TargetType: timing.TargetIP}).StopSending
+		out.Assumptions = append(out.Assumptions, fmt.Sprintf("built-in timing presets (a deleted ip target stops getting requests after ALB %s, NLB %s; findings judge the end that is conservative for each requirement); set --profile to use measured delays", alb, nlb))
 	} else {
 		out.Assumptions = append(out.Assumptions, "timing profile "+opts.Timing.File)
 	}
@@ -166,7 +168,10 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 	}
 	sortFindings(found)
 	out.Findings = append(out.Findings, found...)
-	for _, e := range append(lr.Errors, inv.Errors...) {
+	if sh := opts.Timing.Shutdown; sh.Source == timing.FromDefault {
+		out.Assumptions = append(out.Assumptions, fmt.Sprintf("apps drain on SIGTERM unless a workload says otherwise (annotation %s: drain|exit) or a shell wrapper keeps SIGTERM from them; set --shutdown to change", timing.ShutdownAnnotation))
+	}
+	for _, e := range append(append(lr.Errors, inv.Errors...), pass.InputErrors()...) {
 		out.Errors = append(out.Errors, InputError{File: e.Pos.File, Line: e.Pos.Line, Message: e.Message})
 	}
 	out.Notes = append(out.Notes, inv.Notes...)

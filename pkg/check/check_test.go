@@ -149,18 +149,20 @@ func TestEvidenceNumbers(t *testing.T) {
 	if f.Severity != finding.Error || f.Container != "gateway" {
 		t.Errorf("ZD003: got %s on container %q, want error on gateway", f.Severity, f.Container)
 	}
+	// Ranges: the value is the high end, the one a requirement is judged
+	// against; the range carries both ends.
 	for _, want := range []struct {
-		name   string
-		secs   int64
-		source timing.Source
-		detail string
+		name      string
+		low, secs int64
+		source    timing.Source
+		detail    string
 	}{
-		{"stop sending", 125, timing.FromDerived, "reconcile 5s + lb deregister propagation 120s"},
-		{"required preStop", 130, timing.FromDerived, "stop sending 125s + margin 5s"},
+		{"stop sending", 120, 185, timing.FromDerived, "reconcile 0–5s + lb deregister propagation 120–180s"},
+		{"required preStop", 125, 190, timing.FromDerived, "stop sending 120–185s + margin 5s"},
 	} {
 		e := evidence(t, f, want.name)
-		if e.Value != want.secs || e.Unit != "s" || e.Source != want.source || e.Detail != want.detail {
-			t.Errorf("ZD003 evidence %q = %v%s (%s: %s), want %d s (%s: %s)", want.name, e.Value, e.Unit, e.Source, e.Detail, want.secs, want.source, want.detail)
+		if e.Value != want.secs || e.Unit != "s" || e.Source != want.source || e.Detail != want.detail || e.Range == nil || e.Range.Low != want.low || e.Range.High != want.secs {
+			t.Errorf("ZD003 evidence %q = %v%s %+v (%s: %s), want %d–%d s (%s: %s)", want.name, e.Value, e.Unit, e.Range, e.Source, e.Detail, want.low, want.secs, want.source, want.detail)
 		}
 	}
 	if lb := evidence(t, f, "load balancer"); lb.Value != "NLB" {
@@ -169,19 +171,23 @@ func TestEvidenceNumbers(t *testing.T) {
 	if tt := evidence(t, f, "target type"); tt.Value != "ip" || tt.Source != timing.FromAnnotation {
 		t.Errorf("ZD003 target type = %v (%s), want ip from the annotation", tt.Value, tt.Source)
 	}
-	if !strings.Contains(f.Message, "125s") || !strings.Contains(f.Fix, "130") {
+	if !strings.Contains(f.Message, "120–185s") || !strings.Contains(f.Fix, "190") {
 		t.Errorf("ZD003 message or fix lacks the numbers:\n%s\n%s", f.Message, f.Fix)
 	}
 
-	// The grace period: 130 s preStop + 10 s shutdown, against the default 30.
+	// The grace period: 190 s preStop + the larger of the 1–10 s shutdown
+	// allowance and the 30 s longest request, against the default 30.
 	g := one(t, res, "ZD004")
 	if e := evidence(t, g, "terminationGracePeriodSeconds"); e.Value != int64(30) || e.Source != timing.FromDefault {
 		t.Errorf("ZD004 grace = %v (%s), want 30 from the default", e.Value, e.Source)
 	}
-	if e := evidence(t, g, "required grace"); e.Value != int64(140) || e.Source != timing.FromDerived {
-		t.Errorf("ZD004 required grace = %v (%s), want 140 derived", e.Value, e.Source)
+	if e := evidence(t, g, "required grace"); e.Value != int64(220) || e.Source != timing.FromDerived {
+		t.Errorf("ZD004 required grace = %v (%s), want 220 derived", e.Value, e.Source)
 	}
-	if g.Fix != "set terminationGracePeriodSeconds to 140" {
+	if g.Severity != finding.Error || !strings.Contains(g.Message, "every pod deletion (rollout, scale-in, node drain)") {
+		t.Errorf("ZD004: %s %q, want an error that names the events", g.Severity, g.Message)
+	}
+	if g.Fix != "set terminationGracePeriodSeconds to 220" {
 		t.Errorf("ZD004 fix = %q", g.Fix)
 	}
 }
@@ -193,16 +199,18 @@ func TestProfileChangesRequiredPreStop(t *testing.T) {
 		stop, needed int64
 		detail       string
 	}{
-		{name: "presets", stop: 15, needed: 20,
-			detail: "stop sending 15s + margin 5s"},
+		{name: "presets", stop: 20, needed: 25,
+			detail: "stop sending 5–20s + margin 5s"},
 		{name: "one preset", profile: "presets:\n  ALB/ip:\n    deregisterPropagation: 40\n", stop: 45, needed: 50,
-			detail: "stop sending 45s + margin 5s"},
-		{name: "lower-case preset key", profile: "presets:\n  alb/IP:\n    reconcile: 10\n", stop: 20, needed: 25,
-			detail: "stop sending 20s + margin 5s"},
-		{name: "top-level margin", profile: "margin: 15\n", stop: 15, needed: 30,
-			detail: "stop sending 15s + margin 15s"},
-		{name: "other preset untouched", profile: "presets:\n  NLB/ip:\n    deregisterPropagation: 300\n", stop: 15, needed: 20,
-			detail: "stop sending 15s + margin 5s"},
+			detail: "stop sending 40–45s + margin 5s"},
+		{name: "one preset, a range", profile: "presets:\n  ALB/ip:\n    deregisterPropagation: {low: 10, high: 60}\n", stop: 65, needed: 70,
+			detail: "stop sending 10–65s + margin 5s"},
+		{name: "lower-case preset key", profile: "presets:\n  alb/IP:\n    reconcile: 10\n", stop: 25, needed: 30,
+			detail: "stop sending 15–25s + margin 5s"},
+		{name: "top-level margin", profile: "margin: 15\n", stop: 20, needed: 35,
+			detail: "stop sending 5–20s + margin 15s"},
+		{name: "other preset untouched", profile: "presets:\n  NLB/ip:\n    deregisterPropagation: 300\n", stop: 20, needed: 25,
+			detail: "stop sending 5–20s + margin 5s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := check.Options{Only: map[string]bool{"ZD003": true}}
@@ -256,8 +264,9 @@ func TestRuleSeverity(t *testing.T) {
 	if f := one(t, base, "ZD003"); f.Severity != finding.Error || f.Suppressed {
 		t.Fatalf("ZD003 before re-grading: %s suppressed=%v, want an unsuppressed error", f.Severity, f.Suppressed)
 	}
-	if f := one(t, base, "ZD008"); f.Severity != finding.Warning {
-		t.Fatalf("ZD008 before re-grading: %s, want warning", f.Severity)
+	// The unset 300 s deregistration delay costs no requests: info.
+	if f := one(t, base, "ZD008"); f.Severity != finding.Info {
+		t.Fatalf("ZD008 before re-grading: %s, want info", f.Severity)
 	}
 
 	t.Run("re-grade", func(t *testing.T) {
@@ -287,8 +296,8 @@ func TestRuleSeverity(t *testing.T) {
 		if f.Severity != finding.Error {
 			t.Errorf("a disabled finding keeps its severity for the record; got %s", f.Severity)
 		}
-		if s := res.Summary; s.Errors != 0 || s.Warnings != 1 || s.Suppressed != 1 || s.Failed {
-			t.Errorf("summary %+v, want 0 errors, 1 warning, 1 suppressed, not failed", s)
+		if s := res.Summary; s.Errors != 0 || s.Infos != 1 || s.Suppressed != 1 || s.Failed {
+			t.Errorf("summary %+v, want 0 errors, 1 info, 1 suppressed, not failed", s)
 		}
 	})
 
@@ -329,8 +338,9 @@ func TestDefaultNamespace(t *testing.T) {
 }
 
 func TestSummaryAndFailOn(t *testing.T) {
-	// ZD003 error, ZD008 warning, ZD012 warning (single replica), ZD002
-	// warning (namespace not in the input).
+	// ZD003 error, ZD008 info (the unset 300 s delay costs no requests),
+	// ZD012 warning (single replica), ZD002 warning (namespace not in the
+	// input).
 	rules := map[string]bool{"ZD002": true, "ZD003": true, "ZD008": true, "ZD012": true}
 	for _, tc := range []struct {
 		name       string
@@ -339,14 +349,14 @@ func TestSummaryAndFailOn(t *testing.T) {
 		failed     bool
 		errs, warn int
 	}{
-		{name: "never", failOn: 0, failed: false, errs: 1, warn: 3},
-		{name: "error", failOn: finding.Error, failed: true, errs: 1, warn: 3},
-		{name: "warning", failOn: finding.Warning, failed: true, errs: 1, warn: 3},
-		{name: "info", failOn: finding.Info, failed: true, errs: 1, warn: 3},
+		{name: "never", failOn: 0, failed: false, errs: 1, warn: 2},
+		{name: "error", failOn: finding.Error, failed: true, errs: 1, warn: 2},
+		{name: "warning", failOn: finding.Warning, failed: true, errs: 1, warn: 2},
+		{name: "info", failOn: finding.Info, failed: true, errs: 1, warn: 2},
 		{name: "error, ZD003 down to warning", failOn: finding.Error,
-			regrade: map[string]finding.Severity{"ZD003": finding.Warning}, failed: false, errs: 0, warn: 4},
+			regrade: map[string]finding.Severity{"ZD003": finding.Warning}, failed: false, errs: 0, warn: 3},
 		{name: "error, ZD003 off", failOn: finding.Error,
-			regrade: map[string]finding.Severity{"ZD003": 0}, failed: false, errs: 0, warn: 3},
+			regrade: map[string]finding.Severity{"ZD003": 0}, failed: false, errs: 0, warn: 2},
 		{name: "warning, all warnings off", failOn: finding.Warning,
 			regrade: map[string]finding.Severity{"ZD002": 0, "ZD008": 0, "ZD012": 0}, failed: true, errs: 1, warn: 0},
 		{name: "warning, only infos left", failOn: finding.Warning,
@@ -403,7 +413,7 @@ func TestKubeVersionAssumption(t *testing.T) {
 	if !hasPrefix(res.Assumptions, "Kubernetes 1.31 assumed") {
 		t.Errorf("assumptions %q: want the assumed Kubernetes version", res.Assumptions)
 	}
-	if f := one(t, res, "ZD003"); !strings.Contains(f.Fix, "sleep: {seconds: 20}") {
+	if f := one(t, res, "ZD003"); !strings.Contains(f.Fix, "sleep: {seconds: 25}") {
 		t.Errorf("on 1.31 the fix should use the native sleep: %q", f.Fix)
 	}
 }

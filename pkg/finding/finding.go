@@ -70,6 +70,36 @@ type Evidence struct {
 	Unit   string        `json:"unit,omitempty"`
 	Source timing.Source `json:"source"`
 	Detail string        `json:"detail,omitempty"`
+	// Range is set for a delay known only within bounds: its ends and the
+	// source of each. Value is then the high end, the one check judges a
+	// requirement against.
+	Range *Bounds `json:"range,omitempty"`
+}
+
+// Bounds are the ends of a ranged delay, with their sources.
+type Bounds struct {
+	Low      int64  `json:"low"`
+	High     int64  `json:"high"`
+	LowFrom  string `json:"lowFrom,omitempty"`
+	HighFrom string `json:"highFrom,omitempty"`
+}
+
+// Span turns a timing range into evidence; a point range reads like Seconds.
+func Span(r timing.Range) Evidence {
+	e := Evidence{Name: r.Name, Value: r.High, Unit: "s", Source: r.Source, Detail: r.Detail}
+	if !r.Point() || r.LowFrom != "" || r.HighFrom != "" {
+		e.Range = &Bounds{Low: r.Low, High: r.High, LowFrom: r.LowFrom, HighFrom: r.HighFrom}
+	}
+	return e
+}
+
+// Text is the value as printed: "120–180s" for a range, "30s" for a point.
+func (e Evidence) Text() string {
+	v := fmt.Sprint(e.Value)
+	if e.Range != nil && e.Range.Low != e.Range.High {
+		v = fmt.Sprintf("%d–%d", e.Range.Low, e.Range.High)
+	}
+	return v + e.Unit
 }
 
 // Seconds turns a timing value into evidence.
@@ -83,13 +113,16 @@ func Fact(name string, value any, source timing.Source, detail string) Evidence 
 }
 
 func (e Evidence) String() string {
-	v := fmt.Sprint(e.Value)
-	if e.Unit != "" {
-		v += e.Unit
-	}
-	s := e.Name + " " + v + " (" + string(e.Source)
+	s := e.Name + " " + e.Text() + " (" + string(e.Source)
 	if e.Detail != "" {
 		s += ": " + e.Detail
+	}
+	if e.Range != nil && (e.Range.LowFrom != "" || e.Range.HighFrom != "") {
+		if e.Range.LowFrom == e.Range.HighFrom {
+			s += "; " + e.Range.LowFrom
+		} else {
+			s += "; low: " + e.Range.LowFrom + "; high: " + e.Range.HighFrom
+		}
 	}
 	return s + ")"
 }

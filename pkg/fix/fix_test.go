@@ -514,7 +514,7 @@ func TestAttributesMergedNotReplaced(t *testing.T) {
 	dir := copyTree(t, "testdata/golden/ZD001_alb_instance_to_ip/in")
 	runFix(t, dir, nil)
 	b, _ := os.ReadFile(filepath.Join(dir, "manifest.yaml"))
-	if !strings.Contains(string(b), "slow_start.duration_seconds=30,deregistration_delay.timeout_seconds=40\n") {
+	if !strings.Contains(string(b), "slow_start.duration_seconds=30,deregistration_delay.timeout_seconds=45\n") {
 		t.Errorf("the other target-group attribute was not kept in place:\n%s", b)
 	}
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -160,11 +159,7 @@ func textDetails(b *strings.Builder, f finding.Finding, verbose bool) {
 func compactEvidence(ev []finding.Evidence) string {
 	parts := make([]string, 0, len(ev))
 	for _, e := range ev {
-		v := fmt.Sprint(e.Value)
-		if e.Unit != "" {
-			v += e.Unit
-		}
-		p := e.Name + " " + v
+		p := e.Name + " " + e.Text()
 		if e.Source == timing.FromDerived && e.Detail != "" {
 			p += " = " + e.Detail
 		} else {

@@ -89,3 +89,13 @@ func isEvictable(w *inventory.Workload) bool {
 func metaOf(o *load.Object) inventory.Meta {
 	return inventory.Meta{Ref: inventory.Ref{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}, Pos: o.Pos, Object: o}
 }
+
+// failureWording is what a client of the load balancer sees when a request
+// fails: HTTP errors from an ALB or CLB, resets and timeouts from an NLB,
+// which passes TCP through and never answers with HTTP itself.
+func failureWording(lb timing.LB) string {
+	if lb == timing.NLB {
+		return "clients see connection resets or timeouts"
+	}
+	return "clients get 502, 503 or 504"
+}

@@ -12,7 +12,10 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/graph"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Scope says which objects a rule looks at.
@@ -121,6 +124,8 @@ type Pass struct {
 
 	byWorkload map[*inventory.Workload][]*exposure.Exposure
 	numbers    map[*exposure.Exposure]timing.Numbers
+	apps       map[*inventory.Workload]timing.App
+	appErrors  []load.InputError
 	rule       *Rule
 	report     func(finding.Finding)
 }
@@ -129,15 +134,52 @@ type Pass struct {
 func NewPass(g *graph.Graph, exps []*exposure.Exposure, tp *timing.Profiles, kv KubeVersion, report func(finding.Finding)) *Pass {
 	p := &Pass{Graph: g, Exposures: exps, Timing: tp, KubeVersion: kv, report: report,
 		byWorkload: map[*inventory.Workload][]*exposure.Exposure{},
-		numbers:    make(map[*exposure.Exposure]timing.Numbers, len(exps))}
+		numbers:    make(map[*exposure.Exposure]timing.Numbers, len(exps)),
+		apps:       make(map[*inventory.Workload]timing.App, len(g.Inv.Workloads))}
 	for _, e := range exps {
 		p.numbers[e] = tp.Compute(e.Input())
 		for _, w := range e.Workloads {
 			p.byWorkload[w] = append(p.byWorkload[w], e)
 		}
 	}
+	for _, w := range g.Inv.Workloads {
+		p.apps[w] = p.resolveApp(w)
+	}
 	return p
 }
+
+// resolveApp reads what w's app does on SIGTERM and how long its requests
+// run, once for every rule and the simulator (see podspec.ReadApp).
+func (p *Pass) resolveApp(w *inventory.Workload) timing.App {
+	lb, tt := timing.ALB, timing.TargetIP
+	var ports []*corev1.ServicePort
+	if e := p.Slowest(w); e != nil {
+		lb, tt = e.LB, e.TargetType.Value
+		ports = exposurePorts(p.byWorkload[w])
+	} else {
+		ports = servicePorts(p.Graph.WorkloadServices[w])
+	}
+	anns := []podspec.Annotated{{On: w.Ref.String(), Annotations: w.Annotations},
+		{On: "the pod template of " + w.Ref.String(), Annotations: w.Template.Annotations}}
+	app, errs := podspec.ReadApp(anns, servingContainers(w, ports), p.Timing.DefaultApp(lb, tt))
+	for _, err := range errs {
+		p.appErrors = append(p.appErrors, load.InputError{Pos: w.Pos, Message: err.Error()})
+	}
+	return app
+}
+
+// App returns what the timing model knows of w's app: its shutdown mode
+// and longest request, with their sources.
+func (p *Pass) App(w *inventory.Workload) timing.App {
+	if a, ok := p.apps[w]; ok {
+		return a
+	}
+	return p.Timing.DefaultApp(timing.ALB, timing.TargetIP)
+}
+
+// InputErrors lists the workload annotations zerodrop could not read
+// (zerodrop.dev/shutdown, zerodrop.dev/longest-request).
+func (p *Pass) InputErrors() []load.InputError { return p.appErrors }
 
 // With returns a copy of the pass that reports to another sink, so that
 // rules can run side by side: a pass is read-only once built.
@@ -188,7 +230,7 @@ func (p *Pass) SelectedWorkloads() []*inventory.Workload {
 func (p *Pass) Slowest(w *inventory.Workload) *exposure.Exposure {
 	var best *exposure.Exposure
 	for _, e := range p.byWorkload[w] {
-		if best == nil || p.numbers[e].StopSending.Seconds > p.numbers[best].StopSending.Seconds {
+		if best == nil || p.numbers[e].StopSending.High > p.numbers[best].StopSending.High {
 			best = e
 		}
 	}

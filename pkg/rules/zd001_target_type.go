@@ -41,7 +41,7 @@ func runTargetType(p *Pass) {
 				append(lbContext(e), finding.Fact("service type", string(e.Service.Spec.Type), timing.FromManifest, "spec.type of "+e.Service.Ref.String()))...)
 			continue
 		}
-		ev := append(lbContext(e), finding.Seconds(p.Numbers(e).StopSending))
+		ev := append(lbContext(e), finding.Span(p.Numbers(e).StopSending))
 		msg := fmt.Sprintf("%s sends traffic to node ports (instance targets), not to pods: the load balancer never learns when a pod starts or stops, readiness gates cannot be used, and pod changes reach it only through kube-proxy on every node; rollouts and node drains race it and drop requests.", e.Describe())
 		var fix string
 		switch {

@@ -23,7 +23,7 @@ func runReadinessGate(p *Pass) {
 	for _, w := range p.ExposedWorkloads() {
 		var gated *exposure.Exposure
 		for _, e := range p.ExposuresOf(w) {
-			if e.GateCapable() && (gated == nil || p.Numbers(e).Register.Seconds > p.Numbers(gated).Register.Seconds) {
+			if e.GateCapable() && (gated == nil || p.Numbers(e).Register.High > p.Numbers(gated).Register.High) {
 				gated = e
 			}
 		}
@@ -39,12 +39,17 @@ func runReadinessGate(p *Pass) {
 		if w.MinReadySeconds == 0 {
 			minReady.Source, minReady.Detail = timing.FromDefault, "Kubernetes default"
 		}
-		if minReady.Seconds >= n.Register.Seconds {
-			continue // the rollout already waits out registration
+		ev := append(lbContext(gated), finding.Span(n.Register), finding.Seconds(minReady))
+		// A node drain evicts through the eviction API, and the budget counts
+		// Ready pods: minReadySeconds slows a rollout, never a drain.
+		drain := fmt.Sprintf("On a node drain (kubectl drain, node upgrades, Karpenter consolidation) evictions and PodDisruptionBudgets count a pod as healthy once it is Ready and ignore minReadySeconds, so the next old pod is evicted while %s still has not registered the new one (%s to register and pass health checks): the load balancer is left with no healthy target and requests fail (%s).",
+			gated.Describe(), n.Register, failureWording(gated.LB))
+		var msg string
+		if minReady.Seconds >= n.Register.High {
+			msg = fmt.Sprintf("Pods of %s get no load balancer readiness gate; minReadySeconds %d covers registration (%s) during a rollout, but not during a drain. ", w.Ref, minReady.Seconds, n.Register) + drain
+		} else {
+			msg = fmt.Sprintf("Pods of %s count as available %ds after they are Ready, but %s needs %s to register them and pass health checks: a rollout replaces old pods faster than the load balancer takes new ones, and can leave it with no healthy target. ", w.Ref, minReady.Seconds, gated.Describe(), n.Register) + drain
 		}
-		ev := append(lbContext(gated), finding.Seconds(n.Register), finding.Seconds(minReady))
-		msg := fmt.Sprintf("Pods of %s count as available %ds after they are Ready, but %s needs %ds to register them and pass health checks: a rollout replaces old pods faster than the load balancer takes new ones, and can leave it with no healthy target.",
-			w.Ref, minReady.Seconds, gated.Describe(), n.Register.Seconds)
 		fix := fmt.Sprintf("label namespace %s with %s=enabled before the pods are created (pods that exist get the gate only when re-created)", w.Namespace, exposure.GateLabel)
 		if ns == nil {
 			key := w.Namespace

@@ -5,59 +5,99 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
+	"github.com/zerodrop/zerodrop/pkg/timing"
 )
 
 // PreStop flags serving containers that get SIGTERM before the load balancer
 // stops sending them requests: deletion and deregistration start together, and
-// only a preStop delay keeps the app serving until the LB has let go.
+// only a preStop delay keeps the app serving until the LB has let go. For an
+// app that exits at once on SIGTERM, the delay must also let the requests
+// already in flight finish.
 var PreStop = register(&Rule{
 	ID: "ZD003", Name: "prestop", Severity: finding.Error, Scope: Exposed,
 	Title: "No preStop delay, or one shorter than the load balancer's stop-sending time",
 	Run:   runPreStop,
 })
 
+// podDeletion names the events that delete a pod.
+const podDeletion = "every pod deletion (rollout, scale-in, node drain)"
+
 func runPreStop(p *Pass) {
 	for _, w := range p.ExposedWorkloads() {
 		e := p.Slowest(w)
 		n := p.Numbers(e)
+		app := p.App(w)
+		if app.Shutdown == timing.ShutdownIgnore {
+			// SIGTERM never reaches the app: it serves until SIGKILL, and
+			// the grace period decides (ZD004, ZD007).
+			continue
+		}
+		need := n.RequiredPreStopFor(app)
+		stop := n.StopSending
 		for _, c := range servingContainers(w, exposurePorts(p.ExposuresOf(w))) {
 			ps := podspec.ReadPreStop(c)
-			ev := append(lbContext(e), finding.Seconds(n.StopSending), finding.Seconds(n.RequiredPreStop))
+			ev := append(lbContext(e), finding.Span(stop), finding.Span(need), shutdownEvidence(app))
+			if app.Shutdown == timing.ShutdownExit {
+				ev = append(ev, finding.Span(app.LongestRequest))
+			}
+			patch := func(secs int64) *finding.Patch { return preStopPatch(p.KubeVersion, w, c, secs) }
 			switch {
 			case !ps.Present:
-				p.ReportPatch(preStopPatch(p.KubeVersion, w, c, n.RequiredPreStop.Seconds), podMeta(w), c.Name, finding.Error,
-					fmt.Sprintf("Container %s has no preStop hook: on deletion it gets SIGTERM at once, while %s keeps sending it new requests for up to %ds; those requests fail (502/504 or reset).", c.Name, e.Describe(), n.StopSending.Seconds),
-					preStopFix(p.KubeVersion, c.Name, n.RequiredPreStop.Seconds), ev...)
+				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Error,
+					fmt.Sprintf("Container %s has no preStop hook: on %s it gets SIGTERM at once, while %s keeps sending it new requests for %s; those requests reach an app that is shutting down and fail (%s).", c.Name, podDeletion, e.Describe(), stop, failureWording(e.LB)),
+					preStopFix(p.KubeVersion, c.Name, need.High), ev...)
+				continue
 			case !ps.Known:
 				p.Report(podMeta(w), c.Name, finding.Info,
-					fmt.Sprintf("Container %s has a preStop %s hook whose duration zerodrop cannot read; it must keep the app serving for at least %ds after deletion.", c.Name, ps.Handler, n.RequiredPreStop.Seconds),
-					preStopFix(p.KubeVersion, c.Name, n.RequiredPreStop.Seconds)+", or make sure the hook lasts that long", ev...)
-			case ps.Seconds < n.RequiredPreStop.Seconds:
-				ev = append(ev, finding.Seconds(preStopValue(c, ps)))
-				fix := fmt.Sprintf("raise the preStop delay of container %s to %ds (and the grace period with it, see ZD004)", c.Name, n.RequiredPreStop.Seconds)
-				if ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion) {
-					// Raising a sleep the cluster does not run would not help.
-					fix = preStopFix(p.KubeVersion, c.Name, n.RequiredPreStop.Seconds) + " (and the grace period with it, see ZD004)"
+					fmt.Sprintf("Container %s has a preStop %s hook whose duration zerodrop cannot read; it must keep the app serving for at least %ds after deletion (%s).", c.Name, ps.Handler, need.High, need),
+					preStopFix(p.KubeVersion, c.Name, need.High)+", or make sure the hook lasts that long", ev...)
+				continue
+			}
+			have := preStopValue(c, ps)
+			ev = append(ev, finding.Seconds(have))
+			fix := fmt.Sprintf("raise the preStop delay of container %s to %ds (and the grace period with it, see ZD004)", c.Name, need.High)
+			if ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion) {
+				// Raising a sleep the cluster does not run would not help.
+				fix = preStopFix(p.KubeVersion, c.Name, need.High) + " (and the grace period with it, see ZD004)"
+			}
+			switch {
+			case stop.Covers(ps.Seconds) == timing.CoversNone:
+				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Error,
+					fmt.Sprintf("On %s, container %s's preStop waits %ds, but %s keeps sending new requests for %s after deletion: even at the low end, requests that arrive in the %ds after the preStop ends reach an app that got SIGTERM and fail (%s).", podDeletion, c.Name, ps.Seconds, e.Describe(), stop, stop.Low-ps.Seconds, failureWording(e.LB)),
+					fix, ev...)
+			case stop.Covers(ps.Seconds) == timing.CoversLow:
+				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Warning,
+					fmt.Sprintf("%s may keep sending new requests for %s after deletion; container %s's preStop of %ds covers the low end only: if deregistration runs toward the high end, requests that arrive after the preStop ends fail (%s).", e.Describe(), stop, c.Name, ps.Seconds, failureWording(e.LB)),
+					fix, ev...)
+			case ps.Seconds < need.High && app.Shutdown == timing.ShutdownExit && ps.Seconds < stop.High+app.LongestRequest.High:
+				msg := fmt.Sprintf("Container %s's app exits at once on SIGTERM (%s), so its preStop of %ds must outlast the %s stop-sending time plus the longest request (%s): requests still running when SIGTERM comes are cut (%s).", c.Name, app.ShutdownFrom.Detail, ps.Seconds, stop, app.LongestRequest, failureWording(e.LB))
+				sev := finding.Warning
+				if !app.Declared() {
+					sev, msg = finding.Info, msg+" The longest request is zerodrop's default, not yours: "+declareLongest
 				}
-				if ps.Seconds >= n.StopSending.Seconds {
-					// Covers the estimate, but not the margin on top of it.
-					p.ReportPatch(preStopPatch(p.KubeVersion, w, c, n.RequiredPreStop.Seconds), podMeta(w), c.Name, finding.Warning,
-						fmt.Sprintf("Container %s's preStop waits %ds, just above the %ds %s is estimated to keep sending new requests after deletion, with %ds of the %ds margin; if deregistration runs slower than estimated, late requests reach a container that is shutting down.", c.Name, ps.Seconds, n.StopSending.Seconds, e.Describe(), ps.Seconds-n.StopSending.Seconds, n.RequiredPreStop.Seconds-n.StopSending.Seconds),
-						fix, ev...)
-					break
-				}
-				p.ReportPatch(preStopPatch(p.KubeVersion, w, c, n.RequiredPreStop.Seconds), podMeta(w), c.Name, finding.Error,
-					fmt.Sprintf("Container %s's preStop waits %ds, but %s may keep sending new requests for %ds after deletion (%ds with margin): requests that arrive in the %ds after the preStop ends reach a container that is already shutting down.", c.Name, ps.Seconds, e.Describe(), n.StopSending.Seconds, n.RequiredPreStop.Seconds, n.StopSending.Seconds-ps.Seconds),
+				p.ReportPatch(patch(need.High), podMeta(w), c.Name, sev, msg, fix, ev...)
+			case ps.Seconds < need.High:
+				// Covers the high end, but not the margin on top of it.
+				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Warning,
+					fmt.Sprintf("Container %s's preStop waits %ds, just above the %s %s is estimated to keep sending new requests after deletion, with %ds of the %ds margin; if deregistration runs slower than estimated, late requests reach a container that is shutting down.", c.Name, ps.Seconds, stop, e.Describe(), ps.Seconds-stop.High, need.High-stop.High),
 					fix, ev...)
 			case ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion):
-				p.ReportPatch(preStopPatch(p.KubeVersion, w, c, ps.Seconds), podMeta(w), c.Name, finding.Warning,
+				p.ReportPatch(patch(ps.Seconds), podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("Container %s uses the native preStop sleep action, which is on by default only from Kubernetes 1.30; on %s the API server drops or rejects it and the pod gets no delay.", c.Name, p.KubeVersion),
 					fmt.Sprintf(`use lifecycle.preStop.exec.command ["sleep", "%d"] on clusters before 1.30`, ps.Seconds), ev...)
 			case ps.Shell:
-				p.ReportPatch(preStopPatch(p.KubeVersion, w, c, ps.Seconds), podMeta(w), c.Name, finding.Info,
+				p.ReportPatch(patch(ps.Seconds), podMeta(w), c.Name, finding.Info,
 					fmt.Sprintf("Container %s's preStop runs a shell; images without /bin/sh (distroless, scratch) fail the hook and get SIGTERM at once.", c.Name),
 					preStopFix(p.KubeVersion, c.Name, ps.Seconds), ev...)
 			}
 		}
 	}
+}
+
+// declareLongest says how to declare the longest request.
+const declareLongest = "declare it with the annotation " + timing.LongestRequestAnnotation + " (e.g. 45s) on the workload, --longest-request, or longestRequest in the timing profile."
+
+// shutdownEvidence is the shutdown mode in effect, with its source.
+func shutdownEvidence(app timing.App) finding.Evidence {
+	return finding.Fact("shutdown", string(app.Shutdown), app.ShutdownFrom.Source, app.ShutdownFrom.Detail)
 }

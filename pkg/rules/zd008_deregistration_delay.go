@@ -10,11 +10,13 @@ import (
 )
 
 // DeregistrationDelay flags a deregistration delay that does not fit the
-// pod: shorter than the LB's deregistration lag plus the longest request
-// cuts requests; the 300 s default holds a dead pod in "draining" long
-// after it exited and blocks its IP.
+// pod: where the end of the delay cuts what is in flight (an ALB; an NLB
+// with connection termination), one shorter than the LB's deregistration lag
+// plus the longest request cuts requests; the 300 s default holds a dead pod
+// in "draining" long after it exited and blocks its IP, which costs no
+// requests.
 var DeregistrationDelay = register(&Rule{
-	ID: "ZD008", Name: "deregistration-delay", Severity: finding.Warning, Scope: Exposed,
+	ID: "ZD008", Name: "deregistration-delay", Severity: finding.Error, Scope: Exposed,
 	Title: "Deregistration delay left at 300 s or not matched to the pod's lifetime",
 	Run:   runDeregistrationDelay,
 })
@@ -24,14 +26,21 @@ func runDeregistrationDelay(p *Pass) {
 		if len(e.Workloads) == 0 {
 			continue
 		}
-		n := p.Numbers(e)
-		d := e.DeregistrationDelay
-		need := n.RequiredDeregistrationDelay
-		ev := append(lbContext(e), finding.Seconds(d), finding.Seconds(need))
-		recommend := need.Seconds
 		if e.LB == timing.CLB || (e.TargetType.Value != timing.TargetIP && e.Controller == exposure.LBC) {
 			continue // instance targets (nodes) are not deregistered when pods roll
 		}
+		n := p.Numbers(e)
+		d := e.DeregistrationDelay
+		// The workloads share the target group: the slowest requests decide.
+		app := p.App(e.Workloads[0])
+		for _, w := range e.Workloads[1:] {
+			if a := p.App(w); a.LongestRequest.High > app.LongestRequest.High {
+				app = a
+			}
+		}
+		need := n.RequiredDeregistrationDelay(app)
+		ev := append(lbContext(e), finding.Seconds(d), finding.Span(n.Profile.DeregisterPropagation), finding.Span(app.LongestRequest), finding.Span(need))
+		recommend := need.High
 		if e.Controller == exposure.InTree {
 			p.Report(e.Front, "", finding.Info,
 				fmt.Sprintf("%s is an in-tree NLB, which cannot set the deregistration delay: the AWS default of 300 s applies.", e.Front.Ref),
@@ -53,21 +62,61 @@ func runDeregistrationDelay(p *Pass) {
 			life = max(life, graceValue(w).Seconds)
 		}
 		lifeV := timing.Value{Name: "pod lifetime after deletion", Seconds: life, Source: timing.FromDerived, Detail: "longest terminationGracePeriodSeconds of the workloads"}
+		// What ends when the delay ends: an ALB cuts the requests in flight
+		// (502); an NLB resets open connections only with connection
+		// termination enabled, and otherwise keeps established flows.
+		cuts := e.LB == timing.ALB || e.ConnectionTermination()
+		if e.LB == timing.NLB {
+			term := "false (AWS default for TCP target groups)"
+			if e.ConnectionTermination() {
+				term = "true"
+			}
+			ev = append(ev, finding.Fact("connection termination", term, sourceOfAttr(e, exposure.ConnTermAttr), exposure.ConnTermAttr))
+		}
+		mechanism := "the ALB cuts the requests still in flight on the target and the client gets a 502"
+		if e.LB == timing.NLB {
+			mechanism = "with connection termination enabled the NLB resets the connections still open on the target, and clients see resets"
+		}
+		prop := n.Profile.DeregisterPropagation
 		switch {
-		case d.Seconds < need.Seconds:
-			p.ReportPatch(patch, e.Front, "", finding.Warning,
-				fmt.Sprintf("The deregistration delay of %s is %ds, but the load balancer may send a request up to %ds after deregistration starts, and a request may run %ds: it needs %ds, or requests still running when it ends are cut and the client gets a 502.", e.Describe(), d.Seconds, n.Profile.DeregisterPropagation.Seconds, n.LongestRequest.Seconds, need.Seconds),
-				fix, ev...)
+		case cuts && d.Seconds < need.High:
+			var sev finding.Severity
+			var msg string
+			switch {
+			case d.Seconds == 0 || prop.Covers(d.Seconds) == timing.CoversNone:
+				sev = finding.Error
+				msg = fmt.Sprintf("The deregistration delay of %s is %ds, shorter than the %s the load balancer keeps sending new requests after deregistration: on %s the delay ends while requests are still arriving and running, and %s.", e.Describe(), d.Seconds, prop, podDeletion, mechanism)
+			case prop.Covers(d.Seconds) == timing.CoversLow:
+				sev = finding.Warning
+				msg = fmt.Sprintf("The deregistration delay of %s is %ds, inside the %s the load balancer may keep sending new requests after deregistration: it covers the low end only; when it ends, %s.", e.Describe(), d.Seconds, prop, mechanism)
+			default:
+				msg = fmt.Sprintf("The deregistration delay of %s is %ds, but the load balancer may send a request up to %s after deregistration starts, and a request may run %s: it needs %s; when it ends, %s.", e.Describe(), d.Seconds, prop, app.LongestRequest, need, mechanism)
+				sev = finding.Warning
+				if !app.Declared() {
+					sev, msg = finding.Info, msg+" This rests on zerodrop's default longest request, not on yours: "+declareLongest
+				}
+			}
+			p.ReportPatch(patch, e.Front, "", sev, msg, fix, ev...)
 		case d.Source == timing.FromDefault:
-			p.ReportPatch(patch, e.Front, "", finding.Warning,
-				fmt.Sprintf("%s keeps the AWS default deregistration delay of %ds, while its pods are gone %ds after deletion: dead targets sit in draining for minutes, a re-used pod IP cannot register until the delay ends, and rollouts of many pods pile up draining targets.", e.Describe(), d.Seconds, life),
-				fix, append(ev, finding.Seconds(lifeV))...)
-		case d.Seconds > life+n.LongestRequest.Seconds && d.Seconds > 2*need.Seconds:
+			msg := fmt.Sprintf("%s keeps the AWS default deregistration delay of %ds, while its pods are gone %ds after deletion: dead targets sit in draining for minutes, a re-used pod IP cannot register until the delay ends, and rollouts of many pods pile up draining targets. This costs no requests.", e.Describe(), d.Seconds, life)
+			if !cuts {
+				fix = fmt.Sprintf("set %s: %s=%d if you want draining targets to clear sooner (merged with any attributes already there); without connection termination the NLB keeps established connections either way", anno, exposure.DeregAttr, recommend)
+			}
+			p.ReportPatch(patch, e.Front, "", finding.Info, msg, fix, append(ev, finding.Seconds(lifeV))...)
+		case d.Seconds > life+app.LongestRequest.High && d.Seconds > 2*need.High:
 			p.ReportPatch(patch, e.Front, "", finding.Info,
 				fmt.Sprintf("The deregistration delay of %s (%ds) is far beyond the pod's life after deletion (%ds): it only keeps dead targets in draining.", e.Describe(), d.Seconds, life),
 				fix, append(ev, finding.Seconds(lifeV))...)
 		}
 	}
+}
+
+// sourceOfAttr says whether a target-group attribute was written.
+func sourceOfAttr(e *exposure.Exposure, attr string) timing.Source {
+	if _, ok := e.TGAttributes[attr]; ok {
+		return timing.FromAnnotation
+	}
+	return timing.FromDefault
 }
 
 // deregPatch sets the deregistration delay inside the target-group

@@ -67,15 +67,15 @@ func runHealthCheck(p *Pass) {
 			// labelled, or not in the input (then it may be).
 			ns := p.Graph.Namespace(w.Namespace)
 			mayBeGated := ns == nil || gateLabelled(p, w)
-			if deadline.Seconds > 0 && e.GateCapable() && mayBeGated && n.GateWait.Seconds >= deadline.Seconds {
+			if deadline.Seconds > 0 && e.GateCapable() && mayBeGated && n.GateWait.High >= deadline.Seconds {
 				var raise *finding.Patch
 				if w.Kind == "Deployment" {
-					secs := (n.GateWait.Seconds + 60 + 59) / 60 * 60
+					secs := (n.GateWait.High + 60 + 59) / 60 * 60
 					raise = specPatch(&w.Meta, map[string]any{"progressDeadlineSeconds": secs}, fmt.Sprintf("%s: progressDeadlineSeconds %d", w.Ref, secs))
 				}
 				p.ReportPatch(raise, e.Front, "", finding.Error,
-					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: the rollout is marked failed (ProgressDeadlineExceeded).", w.Ref, n.GateWait.Seconds, e.Describe(), deadline.Seconds),
-					"tighten the health check (interval 10 s, healthy threshold 2) or raise progressDeadlineSeconds", append(ev, finding.Seconds(n.GateWait), finding.Seconds(deadline))...)
+					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: the rollout is marked failed (ProgressDeadlineExceeded).", w.Ref, n.GateWait.High, e.Describe(), deadline.Seconds),
+					"tighten the health check (interval 10 s, healthy threshold 2) or raise progressDeadlineSeconds", append(ev, finding.Span(n.GateWait), finding.Seconds(deadline))...)
 				break
 			}
 		}

@@ -29,9 +29,9 @@ func runRollout(p *Pass) {
 			rolling := specPatch(&w.Meta, map[string]any{"strategy": map[string]any{"type": "RollingUpdate",
 				"rollingUpdate": map[string]any{"maxUnavailable": int64(0), "maxSurge": "25%"}}}, "strategy RollingUpdate, maxUnavailable 0, maxSurge 25%")
 			p.ReportPatch(rolling, podMeta(w), "", finding.Error,
-				fmt.Sprintf("%s uses the Recreate strategy: every pod is stopped before a new one starts, so %s has no target for the whole rollout (503s), plus %ds to register the new pods.", w.Ref, e.Describe(), n.Register.Seconds),
+				fmt.Sprintf("%s uses the Recreate strategy: every pod is stopped before a new one starts, so %s has no target for the whole rollout (503s), plus %ds to register the new pods.", w.Ref, e.Describe(), n.Register.High),
 				"use strategy type RollingUpdate with maxUnavailable: 0 and maxSurge: 25%",
-				finding.Fact("strategy", "Recreate", timing.FromManifest, "spec.strategy.type"), finding.Seconds(n.Register))
+				finding.Fact("strategy", "Recreate", timing.FromManifest, "spec.strategy.type"), finding.Span(n.Register))
 			continue
 		case "RollingUpdate", "Canary":
 		default:
@@ -90,12 +90,12 @@ func runRollout(p *Pass) {
 		// instance targets both go through kube-proxy and take equally
 		// long, so minReadySeconds 0 is fine there; ip targets without a
 		// gate are ZD002's business.
-		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.Seconds && n.Register.Seconds > n.StopSending.Seconds {
-			minReady := specPatch(&w.Meta, map[string]any{"minReadySeconds": n.Register.Seconds}, fmt.Sprintf("minReadySeconds %d", n.Register.Seconds))
+		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.High && n.Register.High > n.StopSending.High {
+			minReady := specPatch(&w.Meta, map[string]any{"minReadySeconds": n.Register.High}, fmt.Sprintf("minReadySeconds %d", n.Register.High))
 			p.ReportPatch(minReady, podMeta(w), "", finding.Warning,
-				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic, while the pod it replaces stops getting traffic after %ds.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.Seconds-int64(w.MinReadySeconds), n.StopSending.Seconds),
-				fmt.Sprintf("set minReadySeconds to %d, or switch to ip targets with a readiness gate", n.Register.Seconds),
-				append(ev, finding.Seconds(n.Register), finding.Seconds(n.StopSending))...)
+				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic, while the pod it replaces stops getting traffic after %ds.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.High-int64(w.MinReadySeconds), n.StopSending.High),
+				fmt.Sprintf("set minReadySeconds to %d, or switch to ip targets with a readiness gate", n.Register.High),
+				append(ev, finding.Span(n.Register), finding.Span(n.StopSending))...)
 		}
 		if d := rolloutDuration(w, surge, unavailable, n, gated); d.Seconds > 3600 {
 			p.Report(podMeta(w), "", finding.Info,
@@ -116,7 +116,7 @@ func gateLabelled(p *Pass, w *inventory.Workload) bool {
 func rolloutDuration(w *inventory.Workload, surge, unavailable int32, n timing.Numbers, gated bool) timing.Value {
 	batch := max(surge+unavailable, 1)
 	batches := (w.Replicas + batch - 1) / batch
-	step := n.Profile.AppStartup.Seconds + int64(w.MinReadySeconds)
+	step := n.Profile.AppStartup.High + int64(w.MinReadySeconds)
 	if len(w.Template.Spec.Containers) > 0 {
 		if rp := w.Template.Spec.Containers[0].ReadinessProbe; rp != nil {
 			period := int64(max(rp.PeriodSeconds, 1))
@@ -127,7 +127,7 @@ func rolloutDuration(w *inventory.Workload, surge, unavailable int32, n timing.N
 		}
 	}
 	if gated {
-		step += n.GateWait.Seconds
+		step += n.GateWait.High
 	}
 	return timing.Value{Name: "rollout duration", Seconds: int64(batches) * step, Source: timing.FromDerived,
 		Detail: fmt.Sprintf("%d batches of %d × %ds (start-up, readiness, registration when gated, minReadySeconds)", batches, batch, step)}

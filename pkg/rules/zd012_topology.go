@@ -30,7 +30,7 @@ func runTopology(p *Pass) {
 		ev := append(lbContext(e), finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"))
 		if w.Replicas == 1 {
 			p.Report(podMeta(w), "", finding.Warning,
-				fmt.Sprintf("%s has a single replica behind %s: a node drain, eviction or crash leaves the load balancer with no target until a new pod registers (%ds).", w.Ref, e.Describe(), p.Numbers(e).Register.Seconds),
+				fmt.Sprintf("%s has a single replica behind %s: a node drain, eviction or crash leaves the load balancer with no target until a new pod registers (%ds).", w.Ref, e.Describe(), p.Numbers(e).Register.High),
 				"run at least 2 replicas, spread across zones", ev...)
 			continue
 		}

@@ -70,7 +70,7 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 		p.NoTargets = true
 		note("target type %q is refused by the controller: the load balancer never gets a target", tt)
 	}
-	p.FromNumbers(n)
+	p.FromNumbers(n, m.Pass.App(w))
 	p.HealthInterval = float64(e.Interval.Seconds)
 	p.HealthyThreshold = int(e.HealthyThreshold.Seconds)
 	p.UnhealthyThreshold = int(e.UnhealthyThreshold.Seconds)

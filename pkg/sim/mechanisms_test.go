@@ -38,7 +38,7 @@ func TestLocalTrafficWaitsForNodeHealthCheck(t *testing.T) {
 	// that with a preStop above the stop-sending time nothing fails.
 	n := timing.Default().Compute(timing.Input{LB: timing.NLB, TargetType: timing.TargetInstance, LocalTraffic: true,
 		Interval: timing.Value{Seconds: 10}, UnhealthyThreshold: timing.Value{Seconds: 3}})
-	p.PreStop, p.Grace = float64(n.RequiredPreStop.Seconds), float64(n.RequiredPreStop.Seconds+60)
+	p.PreStop, p.Grace = float64(n.RequiredPreStop.High), float64(n.RequiredPreStop.High+60)
 	for seed := uint64(1); seed <= 4; seed++ {
 		if r := mustRun(t, p, seed); r.Failed() > 0 {
 			t.Errorf("seed %d: preStop %v s (check's required preStop) behind a Local NLB failed %d requests: %+v", seed, p.PreStop, r.Failed(), r.Causes)

@@ -251,22 +251,22 @@ func DefaultScaleTo(replicas int) int {
 }
 
 // FromNumbers fills the timing fields of p from the numbers check computed
-// for the same exposure.
-func (p *Params) FromNumbers(n timing.Numbers) {
+// for the same exposure and the workload's app (its longest request).
+func (p *Params) FromNumbers(n timing.Numbers, app timing.App) {
 	p.FromProfile(n.Profile)
-	p.DurationMax = float64(n.LongestRequest.Seconds)
+	p.DurationMax = float64(app.LongestRequest.High)
 }
 
 // FromProfile fills the timing fields of p from a timing profile: the
 // profile's delays become the maxima of their distributions.
 func (p *Params) FromProfile(pr timing.Profile) {
-	p.Reconcile = UpTo(float64(pr.Reconcile.Seconds))
-	p.RegisterPropagation = UpTo(float64(pr.RegisterPropagation.Seconds))
-	p.DeregisterPropagation = UpTo(float64(pr.DeregisterPropagation.Seconds))
-	p.EndpointPropagation = UpTo(float64(pr.EndpointPropagation.Seconds))
-	p.GateRequeue = float64(pr.GateRequeue.Seconds)
-	p.AppStartup = UpTo(float64(pr.AppStartup.Seconds))
-	p.DurationMax = float64(pr.LongestRequest.Seconds)
+	p.Reconcile = UpTo(float64(pr.Reconcile.High))
+	p.RegisterPropagation = UpTo(float64(pr.RegisterPropagation.High))
+	p.DeregisterPropagation = UpTo(float64(pr.DeregisterPropagation.High))
+	p.EndpointPropagation = UpTo(float64(pr.EndpointPropagation.High))
+	p.GateRequeue = float64(pr.GateRequeue.High)
+	p.AppStartup = UpTo(float64(pr.AppStartup.High))
+	p.DurationMax = float64(pr.LongestRequest.High)
 }
 
 // Default returns a scenario with every field set: an ALB with ip targets

@@ -154,11 +154,12 @@ func cleanParams(r *rand.Rand) Params {
 		// endpointPropagation); the simulator draws the two delays
 		// independently and finds drops when the rollout leaves a single
 		// ready pod, so the inequality stays in.
-		p.MinReadySeconds = float64(n.Register.Seconds)
+		p.MinReadySeconds = float64(n.Register.High)
 	}
-	p.PreStop = float64(n.RequiredPreStop.Seconds + int64(r.IntN(30)))
-	p.Grace = p.PreStop + float64(n.ShutdownAllowance.Seconds+int64(r.IntN(20)))
-	p.DeregistrationDelay = float64(n.RequiredDeregistrationDelay.Seconds + int64(r.IntN(100)))
+	p.PreStop = float64(n.RequiredPreStop.High + int64(r.IntN(30)))
+	app := prof.DefaultApp(p.LB, p.TargetType)
+	p.Grace = p.PreStop + float64(app.ShutdownAllowance.High+int64(r.IntN(20)))
+	p.DeregistrationDelay = float64(n.RequiredDeregistrationDelay(app).High + int64(r.IntN(100)))
 	one := intstr.FromInt32(1)
 	p.PDB = &PDB{MaxUnavailable: &one}
 	p.Event = Events()[r.IntN(3)]
@@ -168,7 +169,7 @@ func cleanParams(r *rand.Rand) Params {
 	p.RPS = float64(1 + r.IntN(200))
 	p.DurationMedian = 0.01 + r.Float64()*0.3
 	p.DurationSigma = r.Float64()
-	p.DurationMax = float64(n.Profile.Margin.Seconds + n.ShutdownAllowance.Seconds)
+	p.DurationMax = float64(n.Profile.Margin.High + app.ShutdownAllowance.High)
 	p.KeepAlive = r.Float64()
 	return p
 }

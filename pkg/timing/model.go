@@ -18,62 +18,100 @@ type Input struct {
 	DeregistrationDelay                                     Value
 }
 
-// Numbers are the derived timings of one exposure.
+// Numbers are the derived timings of one exposure, each a range: check
+// judges at the end that is conservative for the inequality at hand (the
+// high end of every requirement below), the simulator draws inside them.
 type Numbers struct {
 	// Register: from the pod being Ready in Kubernetes (or, with a readiness
 	// gate, from its containers being ready) until the LB sends it traffic.
-	Register Value
+	Register Range
 	// StopSending: from pod deletion until the LB sends it no new requests.
-	StopSending Value
-	// RequiredPreStop: the preStop delay that keeps SIGTERM after StopSending.
-	RequiredPreStop Value
+	StopSending Range
+	// RequiredPreStop: the preStop delay that keeps SIGTERM after
+	// StopSending, for an app that drains (see RequiredPreStopFor).
+	RequiredPreStop Range
 	// GateWait: with a readiness gate, from containers ready until the pod
 	// turns Ready (registration plus the controller's polling).
-	GateWait Value
-	// RequiredDeregistrationDelay: the last request the LB sends starts up
-	// to DeregisterPropagation after deregistration and may run
-	// LongestRequest; the delay must outlast it, or the LB cuts it (502).
-	RequiredDeregistrationDelay Value
-	DeregistrationDelay         Value
-	LongestRequest              Value
-	ShutdownAllowance           Value
-	Profile                     Profile
+	GateWait Range
+	// DeregistrationDelay is the target group's setting (a manifest value).
+	DeregistrationDelay Value
+	Profile             Profile
 }
 
 // Compute derives the numbers for an exposure.
 func (ps *Profiles) Compute(in Input) Numbers {
 	p := ps.For(in.LB, in.TargetType)
-	n := Numbers{Profile: p, DeregistrationDelay: in.DeregistrationDelay,
-		LongestRequest: p.LongestRequest, ShutdownAllowance: p.ShutdownAllowance}
+	n := Numbers{Profile: p, DeregistrationDelay: in.DeregistrationDelay}
 	if in.TargetType == TargetIP {
 		checks := in.HealthyThreshold
 		if in.LB == ALB {
 			// An ALB target becomes healthy after one passed check.
 			checks = Value{Name: "checks to healthy", Seconds: 1, Source: FromDefault, Detail: "a new ALB target needs one passed health check"}
 		}
-		n.Register = Sum("register", p.Reconcile, p.RegisterPropagation, Times("health checks", checks, in.Interval))
+		n.Register = Sum("register", p.Reconcile, p.RegisterPropagation, Times("health checks", checks, in.Interval.Range()))
 		n.StopSending = Sum("stop sending", p.Reconcile, p.DeregisterPropagation)
-		n.GateWait = Sum("gate wait", n.Register, p.GateRequeue)
+		// The gate flips at the controller's next poll after the target
+		// turns healthy: at once at best, a whole period at worst.
+		poll := Range{Name: "gate poll", Low: 0, High: p.GateRequeue.High, Source: FromDerived, Detail: "0 to one " + p.GateRequeue.Name + " period"}
+		n.GateWait = Sum("gate wait", n.Register, poll)
 	} else {
 		n.Register = p.EndpointPropagation.Named("register")
-		n.Register.Detail = "instance targets: the node is already registered; kube-proxy must add the pod (" + p.EndpointPropagation.Detail + ")"
+		n.Register.Detail = "instance targets: the node is already registered; kube-proxy must add the pod (" + p.EndpointPropagation.Name + " " + p.EndpointPropagation.String() + ")"
 		if in.LocalTraffic {
 			n.StopSending = Sum("stop sending", p.EndpointPropagation,
-				Times("node health check fails", in.UnhealthyThreshold, in.Interval), p.DeregisterPropagation)
+				Times("node health check fails", in.UnhealthyThreshold, in.Interval.Range()), p.DeregisterPropagation)
 		} else {
 			n.StopSending = p.EndpointPropagation.Named("stop sending")
-			n.StopSending.Detail = "instance targets: kube-proxy on every node must drop the pod (" + p.EndpointPropagation.Detail + ")"
+			n.StopSending.Detail = "instance targets: kube-proxy on every node must drop the pod (" + p.EndpointPropagation.Name + " " + p.EndpointPropagation.String() + ")"
 		}
 	}
 	n.RequiredPreStop = Sum("required preStop", n.StopSending, p.Margin)
-	n.RequiredDeregistrationDelay = Sum("required deregistration delay", p.DeregisterPropagation, p.LongestRequest)
 	return n
 }
 
-// RequiredGrace is the grace period a pod needs: its preStop plus the app's
-// shutdown allowance.
-func (n Numbers) RequiredGrace(preStop Value) Value {
-	return Sum("required grace", preStop.Named("preStop"), n.ShutdownAllowance)
+// RequiredPreStopFor is the preStop a pod of app needs. A draining app may
+// get SIGTERM once the LB stops sending (plus the margin); an app that exits
+// at once cuts what is in flight, so its preStop must also outlast the
+// longest request that arrived just before the LB stopped sending. For an
+// app that never gets SIGTERM the preStop does not matter (see
+// RequiredGrace).
+func (n Numbers) RequiredPreStopFor(app App) Range {
+	if app.Shutdown == ShutdownExit {
+		return Sum("required preStop", n.StopSending, app.LongestRequest, n.Profile.Margin)
+	}
+	return n.RequiredPreStop
+}
+
+// RequiredGrace is the grace period a pod with this preStop needs. A
+// draining app gets SIGTERM when the preStop ends and needs the larger of
+// its shutdown allowance and the longest request to finish; an app that
+// exits at once needs only its shutdown allowance; an app that never gets
+// SIGTERM serves until SIGKILL at the end of the grace period, so the grace
+// period itself must outlast the LB's stop-sending time plus the longest
+// request.
+func (n Numbers) RequiredGrace(preStop Range, app App) Range {
+	switch app.Shutdown {
+	case ShutdownExit:
+		return Sum("required grace", preStop.Named("preStop"), app.ShutdownAllowance)
+	case ShutdownIgnore:
+		return Sum("required grace", n.StopSending, app.LongestRequest, n.Profile.Margin)
+	}
+	return Sum("required grace", preStop.Named("preStop"), Max("shutdown", app.ShutdownAllowance, app.LongestRequest))
+}
+
+// RequiredDeregistrationDelay is the deregistration delay that lets the
+// last request finish: it starts up to DeregisterPropagation after
+// deregistration and may run the longest request.
+func (n Numbers) RequiredDeregistrationDelay(app App) Range {
+	return Sum("required deregistration delay", n.Profile.DeregisterPropagation, app.LongestRequest)
+}
+
+// DefaultApp is the app of a workload that declares nothing: the profile's
+// shutdown mode and longest request.
+func (ps *Profiles) DefaultApp(lb LB, targetType string) App {
+	p := ps.For(lb, targetType)
+	return App{Shutdown: Shutdown(ps.Shutdown.Value), ShutdownFrom: ps.Shutdown,
+		LongestRequest: p.LongestRequest, ShutdownAllowance: p.ShutdownAllowance}
 }
 
 // RollingBatch resolves maxSurge (rounded up) and maxUnavailable (rounded

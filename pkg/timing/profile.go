@@ -10,35 +10,37 @@ import (
 )
 
 // Profile is the set of delays for one kind of exposure (LB and target type).
+// Each is a Range with the source of each end.
 type Profile struct {
 	// Reconcile: from an endpoint change until the AWS Load Balancer
 	// Controller has called the ELB API.
-	Reconcile Value
+	Reconcile Range
 	// RegisterPropagation: from RegisterTargets until the LB sends health
 	// checks to the new target.
-	RegisterPropagation Value
+	RegisterPropagation Range
 	// DeregisterPropagation: from DeregisterTargets until the LB sends the
 	// target no new requests.
-	DeregisterPropagation Value
+	DeregisterPropagation Range
 	// EndpointPropagation: from a pod change until every kube-proxy has
 	// reprogrammed its rules (what instance targets depend on).
-	EndpointPropagation Value
+	EndpointPropagation Range
 	// GateRequeue: how often the controller re-reads target health while a
 	// readiness gate waits.
-	GateRequeue Value
+	GateRequeue Range
 	// Margin added to the stop-sending time for the required preStop.
-	Margin Value
+	Margin Range
 	// ShutdownAllowance: after SIGTERM, how long the app needs to finish and exit.
-	ShutdownAllowance Value
-	// LongestRequest: the longest request the app serves.
-	LongestRequest Value
+	ShutdownAllowance Range
+	// LongestRequest: the longest request the app serves, when the
+	// workload does not declare it (see App).
+	LongestRequest Range
 	// AppStartup: from container start until the app serves.
-	AppStartup Value
+	AppStartup Range
 }
 
 // fields lists the profile's delays by their profile-file key.
-func (p *Profile) fields() map[string]*Value {
-	return map[string]*Value{
+func (p *Profile) fields() map[string]*Range {
+	return map[string]*Range{
 		"reconcile":             &p.Reconcile,
 		"registerPropagation":   &p.RegisterPropagation,
 		"deregisterPropagation": &p.DeregisterPropagation,
@@ -49,6 +51,16 @@ func (p *Profile) fields() map[string]*Value {
 		"longestRequest":        &p.LongestRequest,
 		"appStartup":            &p.AppStartup,
 	}
+}
+
+// Delays returns the profile's delays in Keys order, for reports.
+func (p Profile) Delays() []Range {
+	f := p.fields()
+	out := make([]Range, 0, len(f))
+	for _, k := range Keys() {
+		out = append(out, *f[k])
+	}
+	return out
 }
 
 // Keys returns the profile-file keys of every delay, sorted.
@@ -62,26 +74,54 @@ func Keys() []string {
 	return ks
 }
 
-func preset(name string, secs int64, detail string) Value {
-	return Value{Name: name, Seconds: secs, Source: FromPreset, Detail: detail}
+// Citations of the ends of the built-in ranges. "facts §" is a section of
+// the project's fact sheet on public sources; the issue numbers are the
+// reports behind it.
+const (
+	srcReconcileLow    = "zerodrop estimate: the controller reacts to an EndpointSlice watch event within a second (facts §1.7); no published latency"
+	srcReconcileHigh   = "zerodrop estimate; RegisterTargets/DeregisterTargets are throttled to 4 qps, burst 20 (facts §1.7), so large rollouts take longer"
+	srcALBPropLow      = "zerodrop estimate below the one public figure (facts §3.4)"
+	srcALBPropHigh     = "user estimate of ELB API propagation \"about 10 s\" (aws-load-balancer-controller#1719, facts §3.4) with headroom; AWS documents no figure"
+	srcNLBRegLow       = "maintainer: NLB target registration takes \"90 to 180 seconds\" (aws-load-balancer-controller#1834, facts §3.4)"
+	srcNLBRegHigh      = srcNLBRegLow
+	srcNLBDeregLow     = "NLB deregistration \"takes at least 2 minutes regardless of the deregistration delay\" (aws-load-balancer-controller#2366, #3270; aws/containers-roadmap#470; facts §3.4)"
+	srcNLBDeregHigh    = "NLB data-plane changes reported to take up to 180 s (aws-load-balancer-controller#1834; facts §3.4); the seed write-up saw about 5 min of deregistration in all [UNCERTAIN]: widen with --profile"
+	srcEndpointLow     = "kube-proxy --iptables-min-sync-period default 1 s (facts §4.3)"
+	srcEndpointHigh    = "zerodrop estimate: the network programming latency SLO has no published number (facts §5)"
+	srcGateRequeue     = "the controller re-queues a binding every 15 s while pods wait on target health (facts §1.7)"
+	srcMargin          = "zerodrop policy: headroom on top of the stop-sending time"
+	srcShutdownLow     = "a draining Go server exits as soon as its connections are idle (facts §6.2)"
+	srcShutdownHigh    = "zerodrop default: time the app needs after SIGTERM; declare it with --profile"
+	srcLongestRequest  = "zerodrop default: the longest request the app serves; declare it with the zerodrop.dev/longest-request annotation, --longest-request or --profile"
+	srcAppStartupLow   = "zerodrop estimate"
+	srcAppStartupHigh  = "stateless pod start-up SLO: p99 ≤ 5 s without image pull (facts §5)"
+	presetDetailPrefix = "built-in preset"
+)
+
+func preset(name string, low, high int64, lowFrom, highFrom string) Range {
+	r := Between(name, low, high, FromPreset, lowFrom, highFrom)
+	r.Detail = presetDetailPrefix
+	return r
 }
 
-func def(name string, secs int64, detail string) Value {
-	return Value{Name: name, Seconds: secs, Source: FromDefault, Detail: detail}
+func def(name string, low, high int64, lowFrom, highFrom string) Range {
+	r := Between(name, low, high, FromDefault, lowFrom, highFrom)
+	r.Detail = "zerodrop default"
+	return r
 }
 
-// base is shared by every preset.
+// base is shared by every preset: the ALB figures.
 func base() Profile {
 	return Profile{
-		Reconcile:             preset("reconcile", 5, "AWS Load Balancer Controller watch and target-group reconcile"),
-		RegisterPropagation:   preset("lb register propagation", 10, "ELB API to data plane, ALB (LBC #1719 estimate)"),
-		DeregisterPropagation: preset("lb deregister propagation", 10, "ELB API to data plane, ALB (LBC #1719 estimate)"),
-		EndpointPropagation:   preset("endpoint propagation", 5, "EndpointSlice update and kube-proxy resync (min 1 s)"),
-		GateRequeue:           preset("gate requeue", 15, "controller re-reads target health every 15 s while a gate waits"),
-		Margin:                preset("margin", 5, "safety margin on top of the stop-sending time"),
-		ShutdownAllowance:     def("shutdown allowance", 10, "zerodrop default: time the app needs after SIGTERM"),
-		LongestRequest:        def("longest request", 30, "zerodrop default: the longest request the app serves"),
-		AppStartup:            def("app start-up", 5, "zerodrop default: container start until the app serves"),
+		Reconcile:             preset("reconcile", 0, 5, srcReconcileLow, srcReconcileHigh),
+		RegisterPropagation:   preset("lb register propagation", 5, 15, srcALBPropLow, srcALBPropHigh),
+		DeregisterPropagation: preset("lb deregister propagation", 5, 15, srcALBPropLow, srcALBPropHigh),
+		EndpointPropagation:   preset("endpoint propagation", 1, 5, srcEndpointLow, srcEndpointHigh),
+		GateRequeue:           preset("gate requeue", 15, 15, srcGateRequeue, srcGateRequeue),
+		Margin:                preset("margin", 5, 5, srcMargin, srcMargin),
+		ShutdownAllowance:     def("shutdown allowance", 1, 10, srcShutdownLow, srcShutdownHigh),
+		LongestRequest:        def("longest request", 30, 30, srcLongestRequest, srcLongestRequest),
+		AppStartup:            def("app start-up", 1, 5, srcAppStartupLow, srcAppStartupHigh),
 	}
 }
 
@@ -90,8 +130,8 @@ func Presets() map[string]Profile {
 	albIP := base()
 	albInst := base()
 	nlbIP := base()
-	nlbIP.RegisterPropagation = preset("lb register propagation", 180, "NLB target registration takes 90–180 s (LBC #1834)")
-	nlbIP.DeregisterPropagation = preset("lb deregister propagation", 120, "NLB keeps sending for at least 2 min after deregistration (LBC #2366, #3270)")
+	nlbIP.RegisterPropagation = preset("lb register propagation", 90, 180, srcNLBRegLow, srcNLBRegHigh)
+	nlbIP.DeregisterPropagation = preset("lb deregister propagation", 120, 180, srcNLBDeregLow, srcNLBDeregHigh)
 	nlbInst := nlbIP
 	clb := base()
 	return map[string]Profile{
@@ -101,17 +141,34 @@ func Presets() map[string]Profile {
 	}
 }
 
+// PresetNames lists the preset keys a profile file may name, in order.
+var PresetNames = []string{"ALB/ip", "ALB/instance", "NLB/ip", "NLB/instance", "CLB/instance"}
+
 func key(lb LB, targetType string) string { return string(lb) + "/" + targetType }
 
-// Profiles is the preset table with the user's overrides applied.
+// Profiles is the preset table with the user's overrides applied, and the
+// app defaults (shutdown mode, longest request) every workload starts from.
 type Profiles struct {
 	byKey map[string]Profile
 	// File is the profile file the overrides came from, if any.
 	File string
+	// Shutdown is what an app does on SIGTERM when its workload does not
+	// say (annotation zerodrop.dev/shutdown).
+	Shutdown Setting
+}
+
+// Setting is a named choice with its provenance.
+type Setting struct {
+	Value  string `json:"value"`
+	Source Source `json:"source"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Default returns the built-in presets.
-func Default() *Profiles { return &Profiles{byKey: Presets()} }
+func Default() *Profiles {
+	return &Profiles{byKey: Presets(), Shutdown: Setting{Value: string(ShutdownDrain), Source: FromDefault,
+		Detail: "zerodrop default: the app finishes in-flight requests on SIGTERM; declare it with the " + ShutdownAnnotation + " annotation, --shutdown or the profile key shutdown"}}
+}
 
 // For returns the profile for an LB kind and target type.
 func (ps *Profiles) For(lb LB, targetType string) Profile {
@@ -121,9 +178,23 @@ func (ps *Profiles) For(lb LB, targetType string) Profile {
 	return ps.byKey[key(lb, TargetInstance)]
 }
 
-// profileFile is the YAML shape of --profile. Top-level delays apply to every
-// preset; "presets" overrides one preset, keyed "NLB/ip" and so on.
-type profileFile map[string]any
+// SetLongestRequest sets the longest request of every preset (a flag).
+func (ps *Profiles) SetLongestRequest(secs int64, src Source, detail string) {
+	for k, p := range ps.byKey {
+		p.LongestRequest = Range{Name: "longest request", Low: secs, High: secs, Source: src, Detail: detail}
+		ps.byKey[k] = p
+	}
+}
+
+// SetShutdown sets the default shutdown mode (a flag).
+func (ps *Profiles) SetShutdown(mode string, src Source, detail string) error {
+	m, err := ParseShutdown(mode)
+	if err != nil {
+		return err
+	}
+	ps.Shutdown = Setting{Value: string(m), Source: src, Detail: detail}
+	return nil
+}
 
 // LoadProfile reads a profile file and applies it over the presets.
 func LoadProfile(path string) (*Profiles, error) {
@@ -131,54 +202,102 @@ func LoadProfile(path string) (*Profiles, error) {
 	if err != nil {
 		return nil, fmt.Errorf("timing profile %s: %w", path, err)
 	}
-	ps, err := ParseProfile(path, data)
-	if err != nil {
-		return nil, err
+	return ParseProfile(path, data)
+}
+
+// ParseProfile applies profile file content over the presets. Each delay is
+// a whole number of seconds (low = high) or a mapping {low: L, high: H}.
+// Top-level delays apply to every preset; "presets" overrides one preset,
+// keyed "NLB/ip" and so on; "shutdown" sets the default shutdown mode.
+// Unknown or duplicate keys, low > high and negative values are errors that
+// name the key.
+func ParseProfile(name string, data []byte) (*Profiles, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("timing profile %s: "+format, append([]any{name}, args...)...)
+	}
+	var f map[string]any
+	if err := yaml.UnmarshalStrict(data, &f); err != nil {
+		return nil, fail("%w", err)
+	}
+	ps := Default()
+	ps.File = name
+	var presets map[string]any
+	if raw, ok := f["presets"]; ok && raw != nil {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fail("presets must be a mapping of \"LB/targetType\" to delays")
+		}
+		presets = m
+	}
+	if raw, ok := f["shutdown"]; ok {
+		s, _ := raw.(string)
+		if err := ps.SetShutdown(s, FromProfile, "shutdown in "+name); err != nil {
+			return nil, fail("shutdown: %w", err)
+		}
+	}
+	for _, k := range sortedKeys(f) {
+		if k == "presets" || k == "shutdown" {
+			continue
+		}
+		r, err := parseDelay(name, k, k, f[k])
+		if err != nil {
+			return nil, err
+		}
+		for pk, p := range ps.byKey {
+			set(&p, r)
+			ps.byKey[pk] = p
+		}
+	}
+	seen := map[string]string{}
+	for _, pk := range sortedKeys(presets) {
+		canon := canonicalKey(pk)
+		p, ok := ps.byKey[canon]
+		if !ok || canon == key(CLB, TargetIP) {
+			return nil, fail("unknown preset %q (want one of %s)", pk, strings.Join(PresetNames, ", "))
+		}
+		if prev, dup := seen[canon]; dup {
+			return nil, fail("presets %q and %q name the same preset", prev, pk)
+		}
+		seen[canon] = pk
+		m, ok := presets[pk].(map[string]any)
+		if !ok {
+			return nil, fail("preset %q must be a mapping of delays", pk)
+		}
+		for _, k := range sortedKeys(m) {
+			r, err := parseDelay(name, k, "presets."+pk+"."+k, m[k])
+			if err != nil {
+				return nil, err
+			}
+			set(&p, r)
+		}
+		ps.byKey[canon] = p
+		if canon == key(CLB, TargetInstance) {
+			ps.byKey[key(CLB, TargetIP)] = p
+		}
 	}
 	return ps, nil
 }
 
-// ParseProfile applies profile file content over the presets.
-func ParseProfile(name string, data []byte) (*Profiles, error) {
-	var f profileFile
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("timing profile %s: %w", name, err)
+// parsed is one delay read from a profile, with its key.
+type parsed struct {
+	key string
+	r   Range
+}
+
+func set(p *Profile, d parsed) {
+	f := p.fields()[d.key]
+	name := f.Name
+	*f = d.r
+	f.Name = name
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
 	}
-	ps := Default()
-	ps.File = name
-	presets, _ := f["presets"].(map[string]any)
-	if f["presets"] != nil && presets == nil {
-		return nil, fmt.Errorf("timing profile %s: presets must be a mapping of \"LB/targetType\" to delays", name)
-	}
-	for k, v := range f {
-		if k == "presets" {
-			continue
-		}
-		for pk, p := range ps.byKey {
-			if err := set(&p, name, k, v); err != nil {
-				return nil, err
-			}
-			ps.byKey[pk] = p
-		}
-	}
-	for pk, body := range presets {
-		canon := canonicalKey(pk)
-		p, ok := ps.byKey[canon]
-		if !ok {
-			return nil, fmt.Errorf("timing profile %s: unknown preset %q (want one of ALB/ip, ALB/instance, NLB/ip, NLB/instance, CLB/instance)", name, pk)
-		}
-		m, ok := body.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("timing profile %s: preset %q must be a mapping of delays", name, pk)
-		}
-		for k, v := range m {
-			if err := set(&p, name, k, v); err != nil {
-				return nil, err
-			}
-		}
-		ps.byKey[canon] = p
-	}
-	return ps, nil
+	sort.Strings(ks)
+	return ks
 }
 
 func canonicalKey(k string) string {
@@ -186,17 +305,53 @@ func canonicalKey(k string) string {
 	return strings.ToUpper(lb) + "/" + strings.ToLower(tt)
 }
 
-func set(p *Profile, file, k string, v any) error {
-	f, ok := p.fields()[k]
-	if !ok {
-		return fmt.Errorf("timing profile %s: unknown delay %q (known: %s)", file, k, strings.Join(Keys(), ", "))
+const maxDelay = 86400
+
+// parseDelay reads one delay: a number, or {low, high}. path names the key
+// in errors ("presets.NLB/ip.deregisterPropagation").
+func parseDelay(file, k, path string, v any) (parsed, error) {
+	var p Profile
+	if _, ok := p.fields()[k]; !ok {
+		return parsed{}, fmt.Errorf("timing profile %s: %s: unknown key (known: %s, and presets, shutdown)", file, path, strings.Join(Keys(), ", "))
 	}
-	secs, ok := v.(float64)
-	if !ok || secs < 0 || secs > 86400 || secs != float64(int64(secs)) {
-		return fmt.Errorf("timing profile %s: %s must be a whole number of seconds between 0 and 86400, got %v", file, k, v)
+	secs := func(end string, x any) (int64, error) {
+		f, ok := x.(float64)
+		if !ok || f < 0 || f > maxDelay || f != float64(int64(f)) {
+			return 0, fmt.Errorf("timing profile %s: %s%s must be a whole number of seconds between 0 and %d, got %v", file, path, end, maxDelay, x)
+		}
+		return int64(f), nil
 	}
-	f.Seconds = int64(secs)
-	f.Source = FromProfile
-	f.Detail = "set in " + file
-	return nil
+	r := Range{Source: FromProfile}
+	switch x := v.(type) {
+	case map[string]any:
+		for ek := range x {
+			if ek != "low" && ek != "high" {
+				return parsed{}, fmt.Errorf("timing profile %s: %s: unknown key %q (want low and high)", file, path, ek)
+			}
+		}
+		lo, okL := x["low"]
+		hi, okH := x["high"]
+		if !okL || !okH {
+			return parsed{}, fmt.Errorf("timing profile %s: %s: a range needs both low and high", file, path)
+		}
+		var err error
+		if r.Low, err = secs(".low", lo); err != nil {
+			return parsed{}, err
+		}
+		if r.High, err = secs(".high", hi); err != nil {
+			return parsed{}, err
+		}
+		if r.Low > r.High {
+			return parsed{}, fmt.Errorf("timing profile %s: %s: low %d is above high %d", file, path, r.Low, r.High)
+		}
+	default:
+		n, err := secs("", v)
+		if err != nil {
+			return parsed{}, err
+		}
+		r.Low, r.High = n, n
+	}
+	r.Detail = "set in " + file
+	r.LowFrom, r.HighFrom = "set in "+file, "set in "+file
+	return parsed{key: k, r: r}, nil
 }

@@ -4,13 +4,14 @@
 // new pod gets traffic, how long until a deleted pod stops getting it, and so
 // the preStop and grace period a pod needs.
 //
-// Every number is a Value that says where it came from, so a finding can show
-// its working.
+// A number read from a manifest is a Value; a delay no manifest states is a
+// Range [low, high] with the source of each end, because the public figures
+// are observations that span a range, not one number. Both say where they
+// came from, so a finding can show its working.
 package timing
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Source says where a number came from.
@@ -23,6 +24,7 @@ const (
 	FromDefault    Source = "default"    // a Kubernetes, AWS or controller default
 	FromPreset     Source = "preset"     // zerodrop's built-in timing preset
 	FromProfile    Source = "profile"    // the user's --profile file
+	FromFlag       Source = "flag"       // a command-line flag
 	FromDerived    Source = "derived"    // computed from other values
 )
 
@@ -39,23 +41,6 @@ func (v Value) String() string { return fmt.Sprintf("%ds", v.Seconds) }
 
 // Named returns a copy of v with another name.
 func (v Value) Named(name string) Value { v.Name = name; return v }
-
-// Sum derives a value from parts, writing the formula into Detail.
-func Sum(name string, parts ...Value) Value {
-	var total int64
-	terms := make([]string, 0, len(parts))
-	for _, p := range parts {
-		total += p.Seconds
-		terms = append(terms, fmt.Sprintf("%s %ds", p.Name, p.Seconds))
-	}
-	return Value{Name: name, Seconds: total, Source: FromDerived, Detail: strings.Join(terms, " + ")}
-}
-
-// Times derives n × v.
-func Times(name string, n Value, v Value) Value {
-	return Value{Name: name, Seconds: n.Seconds * v.Seconds, Source: FromDerived,
-		Detail: fmt.Sprintf("%s %d × %s %ds", n.Name, n.Seconds, v.Name, v.Seconds)}
-}
 
 // LB is a kind of AWS load balancer.
 type LB string

@@ -14,56 +14,161 @@ func hc(interval, healthy, unhealthy int64) Input {
 
 func TestComputePresets(t *testing.T) {
 	ps := Default()
+	type span struct{ lo, hi int64 }
 	cases := []struct {
 		lb                      LB
 		tt                      string
 		local                   bool
 		interval, healthy       int64
-		stop, prestop, register int64
+		stop, prestop, register span
 	}{
-		// ALB ip: reconcile 5 + propagation 10; one passed check to register.
-		{ALB, TargetIP, false, 15, 2, 15, 20, 5 + 10 + 15},
-		// NLB ip: reconcile 5 + 120 s deregistration; healthy threshold × interval.
-		{NLB, TargetIP, false, 10, 3, 125, 130, 5 + 180 + 30},
-		// Instance targets: kube-proxy on every node.
-		{CLB, TargetInstance, false, 10, 2, 5, 10, 5},
+		// ALB ip: reconcile 0–5 + propagation 5–15; one passed check to register.
+		{ALB, TargetIP, false, 15, 2, span{5, 20}, span{10, 25}, span{0 + 5 + 15, 5 + 15 + 15}},
+		// NLB ip: reconcile 0–5 + 120–180 s deregistration; healthy threshold × interval.
+		{NLB, TargetIP, false, 10, 3, span{120, 185}, span{125, 190}, span{0 + 90 + 30, 5 + 180 + 30}},
+		// Instance targets: kube-proxy on every node, 1–5 s.
+		{CLB, TargetInstance, false, 10, 2, span{1, 5}, span{6, 10}, span{1, 5}},
 		// eTP=Local: the node's health check must fail first.
-		{NLB, TargetInstance, true, 10, 2, 5 + 2*10 + 120, 5 + 2*10 + 120 + 5, 5},
+		{NLB, TargetInstance, true, 10, 2, span{1 + 20 + 120, 5 + 20 + 180}, span{1 + 20 + 120 + 5, 5 + 20 + 180 + 5}, span{1, 5}},
 	}
 	for _, c := range cases {
 		in := hc(c.interval, c.healthy, 2)
 		in.LB, in.TargetType, in.LocalTraffic = c.lb, c.tt, c.local
 		n := ps.Compute(in)
-		if n.StopSending.Seconds != c.stop || n.RequiredPreStop.Seconds != c.prestop || n.Register.Seconds != c.register {
-			t.Errorf("%s/%s local=%v: stop %d prestop %d register %d; want %d %d %d (%s)", c.lb, c.tt, c.local,
-				n.StopSending.Seconds, n.RequiredPreStop.Seconds, n.Register.Seconds, c.stop, c.prestop, c.register, n.StopSending.Detail)
+		got := []span{{n.StopSending.Low, n.StopSending.High}, {n.RequiredPreStop.Low, n.RequiredPreStop.High}, {n.Register.Low, n.Register.High}}
+		want := []span{c.stop, c.prestop, c.register}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s/%s local=%v: stop/prestop/register #%d = %v, want %v (%s)", c.lb, c.tt, c.local, i, got[i], want[i], n.StopSending.Detail)
+			}
 		}
 		if n.RequiredPreStop.Source != FromDerived || !strings.Contains(n.RequiredPreStop.Detail, "margin") {
 			t.Errorf("required preStop does not show its working: %+v", n.RequiredPreStop)
 		}
 	}
-	g := ps.Compute(Input{LB: ALB, TargetType: TargetIP}).RequiredGrace(Value{Seconds: 20})
-	if g.Seconds != 30 {
-		t.Errorf("required grace for a 20 s preStop = %d, want 30", g.Seconds)
+	// The public figures: an NLB keeps sending for at least 120–180 s, an
+	// ALB for about 5–20 s, kube-proxy takes 1–5 s.
+	nlb := ps.Compute(Input{LB: NLB, TargetType: TargetIP}).StopSending
+	alb := ps.Compute(Input{LB: ALB, TargetType: TargetIP}).StopSending
+	kp := ps.For(ALB, TargetInstance).EndpointPropagation
+	if nlb.Low > 120 || nlb.High < 180 || alb.Low > 5 || alb.High < 20 || kp.Low > 1 || kp.High < 5 {
+		t.Errorf("presets narrower than the public figures: NLB %s, ALB %s, kube-proxy %s", nlb, alb, kp)
+	}
+	for _, pr := range Presets() {
+		for _, d := range pr.Delays() {
+			if d.LowFrom == "" || d.HighFrom == "" {
+				t.Errorf("preset delay %s has no source for an end: %+v", d.Name, d)
+			}
+		}
+	}
+}
+
+func TestRequirementsFollowTheApp(t *testing.T) {
+	ps := Default()
+	n := ps.Compute(Input{LB: ALB, TargetType: TargetIP})
+	app := ps.DefaultApp(ALB, TargetIP)
+	if app.Shutdown != ShutdownDrain || app.Declared() || app.ShutdownDeclared() {
+		t.Fatalf("default app: %+v", app)
+	}
+	pre := Range{Name: "preStop", Low: 20, High: 20}
+	// Draining: preStop + the larger of shutdown allowance and longest request.
+	if g := n.RequiredGrace(pre, app); g.High != 20+30 {
+		t.Errorf("drain: required grace %s, want high 50", g)
+	}
+	exit := app
+	exit.Shutdown = ShutdownExit
+	if g := n.RequiredGrace(pre, exit); g.High != 20+10 {
+		t.Errorf("exit: required grace %s, want high 30", g)
+	}
+	if r := n.RequiredPreStopFor(exit); r.High != 20+30+5 || r.Low != 5+30+5 {
+		t.Errorf("exit: required preStop %s, want 40–55", r)
+	}
+	ign := app
+	ign.Shutdown = ShutdownIgnore
+	if g := n.RequiredGrace(pre, ign); g.High != 20+30+5 {
+		t.Errorf("ignore: required grace %s, want high 55 (stop sending + longest request + margin)", g)
+	}
+	if d := n.RequiredDeregistrationDelay(app); d.Low != 35 || d.High != 45 {
+		t.Errorf("required D %s, want 35–45", d)
 	}
 }
 
 func TestProfileOverrides(t *testing.T) {
-	ps, err := ParseProfile("p.yaml", []byte("shutdownAllowance: 20\npresets:\n  nlb/IP:\n    deregisterPropagation: 200\n"))
+	ps, err := ParseProfile("p.yaml", []byte("shutdownAllowance: 20\nshutdown: exit\npresets:\n  nlb/IP:\n    deregisterPropagation: {low: 120, high: 300}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	nlb := ps.For(NLB, TargetIP)
-	if nlb.DeregisterPropagation.Seconds != 200 || nlb.DeregisterPropagation.Source != FromProfile {
-		t.Errorf("preset override: %+v", nlb.DeregisterPropagation)
+	if d := nlb.DeregisterPropagation; d.Low != 120 || d.High != 300 || d.Source != FromProfile || d.Name != "lb deregister propagation" {
+		t.Errorf("preset override: %+v", d)
 	}
-	if ps.For(ALB, TargetIP).ShutdownAllowance.Seconds != 20 || ps.For(ALB, TargetIP).DeregisterPropagation.Seconds != 10 {
-		t.Error("a top-level delay must apply to every preset and a preset override to its own only")
+	if s := ps.For(ALB, TargetIP).ShutdownAllowance; s.Low != 20 || s.High != 20 {
+		t.Errorf("a scalar means low = high = the value: %+v", s)
 	}
-	for _, bad := range []string{"reconsile: 5\n", "reconcile: -1\n", "reconcile: 1.5\n", "presets:\n  GLB/ip: {reconcile: 1}\n", "presets: [1]\n", "reconcile: [\n"} {
-		if _, err := ParseProfile("bad.yaml", []byte(bad)); err == nil {
-			t.Errorf("profile %q accepted", bad)
+	if ps.For(ALB, TargetIP).DeregisterPropagation.High != 15 {
+		t.Error("a preset override must apply to its own preset only")
+	}
+	if ps.Shutdown.Value != "exit" || ps.Shutdown.Source != FromProfile {
+		t.Errorf("shutdown from the profile: %+v", ps.Shutdown)
+	}
+	// Narrowing works as well as widening.
+	if ps, err := ParseProfile("n.yaml", []byte("deregisterPropagation: {low: 130, high: 140}\n")); err != nil || ps.For(NLB, TargetIP).DeregisterPropagation.High != 140 {
+		t.Errorf("narrowing: %v", err)
+	}
+	bad := map[string]string{
+		"reconsile: 5\n":                                           "reconsile",
+		"reconcile: -1\n":                                          "reconcile",
+		"reconcile: 1.5\n":                                         "reconcile",
+		"reconcile: {low: 5, high: 2}\n":                           "reconcile",
+		"reconcile: {low: 5}\n":                                    "reconcile",
+		"reconcile: {low: 1, high: 2, mid: 1}\n":                   "reconcile",
+		"reconcile: {low: -1, high: 2}\n":                          "reconcile.low",
+		"reconcile: 1\nreconcile: 2\n":                             "reconcile",
+		"presets:\n  GLB/ip: {reconcile: 1}\n":                     "GLB/ip",
+		"presets:\n  NLB/ip: {margin: 1}\n  nlb/ip: {margin: 2}\n": "nlb/ip",
+		"presets:\n  NLB/ip: {marg: 1}\n":                          "presets.NLB/ip.marg",
+		"presets: [1]\n":                                           "presets",
+		"shutdown: wait\n":                                         "shutdown",
+		"reconcile: [\n":                                           "bad.yaml",
+	}
+	for in, key := range bad {
+		_, err := ParseProfile("bad.yaml", []byte(in))
+		if err == nil {
+			t.Errorf("profile %q accepted", in)
+			continue
 		}
+		if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "bad.yaml") {
+			t.Errorf("profile %q: error %q does not name %q and the file", in, err, key)
+		}
+	}
+}
+
+func TestParseLongestRequest(t *testing.T) {
+	for in, want := range map[string]int64{"45s": 45, "2m": 120, "1m30s": 90, "1500ms": 2, " 10s ": 10} {
+		if got, err := ParseLongestRequest(in); err != nil || got != want {
+			t.Errorf("ParseLongestRequest(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "45", "-1s", "0s", "soon", "48h"} {
+		if _, err := ParseLongestRequest(in); err == nil {
+			t.Errorf("ParseLongestRequest(%q) accepted", in)
+		}
+	}
+}
+
+func TestRangeHelpers(t *testing.T) {
+	r := Between("x", 120, 180, FromPreset, "a", "b")
+	if r.String() != "120–180s" || r.Span() != "120–180" || (Value{Seconds: 30}).Range().String() != "30s" {
+		t.Errorf("String: %s %s", r, r.Span())
+	}
+	if r.Covers(119) != CoversNone || r.Covers(120) != CoversLow || r.Covers(179) != CoversLow || r.Covers(180) != CoversAll {
+		t.Error("Covers")
+	}
+	if r.Draw(0) != 120 || r.Draw(1) != 180 || r.Draw(0.5) != 150 || r.Draw(2) != 180 {
+		t.Error("Draw must stay inside the range")
+	}
+	if r.Sources() != "low: a; high: b" {
+		t.Errorf("Sources: %q", r.Sources())
 	}
 }
 

@@ -68,7 +68,7 @@ func sortedFindings(fs []finding.Finding) []finding.Finding {
 
 // warningLine is one finding in at most MaxWarningLength characters:
 //
-//	ZD003 prestop: Container web has no preStop hook; ALB sends for 15s after delete (zerodrop explain ZD003)
+//	ZD003 prestop: Container web has no preStop hook; ALB sends for 5–20s after delete (zerodrop explain ZD003)
 //
 // A finding on another object than the admitted one names it first.
 func warningLine(f finding.Finding, self inventory.Ref) string {
@@ -92,9 +92,9 @@ func warningLine(f finding.Finding, self inventory.Ref) string {
 // shortText says a finding in a few words: the first clause of its message,
 // with the numbers that matter for the common rules.
 func shortText(f finding.Finding, namespace string) string {
-	ev := map[string]any{}
+	ev := map[string]finding.Evidence{}
 	for _, e := range f.Evidence {
-		ev[e.Name] = e.Value
+		ev[e.Name] = e
 	}
 	text := firstClause(f.Message)
 	if namespace != "" {
@@ -108,13 +108,15 @@ func shortText(f finding.Finding, namespace string) string {
 	}
 	switch f.Rule {
 	case "ZD003":
-		if lb, ok := ev["load balancer"]; ok && ev["stop sending"] != nil {
-			text += fmt.Sprintf("; %v sends for %vs after delete", lb, ev["stop sending"])
+		if lb, ok := ev["load balancer"]; ok {
+			if stop, ok := ev["stop sending"]; ok {
+				text += fmt.Sprintf("; %v sends for %s after delete", lb.Value, stop.Text())
+			}
 		}
 	case "ZD004":
 		if req, ok := ev["required grace"]; ok {
-			text = fmt.Sprintf("grace period %vs < %vs needed (preStop %vs + shutdown %vs)",
-				ev["terminationGracePeriodSeconds"], req, ev["required preStop"], ev["shutdown allowance"])
+			text = fmt.Sprintf("grace period %s < %vs needed (preStop %vs + shutdown %vs)",
+				ev["terminationGracePeriodSeconds"].Text(), req.Value, ev["required preStop"].Value, ev["shutdown"].Value)
 		}
 	}
 	return text
