@@ -18,42 +18,50 @@ type Link struct {
 	Why string
 }
 
+// Causes that follow from taking serving capacity away: with nothing
+// healthy left the load balancer has no target, or (failing open, or still
+// draining) keeps sending to pods that are going away.
+var capacity = []Cause{CauseNoTargets, CauseNoEndpoints, CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone, CauseNoLocalEndpoint}
+
+// Causes of a pod that gets SIGTERM while the load balancer still sends.
+var early = []Cause{CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone, CauseExitInFlight, CauseNoLocalEndpoint}
+
 var all = []Event{Rollout, ScaleIn, Drain}
 
 // Links is the rule ↔ cause ↔ event table.
-var Links = []Link{
-	{"ZD001", CauseNoTargets, all, "the controller cannot build the target group: no target"},
-	{"ZD002", CauseNoTargets, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered"},
-	{"ZD002", CauseStopped, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered"},
-	{"ZD002", CauseKeepAliveClosed, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered"},
-	{"ZD002", CauseExited, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered"},
-	{"ZD002", CausePodGone, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered"},
-	{"ZD003", CauseStopped, all, "SIGTERM before the load balancer stops sending"},
-	{"ZD003", CauseKeepAliveClosed, all, "SIGTERM before the load balancer stops sending"},
-	{"ZD003", CauseExited, all, "SIGTERM before the load balancer stops sending"},
-	{"ZD003", CausePodGone, all, "SIGTERM before the load balancer stops sending"},
-	{"ZD003", CauseExitInFlight, all, "an app that exits at once on SIGTERM cuts what is in flight"},
-	{"ZD003", CauseNoLocalEndpoint, all, "externalTrafficPolicy: Local: the node keeps getting traffic until its health check fails"},
-	{"ZD004", CauseKilled, all, "SIGKILL at the end of the grace period cuts what is in flight"},
-	{"ZD004", CauseStopped, all, "a grace period shorter than preStop sends SIGTERM early"},
-	{"ZD004", CauseKeepAliveClosed, all, "a grace period shorter than preStop sends SIGTERM early"},
-	{"ZD004", CauseExited, all, "a grace period shorter than preStop sends SIGTERM early"},
-	{"ZD004", CausePodGone, all, "a grace period shorter than preStop sends SIGTERM early"},
-	{"ZD005", CauseNotListening, all, "no readiness probe: traffic before the app listens"},
-	{"ZD006", CauseNoTargets, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
-	{"ZD006", CauseNoEndpoints, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
-	{"ZD007", CauseKilled, all, "the app never sees SIGTERM and is killed with requests in flight"},
-	{"ZD007", CauseExitInFlight, all, "the app exits at once on SIGTERM"},
-	{"ZD008", CauseDeregEnd, all, "the deregistration delay ends before the last request does"},
-	{"ZD009", CauseNoTargets, []Event{Rollout}, "the ELB API refuses the health check: the target group stops following the pods"},
-	{"ZD010", CauseNoTargets, []Event{Rollout}, "the update strategy takes every pod down at once"},
-	{"ZD010", CauseNoEndpoints, []Event{Rollout}, "the update strategy takes every pod down at once"},
-	{"ZD011", CauseNoTargets, all, "the Service's targetPort reaches no container"},
-	{"ZD011", CauseNoEndpoints, all, "the Service's targetPort reaches no container"},
-	{"ZD012", CauseNoTargets, []Event{Drain}, "every pod on one node: a drain takes them all"},
-	{"ZD012", CauseNoEndpoints, []Event{Drain}, "every pod on one node: a drain takes them all"},
-	{"ZD013", CauseNoTargets, []Event{ScaleIn, Drain}, "one replica: removing it leaves nothing"},
-	{"ZD013", CauseNoEndpoints, []Event{ScaleIn, Drain}, "one replica: removing it leaves nothing"},
+var Links = links(
+	group{"ZD001", []Cause{CauseNoTargets}, all, "the controller cannot build the target group: no target"},
+	group{"ZD002", capacity, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered (drains ignore minReadySeconds)"},
+	group{"ZD003", early, all, "SIGTERM before the load balancer stops sending (plus the longest request for an app that exits at once)"},
+	group{"ZD004", []Cause{CauseKilled}, all, "SIGKILL at the end of the grace period cuts what is in flight"},
+	group{"ZD004", early, all, "a grace period shorter than preStop: SIGTERM when the grace period ends"},
+	group{"ZD005", []Cause{CauseNotListening}, all, "no readiness probe: traffic before the app listens"},
+	group{"ZD005", capacity, []Event{Rollout, Drain}, "no readiness probe: a pod counts as ready before it serves, so old pods go too early"},
+	group{"ZD006", capacity, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
+	group{"ZD007", []Cause{CauseKilled, CauseExitInFlight}, all, "the app never sees SIGTERM, or exits at once on it"},
+	group{"ZD008", []Cause{CauseDeregEnd}, all, "the deregistration delay ends before the last request does"},
+	group{"ZD009", capacity, []Event{Rollout}, "the ELB API refuses the health check: the target group stops following the pods"},
+	group{"ZD010", capacity, []Event{Rollout}, "the update strategy takes every pod down at once"},
+	group{"ZD011", []Cause{CauseNoTargets, CauseNoEndpoints}, all, "the Service's targetPort reaches no container"},
+	group{"ZD012", capacity, []Event{Drain}, "every pod on one node: a drain takes them all"},
+	group{"ZD013", capacity, []Event{ScaleIn, Drain}, "one replica: removing it leaves nothing"},
+)
+
+type group struct {
+	rule   string
+	causes []Cause
+	events []Event
+	why    string
+}
+
+func links(gs ...group) []Link {
+	var out []Link
+	for _, g := range gs {
+		for _, c := range g.causes {
+			out = append(out, Link{Rule: g.rule, Cause: c, Events: g.events, Why: g.why})
+		}
+	}
+	return out
 }
 
 // RulesFor lists the rules that judge a cause in an event, sorted.

@@ -212,6 +212,9 @@ type Params struct {
 	DurationMedian float64 `json:"durationMedian"`
 	DurationSigma  float64 `json:"durationSigma"`
 	DurationMax    float64 `json:"durationMax"`
+	// LongShare is the share of requests that last exactly DurationMax,
+	// the longest request (so that it happens, not only bounds the tail).
+	LongShare float64 `json:"longShare,omitempty"`
 	// KeepAlive is the share of requests sent on a reused connection.
 	KeepAlive float64 `json:"keepAlive"`
 	// IdleRace is the chance that a request on a reused connection meets
@@ -267,6 +270,21 @@ func (p *Params) FromProfile(pr timing.Profile) {
 	p.GateRequeue = float64(pr.GateRequeue.High)
 	p.AppStartup = UpTo(float64(pr.AppStartup.High))
 	p.DurationMax = float64(pr.LongestRequest.High)
+}
+
+// AtEnd returns p with every random delay fixed at one end of its range:
+// the high end when high is set (every wait as long as it can be: the
+// conservative end for a rule's inequality), else the low end.
+func (p Params) AtEnd(high bool) Params {
+	for _, d := range []*Dist{&p.Reconcile, &p.RegisterPropagation, &p.DeregisterPropagation,
+		&p.EndpointPropagation, &p.PodStart, &p.AppStartup} {
+		if high {
+			*d = Const(d.Max)
+		} else {
+			*d = Const(d.Min)
+		}
+	}
+	return p
 }
 
 // Default returns a scenario with every field set: an ALB with ip targets
@@ -337,7 +355,7 @@ func (p *Params) Validate() error {
 	} else if p.DurationMedian > p.DurationMax {
 		bad("median request duration %gs is above the longest request, %gs: declare a longer longest request or lower the median", p.DurationMedian, p.DurationMax)
 	}
-	if p.KeepAlive < 0 || p.KeepAlive > 1 || p.IdleRace < 0 || p.IdleRace > 1 {
+	if p.KeepAlive < 0 || p.KeepAlive > 1 || p.IdleRace < 0 || p.IdleRace > 1 || p.LongShare < 0 || p.LongShare > 1 {
 		bad("keepAlive and idleRace are shares between 0 and 1")
 	}
 	switch p.App {

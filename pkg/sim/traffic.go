@@ -24,6 +24,8 @@ func (s *sim) traffic(until float64) {
 	inv := s.invRate
 	dur := &s.durTable
 	keep := uint64(p.KeepAlive * (1 << 20))
+	long := uint64(p.LongShare * (1 << 12))
+	longest := p.DurationMax
 	race := p.IdleRace
 	idle := inf
 	if s.http && p.IdleTimeout > 0 {
@@ -37,10 +39,13 @@ func (s *sim) traffic(until float64) {
 	t := s.nextArr
 	for ; t < until; t += rng.ExpFloat64() * inv {
 		// One draw gives the duration (its top bits pick a quantile of
-		// the duration distribution) and the connection reuse (its low 20
-		// bits).
+		// the duration distribution, bits 20–31 whether it is one of the
+		// longest) and the connection reuse (its low 20 bits).
 		u := rng.Uint64()
 		d := dur.at(u)
+		if (u>>20)&(1<<12-1) < long {
+			d = longest
+		}
 		reused := u&(1<<20-1) < keep
 		total++
 		if n == 0 {
