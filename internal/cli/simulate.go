@@ -93,7 +93,7 @@ or input errors.`,
 	fl.IntVar(&f.scaleTo, "scale-to", -1, "replicas after a scale-in (default: half, and never below 1; 0 only when given)")
 	fl.IntVar(&f.nodes, "nodes", 0, "nodes the pods are spread over (default: 3, or one per 20 replicas)")
 	fl.IntVar(&f.drainNodes, "drain-nodes", -1, "nodes a drain empties at once (default: all of them)")
-	fl.StringVar(&f.app, "app", "", "what the app does on SIGTERM: drain, exit or ignore (default: drain, or ignore behind a shell wrapper)")
+	fl.StringVar(&f.app, "app", "", "what the app does on SIGTERM, overriding what check assumes (zerodrop.dev/shutdown, the shell-wrapper inference, the profile): drain, exit or ignore")
 	fl.Float64Var(&f.durationMs, "duration-ms", sim.DefaultDurationMedian*1000, "median request duration in milliseconds (log-normal, capped at the profile's longest request)")
 	fl.Float64Var(&f.keepAlive, "keepalive", sim.DefaultKeepAlive, "share of requests sent on a reused connection")
 	fl.Float64Var(&f.idleRace, "idle-race", 0, "chance that a request on a reused connection meets the app closing it as idle (an app idle timeout shorter than the load balancer's)")
@@ -182,9 +182,16 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 
 	rep := &sim.Report{SchemaVersion: sim.SchemaVersion, Seed: f.seed, Runs: f.runs, Results: []sim.Result{}}
 	rep.Assumptions = assumptions(copts, builtIn)
+	seen := map[string]bool{}
 	for _, src := range sources {
 		for _, cs := range src.cases {
 			f.apply(c, &cs.Params)
+			for _, a := range cs.Assumptions(f.app) {
+				if !seen[a] {
+					seen[a] = true
+					rep.Assumptions = append(rep.Assumptions, a)
+				}
+			}
 			if f.plan {
 				pl, err := sim.MakePlan(cs, src.variant, surges, f.seed, f.runs, f.workers)
 				if err != nil {
@@ -356,6 +363,5 @@ func assumptions(copts check.Options, builtIn bool) []string {
 	} else {
 		a = append(a, "timing profile "+copts.Timing.File)
 	}
-	a = append(a, fmt.Sprintf("each profile delay P is drawn between %.0f%% of P and P (the worst case check uses); the app drains on SIGTERM unless a shell wrapper keeps the signal from it", (1-sim.Spread)*100))
 	return a
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
@@ -27,6 +28,14 @@ type Case struct {
 	Notes []string
 	// Skip, when set, says why the case cannot be simulated.
 	Skip string
+	// App is what check's model says of the app: its shutdown mode and
+	// longest request, each with its source (for the assumptions).
+	App timing.App
+	// Findings are the rule IDs of check's warnings and errors on the
+	// workload and the objects in front of it (set by Analyze).
+	Findings []string
+	// refs are those objects.
+	refs []inventory.Ref
 }
 
 // Analyze runs check's analysis of loaded manifests and returns its result
@@ -38,6 +47,16 @@ func Analyze(lr *load.Result, opts check.Options) (*check.Result, []Case) {
 		cases = FromModel(m)
 		return nil
 	})
+	for i := range cases {
+		c := &cases[i]
+		c.Findings = []string{}
+		for _, f := range res.Findings {
+			if !f.Suppressed && f.Severity >= finding.Warning && slices.Contains(c.refs, f.Object) && !slices.Contains(c.Findings, f.Rule) {
+				c.Findings = append(c.Findings, f.Rule)
+			}
+		}
+		slices.Sort(c.Findings)
+	}
 	return res, cases
 }
 
@@ -59,7 +78,16 @@ func FromModel(m *check.Model) []Case {
 func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 	kv := m.KubeVersion
 	n := m.Pass.Numbers(e)
-	c := Case{Workload: w.Ref.String(), Exposure: e.Describe()}
+	c := Case{Workload: w.Ref.String(), Exposure: e.Describe(), refs: []inventory.Ref{w.Ref, e.Front.Ref}}
+	if e.Service != nil {
+		c.refs = append(c.refs, e.Service.Ref)
+	}
+	for _, b := range m.Graph.WorkloadPDBs[w] {
+		c.refs = append(c.refs, b.Ref)
+	}
+	if ns := m.Graph.Namespace(w.Namespace); ns != nil {
+		c.refs = append(c.refs, ns.Ref)
+	}
 	note := func(format string, args ...any) { c.Notes = append(c.Notes, fmt.Sprintf(format, args...)) }
 	p := Default()
 	p.LB = e.LB
@@ -70,7 +98,8 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 		p.NoTargets = true
 		note("target type %q is refused by the controller: the load balancer never gets a target", tt)
 	}
-	p.FromNumbers(n, m.Pass.App(w))
+	c.App = m.Pass.App(w)
+	p.FromNumbers(n, c.App)
 	p.HealthInterval = float64(e.Interval.Seconds)
 	p.HealthyThreshold = int(e.HealthyThreshold.Seconds)
 	p.UnhealthyThreshold = int(e.UnhealthyThreshold.Seconds)
@@ -161,11 +190,6 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 		default:
 			p.PreStop = float64(ps.Seconds)
 		}
-		switch kind, _ := podspec.ClassifyEntrypoint(ctr); kind {
-		case podspec.Compound, podspec.Backgrounded:
-			p.App = AppIgnore
-			note("container %s starts its app from a shell that keeps SIGTERM from it: the app serves on until SIGKILL", ctr.Name)
-		}
 	}
 
 	// Budget.
@@ -190,4 +214,25 @@ func orDefault(v, d int32) int32 {
 		return d
 	}
 	return v
+}
+
+// Assumptions describes what the case's simulation assumes that the
+// manifests do not say: the ranges its delays are drawn from, what the app
+// does on SIGTERM and its longest request, each with its source. appFlag,
+// when set, is the --app override.
+func (c Case) Assumptions(appFlag string) []string {
+	p := &c.Params
+	ranges := fmt.Sprintf("%s (%s targets): delays drawn uniformly across controller reconcile %s, registration %s, deregistration %s, kube-proxy %s, app start-up %s, pod start %s",
+		p.LB, p.TargetType, p.Reconcile, p.RegisterPropagation, p.DeregisterPropagation, p.EndpointPropagation, p.AppStartup, p.PodStart)
+	what := map[AppBehaviour]string{AppDrain: "drains: finishes its requests, then exits", AppExit: "exits at once", AppIgnore: "never gets it and serves until SIGKILL"}
+	from := c.App.ShutdownFrom.Detail
+	if from == "" {
+		from = string(c.App.ShutdownFrom.Source)
+	}
+	if appFlag != "" {
+		from = "--app " + appFlag
+	}
+	app := fmt.Sprintf("%s: on SIGTERM the app %s [%s]; longest request %s [%s]", c.Workload, what[p.App], from,
+		secs(p.DurationMax), c.App.LongestRequest.Sources())
+	return []string{ranges, app}
 }

@@ -3,11 +3,13 @@ package sim
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // SchemaVersion is the version of the JSON contract of Report. It changes
-// only when a field is removed or changes meaning.
-const SchemaVersion = "1"
+// only when a field is removed or changes meaning (2: delays are uniform
+// ranges, min and max, without mode).
+const SchemaVersion = "2"
 
 // Report is the outcome of `zerodrop simulate`: the JSON contract of -o json.
 type Report struct {
@@ -78,9 +80,12 @@ type CauseJSON struct {
 	// Runs counts the Monte Carlo runs the cause appeared in (with more
 	// than one run; Count and the window then cover every run).
 	Runs int `json:"runs,omitempty"`
-	// Rules are the check rules that judge this cause for the event
-	// (see RulesFor).
-	Rules []string `json:"rules,omitempty"`
+	// Rules are the rules whose mechanism produces this cause in the
+	// event (sim.Links), and ExplainedBy those of them check reported as
+	// a warning or error for the workload (known only for cases read
+	// from manifests).
+	Rules       []string `json:"rules,omitempty"`
+	ExplainedBy []string `json:"explainedBy,omitempty"`
 }
 
 // Percentiles are Monte Carlo statistics.
@@ -131,6 +136,11 @@ func NewResult(c Case, variant string, s *Series) Result {
 	for _, cc := range s.Causes {
 		cj := CauseJSON{Cause: cc.Cause.String(), Class: cc.Class.String(), Count: cc.Count,
 			From: round3(cc.From), To: round3(cc.To), Rules: RulesFor(cc.Cause, c.Params.Event)}
+		for _, r := range cj.Rules {
+			if slices.Contains(c.Findings, r) {
+				cj.ExplainedBy = append(cj.ExplainedBy, r)
+			}
+		}
 		if s.Runs > 1 {
 			cj.Runs = cc.Runs
 		}

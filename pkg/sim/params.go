@@ -53,47 +53,46 @@ const (
 	AppIgnore AppBehaviour = "ignore"
 )
 
-// Dist is a random delay in seconds: a triangular distribution from Min
-// through Mode to Max. Min == Max is a constant.
+// Dist is a random delay in seconds, drawn uniformly across [Min, Max]: the
+// range check judges against (timing.Range), ends included. Min == Max is a
+// constant.
 type Dist struct {
-	Min  float64 `json:"min"`
-	Mode float64 `json:"mode"`
-	Max  float64 `json:"max"`
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+	// From says where the range comes from (its ends' sources), for the
+	// report's assumptions.
+	From string `json:"from,omitempty"`
 }
 
-// Spread is the default width of a delay's distribution below its worst
-// case: a profile value P becomes Dist{P·(1−Spread), P·(1−Spread/3), P}.
-const Spread = 0.5
-
-// UpTo returns the distribution of a delay whose worst case is max seconds,
-// the number `check` uses: the simulator never draws more, so a
-// configuration that meets check's inequalities survives every draw.
-func UpTo(max float64) Dist {
-	return Dist{Min: max * (1 - Spread), Mode: max * (1 - Spread/3), Max: max}
+// FromRange is the distribution of a delay check knows as r.
+func FromRange(r timing.Range) Dist {
+	return Dist{Min: float64(r.Low), Max: float64(r.High), From: r.Sources()}
 }
 
 // Const is a fixed delay.
-func Const(v float64) Dist { return Dist{Min: v, Mode: v, Max: v} }
+func Const(v float64) Dist { return Dist{Min: v, Max: v} }
 
-// Sample draws from the distribution by inverting its CDF.
+// Sample draws from the distribution.
 func (d Dist) Sample(r *rand.Rand) float64 {
 	if d.Max <= d.Min {
 		return d.Min
 	}
-	u := r.Float64()
-	w := d.Max - d.Min
-	c := (d.Mode - d.Min) / w
-	if u < c {
-		return d.Min + math.Sqrt(u*w*(d.Mode-d.Min))
+	return d.Min + r.Float64()*(d.Max-d.Min)
+}
+
+// String is "120–180 s", or "30 s".
+func (d Dist) String() string {
+	if d.Max <= d.Min {
+		return fmt.Sprintf("%g s", d.Min)
 	}
-	return d.Max - math.Sqrt((1-u)*w*(d.Max-d.Mode))
+	return fmt.Sprintf("%g–%g s", d.Min, d.Max)
 }
 
 // Mean is the distribution's mean.
-func (d Dist) Mean() float64 { return (d.Min + d.Mode + d.Max) / 3 }
+func (d Dist) Mean() float64 { return (d.Min + d.Max) / 2 }
 
 func (d Dist) valid() bool {
-	return d.Min >= 0 && d.Min <= d.Mode && d.Mode <= d.Max && !math.IsInf(d.Max, 0) && !math.IsNaN(d.Max)
+	return d.Min >= 0 && d.Min <= d.Max && !math.IsInf(d.Max, 0) && !math.IsNaN(d.Max)
 }
 
 // Probe is a readiness probe.
@@ -162,7 +161,7 @@ type Params struct {
 	// the targets it had before the event and never follows the pods.
 	Frozen bool `json:"frozenTargets,omitempty"`
 
-	// Delays, each a distribution whose maximum is the profile's value.
+	// Delays, each drawn across the range check judges against.
 	Reconcile             Dist `json:"reconcile"`
 	RegisterPropagation   Dist `json:"registerPropagation"`
 	DeregisterPropagation Dist `json:"deregisterPropagation"`
@@ -254,21 +253,36 @@ func DefaultScaleTo(replicas int) int {
 }
 
 // FromNumbers fills the timing fields of p from the numbers check computed
-// for the same exposure and the workload's app (its longest request).
+// for the same exposure and the app check resolved for the workload: every
+// delay is drawn inside the range check judges against, request durations
+// are cut at the longest request, and the app does on SIGTERM what check
+// assumes it does.
 func (p *Params) FromNumbers(n timing.Numbers, app timing.App) {
 	p.FromProfile(n.Profile)
 	p.DurationMax = float64(app.LongestRequest.High)
+	p.App = FromShutdown(app.Shutdown)
 }
 
-// FromProfile fills the timing fields of p from a timing profile: the
-// profile's delays become the maxima of their distributions.
+// FromShutdown maps the model's shutdown mode to the app's behaviour.
+func FromShutdown(m timing.Shutdown) AppBehaviour {
+	switch m {
+	case timing.ShutdownExit:
+		return AppExit
+	case timing.ShutdownIgnore:
+		return AppIgnore
+	}
+	return AppDrain
+}
+
+// FromProfile fills the timing fields of p from a timing profile: each
+// delay is drawn across the profile's range.
 func (p *Params) FromProfile(pr timing.Profile) {
-	p.Reconcile = UpTo(float64(pr.Reconcile.High))
-	p.RegisterPropagation = UpTo(float64(pr.RegisterPropagation.High))
-	p.DeregisterPropagation = UpTo(float64(pr.DeregisterPropagation.High))
-	p.EndpointPropagation = UpTo(float64(pr.EndpointPropagation.High))
+	p.Reconcile = FromRange(pr.Reconcile)
+	p.RegisterPropagation = FromRange(pr.RegisterPropagation)
+	p.DeregisterPropagation = FromRange(pr.DeregisterPropagation)
+	p.EndpointPropagation = FromRange(pr.EndpointPropagation)
 	p.GateRequeue = float64(pr.GateRequeue.High)
-	p.AppStartup = UpTo(float64(pr.AppStartup.High))
+	p.AppStartup = FromRange(pr.AppStartup)
 	p.DurationMax = float64(pr.LongestRequest.High)
 }
 
@@ -295,7 +309,7 @@ func Default() Params {
 		LB: timing.ALB, TargetType: timing.TargetIP,
 		HealthInterval: 15, HealthyThreshold: 2, UnhealthyThreshold: 2,
 		DeregistrationDelay: 300, IdleTimeout: 60,
-		PodStart: Dist{Min: 1, Mode: 1.5, Max: 3}, SandboxTeardown: DefaultSandbox,
+		PodStart: Dist{Min: 1, Max: 3, From: "zerodrop default: scheduling, image pull and sandbox"}, SandboxTeardown: DefaultSandbox,
 		Replicas: 3, Strategy: "RollingUpdate", ProgressDeadline: 600,
 		Grace: 30, App: AppDrain, Event: Rollout, Nodes: 3,
 		Lead: DefaultLead, Tail: DefaultTail,
@@ -344,7 +358,7 @@ func (p *Params) Validate() error {
 		"deregisterPropagation": p.DeregisterPropagation, "endpointPropagation": p.EndpointPropagation,
 		"podStart": p.PodStart, "appStartup": p.AppStartup} {
 		if !d.valid() {
-			bad("%s: want 0 ≤ min ≤ mode ≤ max", name)
+			bad("%s: want 0 ≤ min ≤ max", name)
 		}
 	}
 	if p.PreStop < 0 || p.Grace < 0 || p.MinReadySeconds < 0 || p.DeregistrationDelay < 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	zdcheck "github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -381,19 +382,54 @@ func TestSeedCopiesMatchExamples(t *testing.T) {
 	}
 }
 
-func TestDistStaysInRange(t *testing.T) {
+// Every delay is drawn inside the range check judges against, across all
+// of it: the draws come near both ends.
+func TestDrawsCoverCheckRanges(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	d := UpTo(120)
-	var sum float64
-	for range 10000 {
-		x := d.Sample(r)
-		if x < 60 || x > 120 {
-			t.Fatalf("draw %v outside [60, 120]", x)
+	for _, k := range [][2]string{{"ALB", "ip"}, {"NLB", "ip"}, {"NLB", "instance"}} {
+		pr := timing.Default().For(timing.LB(k[0]), k[1])
+		var p Params
+		p.FromProfile(pr)
+		for name, pair := range map[string]struct {
+			d  Dist
+			rg timing.Range
+		}{"reconcile": {p.Reconcile, pr.Reconcile}, "register": {p.RegisterPropagation, pr.RegisterPropagation},
+			"deregister": {p.DeregisterPropagation, pr.DeregisterPropagation}, "kube-proxy": {p.EndpointPropagation, pr.EndpointPropagation}} {
+			lo, hi := float64(pair.rg.Low), float64(pair.rg.High)
+			mn, mx := hi, lo
+			for range 2000 {
+				x := pair.d.Sample(r)
+				if x < lo || x > hi {
+					t.Fatalf("%s %s: draw %v outside check's range %s", k, name, x, pair.rg)
+				}
+				mn, mx = min(mn, x), max(mx, x)
+			}
+			if w := hi - lo; mn > lo+0.01*w || mx < hi-0.01*w {
+				t.Errorf("%s %s: draws span %v–%v, want across %s", k, name, mn, mx, pair.rg)
+			}
 		}
-		sum += x
 	}
-	if m := sum / 10000; m < d.Mean()-1 || m > d.Mean()+1 {
-		t.Errorf("mean %v, want about %v", m, d.Mean())
+}
+
+// The simulator reads its delays and its app from check's model: the
+// ranges of Pass.Numbers and the app of Pass.App, never its own copy.
+func TestCasesReadCheckModel(t *testing.T) {
+	for _, v := range BuiltIn() {
+		var m *zdcheck.Model
+		zdcheck.AnalyzeWith(v.Load(load.Options{}), zdcheck.Options{}, func(mm *zdcheck.Model) []finding.Finding { m = mm; return nil })
+		cs := FromModel(m)
+		if len(cs) != 1 {
+			t.Fatalf("%s: %d cases", v.Name, len(cs))
+		}
+		e := m.Exposures[0]
+		n, app := m.Pass.Numbers(e), m.Pass.App(e.Workloads[0])
+		p := cs[0].Params
+		if d, rg := p.DeregisterPropagation, n.Profile.DeregisterPropagation; d.Min != float64(rg.Low) || d.Max != float64(rg.High) {
+			t.Errorf("%s: deregistration drawn over %v, check uses %s", v.Name, d, rg)
+		}
+		if p.DurationMax != float64(app.LongestRequest.High) || p.App != FromShutdown(app.Shutdown) {
+			t.Errorf("%s: longest request %v and app %s, check has %s and %s", v.Name, p.DurationMax, p.App, app.LongestRequest, app.Shutdown)
+		}
 	}
 }
 

@@ -69,8 +69,11 @@ func Text(w io.Writer, rep *sim.Report) error {
 				if c.Runs > 0 {
 					p(", in %d runs", c.Runs)
 				}
-				if len(c.Rules) > 0 {
-					p(" [%s]", strings.Join(c.Rules, ", "))
+				switch {
+				case len(c.ExplainedBy) > 0:
+					p(" [check: %s]", strings.Join(c.ExplainedBy, ", "))
+				case len(c.Rules) > 0:
+					p(" [rules for it: %s]", strings.Join(c.Rules, ", "))
 				}
 				p("\n")
 			}
