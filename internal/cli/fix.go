@@ -56,6 +56,8 @@ apply, 2 usage or input errors.`,
 	}
 	f.check.in.add(c)
 	fl := c.Flags()
+	// A build's output is not a file to edit: say what fix does with it.
+	fl.Lookup("kustomize").Usage = "build this kustomization directory in-process and fix it: with -o patch, write patches against its base objects (names and namespaces as in the source files); with --dry-run, show the changes; repeatable"
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print a unified diff of what would change and write nothing")
 	fl.StringVar(&f.fixRules, "rules", "", "apply only the fixes of these rules, comma-separated IDs or names")
 	fl.BoolVar(&f.allowReplace, "allow-replace", false, "allow fixes that replace a cloud load balancer (moving an in-tree NLB/CLB Service to the AWS Load Balancer Controller)")
@@ -168,8 +170,21 @@ func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
 	for _, ch := range res.Changes {
 		fmt.Fprintf(w, "%s %s %s (%s): %s\n    why: %s\n", verb, ch.Rule, ch.Object, ch.File, ch.What, ch.Why)
 	}
+	for _, a := range res.Adopted {
+		fmt.Fprintf(w, "read %s (written by an earlier fix)\n", a)
+	}
+	// A skip whose finding is left is said once, with the finding.
+	left := map[string]bool{}
+	for _, l := range res.Left {
+		left[l.Rule+"|"+l.Object.String()] = true
+	}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "not fixed %s %s: %s\n", s.Rule, s.Object, s.Reason)
+		if !left[s.Rule+"|"+s.Object.String()] {
+			fmt.Fprintf(w, "not fixed %s %s: %s\n", s.Rule, s.Object, s.Reason)
+		}
+	}
+	for _, l := range res.Left {
+		fmt.Fprintf(w, "left %s %s %s (%s): %s\n", l.Severity, l.Rule, l.Object, load.Position{File: l.File, Line: l.Line}, l.Reason)
 	}
 	for _, fr := range res.Files {
 		if fr.Error != "" {
@@ -188,8 +203,16 @@ func writeFixText(w io.Writer, res *fix.Result, dryRun bool) {
 			written++
 		}
 	}
-	fmt.Fprintf(w, "%d changes in %d files (%d written), %d not fixed, %d findings left after %d rounds\n",
-		len(res.Changes), len(res.Files), written, len(res.Skipped), len(res.Remaining), res.Rounds)
+	if len(res.Changes) == 0 && len(res.Files) == 0 {
+		fmt.Fprint(w, "nothing to fix")
+		if n := len(res.Left); n > 0 {
+			fmt.Fprintf(w, "; %d findings left that fix cannot fix (listed above)", n)
+		}
+		fmt.Fprintln(w)
+		return
+	}
+	fmt.Fprintf(w, "%d changes in %d files (%d written), %d findings left after %d rounds\n",
+		len(res.Changes), len(res.Files), written, len(res.Left), res.Rounds)
 }
 
 // splitLines cuts text into lines that keep their newline. Unlike

@@ -62,6 +62,16 @@ type Skip struct {
 	Reason string        `json:"reason"`
 }
 
+// Left is a finding fix leaves, and why it cannot fix it in the files.
+type Left struct {
+	Rule     string           `json:"rule"`
+	Severity finding.Severity `json:"severity"`
+	Object   inventory.Ref    `json:"object"`
+	File     string           `json:"file"`
+	Line     int              `json:"line"`
+	Reason   string           `json:"reason"`
+}
+
 // FileResult is the outcome for one file.
 type FileResult struct {
 	Path    string `json:"path"`
@@ -83,8 +93,13 @@ type Result struct {
 	Skipped []Skip             `json:"skipped"`
 	Files   []FileResult       `json:"files"`
 	Errors  []check.InputError `json:"errors"`
-	// Remaining are the findings left after fixing (unsuppressed).
+	// Remaining are the findings left after fixing (unsuppressed); Left
+	// says for each, in the same order, why fix did not make it go away.
 	Remaining []finding.Finding `json:"remaining"`
+	Left      []Left            `json:"left"`
+	// Adopted lists files an earlier fix created, read as input this time
+	// (fix finds them where it writes them) rather than written again.
+	Adopted []string `json:"adopted,omitempty"`
 	Rounds    int               `json:"rounds"`
 	// Patches lists the patch files written in patch mode.
 	Patches []string `json:"patches,omitempty"`
@@ -105,7 +120,7 @@ type accumulated struct {
 
 // Run fixes what the check finds in the sources.
 func Run(ctx context.Context, opts Options) (*Result, error) {
-	res := &Result{Changes: []Change{}, Skipped: []Skip{}, Files: []FileResult{}, Errors: []check.InputError{}, Remaining: []finding.Finding{}}
+	res := &Result{Changes: []Change{}, Skipped: []Skip{}, Files: []FileResult{}, Errors: []check.InputError{}, Remaining: []finding.Finding{}, Left: []Left{}}
 	st := &state{files: map[string]*file{}, patches: map[inventory.Ref]*accumulated{}, created: map[inventory.Ref]map[string]any{}}
 	if err := st.read(ctx, opts); err != nil {
 		return nil, err
@@ -113,6 +128,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	lo := opts.Check.Load
 	lo.Prepare = inventory.Preparer(opts.Check.Namespace)
 	cur := st.analyze(opts.Check, lo)
+	for i := 0; i < maxRounds && st.adopt(cur, res); i++ {
+		cur = st.analyze(opts.Check, lo)
+	}
 	res.Errors = append(res.Errors, cur.res.Errors...)
 	for _, e := range cur.res.Errors {
 		if f := st.files[e.File]; f != nil && f.blocked == "" {
@@ -168,11 +186,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		cur = st.analyze(opts.Check, lo)
 	}
-	for _, f := range cur.res.Findings {
-		if !f.Suppressed {
-			res.Remaining = append(res.Remaining, f)
-		}
-	}
+	res.remaining(cur, opts)
 	for _, path := range st.order {
 		f := st.files[path]
 		after := f.content()
@@ -596,11 +610,74 @@ func (st *state) settle(res *Result, opts Options, lo load.Options) {
 		}
 	}
 	st.order = order
-	cur := st.analyze(opts.Check, lo)
-	res.Remaining = []finding.Finding{}
+	res.remaining(st.analyze(opts.Check, lo), opts)
+}
+
+// remaining records the findings left, each with the reason fix leaves it.
+func (res *Result) remaining(cur *round, opts Options) {
+	res.Remaining, res.Left = []finding.Finding{}, []Left{}
 	for _, f := range cur.res.Findings {
-		if !f.Suppressed {
-			res.Remaining = append(res.Remaining, f)
+		if f.Suppressed {
+			continue
+		}
+		res.Remaining = append(res.Remaining, f)
+		res.Left = append(res.Left, Left{Rule: f.Rule, Severity: f.Severity, Object: f.Object, File: f.File, Line: f.Line, Reason: res.why(&f, opts)})
+	}
+}
+
+// why says why a finding is left after fixing.
+func (res *Result) why(f *finding.Finding, opts Options) string {
+	switch {
+	case f.Patch == nil:
+		return "no change in the manifests fixes it: " + f.Fix
+	case opts.Rules != nil && !opts.Rules[f.Rule]:
+		return "not among the rules to fix (--rules)"
+	}
+	for i := len(res.Skipped) - 1; i >= 0; i-- {
+		if s := res.Skipped[i]; s.Rule == f.Rule && s.Object == f.Patch.Target {
+			return s.Reason
 		}
 	}
+	return fmt.Sprintf("its change was applied but the finding is still reported after %d rounds", res.Rounds)
+}
+
+// adopt reads, as input, the files an earlier fix created: a finding that
+// asks for a new object names the file fix writes it to, and when that file
+// exists and holds the object, the object is read from it rather than
+// reported missing (which made a second fix fail on the file). It reports
+// whether it read any.
+func (st *state) adopt(cur *round, res *Result) bool {
+	added := false
+	for i := range cur.res.Findings {
+		f := &cur.res.Findings[i]
+		p := f.Patch
+		if f.Suppressed || p == nil || p.Create == nil || p.Near == load.StdinName || strings.HasPrefix(p.Near, "kustomize build ") {
+			continue
+		}
+		path := createdPath(p)
+		if _, ok := st.files[path]; ok {
+			continue
+		}
+		info, err := os.Lstat(path)
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		nf := newFile(path, data)
+		holds := false
+		for _, o := range load.Stream(path, nf.orig, false, load.Options{}).Objects {
+			if o.Kind == p.Target.Kind && o.Name == p.Target.Name && (o.Namespace == "" || o.Namespace == p.Target.Namespace) {
+				holds = true
+			}
+		}
+		if holds {
+			st.add(nf)
+			res.Adopted = append(res.Adopted, path)
+			added = true
+		}
+	}
+	return added
 }
