@@ -25,15 +25,17 @@ type encoding struct {
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 func (e encoding) String() string {
-	switch {
-	case e.utf16 == binary.LittleEndian:
-		return "UTF-16LE"
-	case e.utf16 == binary.BigEndian:
-		return "UTF-16BE"
-	case e.bom:
-		return "UTF-8 with byte order mark"
+	s := "UTF-8"
+	switch e.utf16 {
+	case binary.LittleEndian:
+		s = "UTF-16LE"
+	case binary.BigEndian:
+		s = "UTF-16BE"
 	}
-	return "UTF-8"
+	if e.bom {
+		s += " with a UTF-8 byte order mark"
+	}
+	return s
 }
 
 // decode returns the text of a file as the loader reads it. A file whose
@@ -52,9 +54,11 @@ func decode(data []byte) (text []byte, enc encoding, err error) {
 			return nil, enc, fmt.Errorf("%s text that does not decode (an odd number of bytes, or a broken surrogate pair)", enc)
 		}
 		text = t
-	case bytes.HasPrefix(data, utf8BOM):
+	}
+	// The loader drops a UTF-8 byte order mark, also after a UTF-16 one.
+	if bytes.HasPrefix(text, utf8BOM) {
 		enc.bom = true
-		text = data[len(utf8BOM):]
+		text = text[len(utf8BOM):]
 	}
 	if bytes.IndexByte(text, '\n') < 0 && bytes.IndexByte(text, '\r') >= 0 {
 		enc.cr = true
@@ -71,16 +75,16 @@ func (e encoding) encode(text []byte) []byte {
 	if e.cr {
 		text = bytes.ReplaceAll(text, []byte("\n"), []byte("\r"))
 	}
-	switch {
-	case e.utf16 != nil:
+	if e.bom {
+		text = append(append([]byte{}, utf8BOM...), text...)
+	}
+	if e.utf16 != nil {
 		units := utf16.Encode(append([]rune{0xfeff}, []rune(string(text))...))
 		out := make([]byte, 2*len(units))
 		for i, u := range units {
 			e.utf16.PutUint16(out[2*i:], u)
 		}
 		return out
-	case e.bom:
-		return append(append([]byte{}, utf8BOM...), text...)
 	}
 	return text
 }
