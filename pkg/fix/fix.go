@@ -100,7 +100,7 @@ type Result struct {
 	// Adopted lists files an earlier fix created, read as input this time
 	// (fix finds them where it writes them) rather than written again.
 	Adopted []string `json:"adopted,omitempty"`
-	Rounds    int               `json:"rounds"`
+	Rounds  int      `json:"rounds"`
 	// Patches lists the patch files written in patch mode.
 	Patches []string `json:"patches,omitempty"`
 }
