@@ -312,15 +312,10 @@ func loadInputs(ctx context.Context, opts check.Options) *load.Result {
 	lo.Prepare = inventory.Preparer(opts.Namespace)
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, lo)
 	for _, k := range opts.Kustomizations {
-		name, data, err := check.BuildKustomization(k)
-		if err != nil {
-			res.Errors = append(res.Errors, load.InputError{Pos: load.Position{File: k}, Message: err.Error()})
-			continue
-		}
-		r := load.Bytes(name, data, lo)
+		r := check.LoadKustomization(k, lo)
 		res.Objects = append(res.Objects, r.Objects...)
 		res.Errors = append(res.Errors, r.Errors...)
-		res.Files++
+		res.Files += r.Files
 	}
 	return res
 }

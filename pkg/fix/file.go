@@ -228,6 +228,7 @@ func (d *doc) render(asJSON bool) (err error) {
 		if err != nil {
 			return err
 		}
+		j = keepLineEnds(d.body, j)
 		if !holds(j, d.node) {
 			return errUnfaithful
 		}
@@ -262,11 +263,22 @@ func (d *doc) render(asJSON bool) (err error) {
 	if err != nil {
 		return err
 	}
+	b = keepLineEnds(d.body, b)
 	if !holds(b, d.node) {
 		return errUnfaithful
 	}
 	d.body = b
 	return nil
+}
+
+// keepLineEnds gives a document printed whole the CR LF line ends of the
+// text it replaces (the printer writes LF; it writes a CR in a value as an
+// escape, so every LF it prints ends a line).
+func keepLineEnds(old, printed []byte) []byte {
+	if !bytes.Contains(old, []byte("\r\n")) {
+		return printed
+	}
+	return bytes.ReplaceAll(printed, []byte("\n"), []byte("\r\n"))
 }
 
 // spellNulls writes empty nulls ("key:" with nothing after) as "null",

@@ -111,6 +111,8 @@ type state struct {
 	order   []string
 	patches map[inventory.Ref]*accumulated
 	created map[inventory.Ref]map[string]any
+	// origins traces the objects of kustomize builds to their sources.
+	origins map[check.ObjectKey]check.Origin
 }
 
 type accumulated struct {
@@ -241,11 +243,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // read loads every source file into memory.
 func (st *state) read(ctx context.Context, opts Options) error {
 	for _, k := range opts.Check.Kustomizations {
-		name, data, err := check.BuildKustomization(k)
+		b, err := check.Kustomize(k)
 		if err != nil {
 			return err
 		}
-		st.add(newFile(name, data))
+		st.add(newFile(b.Name, b.Data))
+		if st.origins == nil {
+			st.origins = map[check.ObjectKey]check.Origin{}
+		}
+		for key, o := range b.Origins {
+			st.origins[key] = o
+		}
 	}
 	var stdin []byte
 	for _, p := range opts.Check.Paths {
@@ -374,6 +382,11 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 		d := file.docAt(o.Pos.Line)
 		if d == nil {
 			return false, "no document at " + o.Pos.String(), nil
+		}
+		if d.blocked == "" && load.OddLineBreaks(d.body) {
+			// go-yaml ends lines where the file does not: the lines of
+			// its tree are not the text's, and an edit would land wrong.
+			d.blocked = fmt.Sprintf("%s line %d: the document has line breaks other than LF and CR LF (a lone CR, NEL, LS or PS); fix it by hand", file.path, d.firstLine)
 		}
 		if d.blocked != "" {
 			return false, d.blocked, nil

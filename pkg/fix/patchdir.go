@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	sigyaml "sigs.k8s.io/yaml"
 )
@@ -28,8 +29,12 @@ func (st *state) writePatchDir(dir string) ([]string, error) {
 	}
 	sort.Slice(refs, func(i, j int) bool { return refs[i].String() < refs[j].String() })
 	var versionPatches []map[string]any
-	for _, r := range refs {
-		acc := st.patches[r]
+	for _, built := range refs {
+		acc := st.patches[built]
+		// A patch in a kustomization names the object as its sources do;
+		// kustomize matches it before its own namePrefix, nameSuffix and
+		// namespace apply.
+		r := st.sourceRef(built)
 		obj := map[string]any{}
 		for k, v := range acc.body {
 			obj[k] = v
@@ -83,9 +88,10 @@ func (st *state) writePatchDir(dir string) ([]string, error) {
 		crefs = append(crefs, r)
 	}
 	sort.Slice(crefs, func(i, j int) bool { return crefs[i].String() < crefs[j].String() })
-	for _, r := range crefs {
+	for _, built := range crefs {
+		r, obj := st.sourceCreated(built, st.created[built])
 		name := fileName("new", r)
-		if err := writeYAML(filepath.Join(dir, name), st.created[r]); err != nil {
+		if err := writeYAML(filepath.Join(dir, name), obj); err != nil {
 			return written, err
 		}
 		written = append(written, filepath.Join(dir, name))
@@ -138,4 +144,70 @@ func writeAtomicNew(path string, data []byte) error {
 		return writeAtomic(path, data, old)
 	}
 	return createAtomic(path, data)
+}
+
+// sourceRef is the object a built one comes from, as named in its source
+// file (itself when it did not come from a kustomize build).
+func (st *state) sourceRef(r inventory.Ref) inventory.Ref {
+	if o, ok := st.origins[check.ObjectKey{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]; ok {
+		r.Namespace, r.Name = o.Namespace, o.Name
+	}
+	return r
+}
+
+// sourceCreated names a new object so that the kustomization its resources
+// are added to gives it the name and namespace fix made it with: the
+// namePrefix and nameSuffix every object of the build got are taken off,
+// and the namespace is the one the sources of its namespace's objects have.
+func (st *state) sourceCreated(r inventory.Ref, obj map[string]any) (inventory.Ref, map[string]any) {
+	if len(st.origins) == 0 || r.Kind == "Namespace" {
+		return r, obj
+	}
+	type affix struct{ pre, suf string }
+	affixes := map[affix]bool{}
+	namespaces := map[string]bool{}
+	for key, o := range st.origins {
+		if key.Kind == "Namespace" {
+			continue
+		}
+		if i := strings.Index(key.Name, o.Name); i >= 0 {
+			affixes[affix{key.Name[:i], key.Name[i+len(o.Name):]}] = true
+		}
+		if key.Namespace == r.Namespace {
+			namespaces[o.Namespace] = true
+		}
+	}
+	out := r
+	if len(affixes) == 1 {
+		for a := range affixes {
+			if strings.HasPrefix(r.Name, a.pre) && strings.HasSuffix(r.Name, a.suf) && len(r.Name) > len(a.pre)+len(a.suf) {
+				out.Name = strings.TrimSuffix(strings.TrimPrefix(r.Name, a.pre), a.suf)
+			}
+		}
+	}
+	if len(namespaces) == 1 {
+		for ns := range namespaces {
+			out.Namespace = ns
+		}
+	}
+	if out == r {
+		return r, obj
+	}
+	cp := map[string]any{}
+	for k, v := range obj {
+		cp[k] = v
+	}
+	md := map[string]any{}
+	if m, ok := obj["metadata"].(map[string]any); ok {
+		for k, v := range m {
+			md[k] = v
+		}
+	}
+	md["name"] = out.Name
+	delete(md, "namespace")
+	if out.Namespace != "" {
+		md["namespace"] = out.Namespace
+	}
+	cp["metadata"] = md
+	return out, cp
 }
