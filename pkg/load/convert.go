@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -20,9 +21,15 @@ const maxDepth = 200
 // budget instead of exhausting memory. Values written out in the document are
 // not counted: their number is bounded by the document size.
 type converter struct {
-	// budget is how many more values alias expansion may produce, out of
-	// limit.
-	budget, limit int
+	// budget is how many more values alias expansion may produce in the
+	// whole stream, shared by the documents parsed side by side; limit is
+	// what it started at.
+	budget *aliasBudget
+	limit  int
+	// used counts the values this document's alias expansion produced; out
+	// is set when the budget ran out.
+	used int
+	out  bool
 	// doc is the document converted, for messages that name another line.
 	doc *document
 	// expanding holds the alias targets being expanded, to catch an alias
@@ -42,17 +49,33 @@ func errAt(n *yaml.Node, format string, args ...any) error {
 	return &convError{line: n.Line, msg: fmt.Sprintf(format, args...)}
 }
 
-const aliasBomb = "aliases expand to more than %d values (a YAML alias bomb?); refused"
+const aliasBomb = "aliases in this stream expand to more than %d values (a YAML alias bomb?); refused"
+
+// aliasBudget is the number of values alias expansion may still produce in
+// one stream. It is shared by all documents of the stream, so that a file
+// of many documents, each just under a per-document budget, cannot multiply
+// the work by its number of documents.
+type aliasBudget struct{ left atomic.Int64 }
+
+func newAliasBudget(n int) *aliasBudget {
+	b := &aliasBudget{}
+	b.left.Store(int64(n))
+	return b
+}
+
+// take spends one value; it reports false once the budget is spent.
+func (b *aliasBudget) take() bool { return b.left.Add(-1) >= 0 }
 
 func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errAt(n, "nesting deeper than %d levels; refused", maxDepth)
 	}
 	if len(c.expanding) > 0 {
-		c.budget--
-		if c.budget < 0 {
+		if !c.budget.take() {
+			c.out = true
 			return nil, errAt(n, aliasBomb, c.limit)
 		}
+		c.used++
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:

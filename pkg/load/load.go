@@ -3,8 +3,10 @@
 // and line every object came from.
 //
 // It is built to survive hostile input: each document is parsed on its own, so
-// one broken document never hides the others; alias expansion, document size,
-// file size and binary content are bounded and refused with a clear error.
+// one broken document never hides the others; alias expansion (per stream),
+// document size, file size and binary content are bounded and refused with a
+// clear error. Files and stdin are read in batches of whole documents, so a
+// large stream is never held whole.
 package load
 
 import (
@@ -83,7 +85,8 @@ type Options struct {
 	// MaxFileBytes refuses larger files and streams. 0 means the default.
 	MaxFileBytes int64
 	// MaxAliasExpansion bounds the number of values produced by expanding
-	// YAML aliases in one document. 0 means the default.
+	// YAML aliases in one stream (a file, or stdin), all its documents
+	// together. 0 means the default.
 	MaxAliasExpansion int
 	// Prepare, when set, is called on every object as soon as it is parsed,
 	// on the loader's worker goroutines. It may type the object and drop

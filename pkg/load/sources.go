@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,11 +161,10 @@ func File(path string, discovered bool, opts Options) *Result {
 		return fail(describeFSError(err))
 	}
 	defer f.Close()
-	data, err := readLimited(f, opts.MaxFileBytes)
-	if err != nil {
-		return fail(err.Error())
+	if info.Mode().IsRegular() && info.Size() > opts.MaxFileBytes {
+		return fail(tooLarge(opts.MaxFileBytes))
 	}
-	return parseStream(path, data, discovered, opts)
+	return readStream(path, f, discovered, opts)
 }
 
 // Reader reads one stream, such as stdin.
@@ -173,11 +173,7 @@ func Reader(name string, r io.Reader, opts Options) *Result {
 	if r == nil {
 		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: "no input stream"}}}
 	}
-	data, err := readLimited(r, opts.MaxFileBytes)
-	if err != nil {
-		return &Result{Errors: []InputError{{Pos: Position{File: name}, Message: err.Error()}}}
-	}
-	return parseStream(name, data, false, opts)
+	return readStream(name, r, false, opts)
 }
 
 // Stream parses an in-memory file as if read from disk: discovered marks a
@@ -199,32 +195,110 @@ func Bytes(name string, data []byte, opts Options) *Result {
 	return parseStream(name, data, false, opts)
 }
 
-// errBinary marks input that is not text.
-var errBinary = errors.New("binary content, not YAML or JSON; refused")
+// batchBytes is how much of a stream is read before its documents are
+// parsed: streams are parsed batch by batch, each cut at a document
+// separator, so that a large file or stdin is never held whole.
+var batchBytes = 4 << 20
 
-// readLimited reads at most limit bytes. It looks at the first block before
-// reading on, so a binary stream (or an endless one like /dev/zero) is
-// refused at once instead of after limit bytes.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	head := make([]byte, 8192)
+// readStream reads and parses a stream batch by batch. The stream as a
+// whole is bounded by opts.MaxFileBytes; over it, everything read is
+// dropped and the stream refused, as if it had been read whole.
+func readStream(name string, r io.Reader, discovered bool, opts Options) *Result {
+	fail := func(msg string) *Result {
+		return &Result{Files: 1, Errors: []InputError{{Pos: Position{File: name}, Message: msg}}}
+	}
+	head := make([]byte, 8192, max(8192, batchBytes))
 	n, err := io.ReadFull(r, head)
 	head = head[:n]
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		if isBinary(head) {
-			return nil, errBinary
+	eof := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !eof {
+		return fail(fmt.Sprintf("read failed: %v", err))
+	}
+	if isBinary(head) {
+		return fail(errBinary.Error())
+	}
+	if eof || utf16BOM(head) || bytes.IndexByte(head, '\n') < 0 {
+		// Short, UTF-16 or without a line break early on: read whole.
+		data, err := readRest(head, r, eof, opts.MaxFileBytes)
+		if err != nil {
+			return fail(err.Error())
 		}
-		if int64(n) > limit {
+		return parseStream(name, data, discovered, opts)
+	}
+
+	res := &Result{Files: 1}
+	s := newStreamState(name, discovered, opts)
+	buf := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	total := int64(n)
+	line := 1
+	for !eof {
+		if cap(buf)-len(buf) < max(1, batchBytes/2) {
+			nb := make([]byte, len(buf), max(2*len(buf), batchBytes))
+			copy(nb, buf)
+			buf = nb
+		}
+		m, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		total += int64(m)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			eof = true
+		} else if err != nil {
+			return fail(fmt.Sprintf("read failed: %v", err))
+		}
+		if total > opts.MaxFileBytes {
+			return fail(tooLarge(opts.MaxFileBytes))
+		}
+		if eof {
+			break
+		}
+		cut := lastSeparator(buf)
+		if cut <= 0 {
+			continue // one document so far: read on
+		}
+		s.parse(res, buf[:cut], line)
+		line += bytes.Count(buf[:cut], []byte("\n"))
+		// A new buffer, not the old one reused: a batch's bytes may be kept
+		// (Options.Parsed) after it is parsed.
+		rest := buf[cut:]
+		buf = make([]byte, len(rest), max(batchBytes, 2*len(rest)))
+		copy(buf, rest)
+	}
+	s.parse(res, buf, line)
+	s.finish(res)
+	return res
+}
+
+// lastSeparator returns where the last complete "---" separator line of
+// data starts (one that is not followed by a document on the same line),
+// or -1. Everything before it is whole documents.
+func lastSeparator(data []byte) int {
+	end := len(data)
+	for end > 0 {
+		i := bytes.LastIndex(data[:end], []byte("\n---"))
+		if i < 0 {
+			return -1
+		}
+		start := i + 1
+		if nl := bytes.IndexByte(data[start:], '\n'); nl >= 0 {
+			if sep, inline := isSeparator(data[start : start+nl+1]); sep && !inline {
+				return start
+			}
+		}
+		end = i
+	}
+	return -1
+}
+
+// readRest reads the rest of a stream after its head, up to limit bytes
+// in all.
+func readRest(head []byte, r io.Reader, eof bool, limit int64) ([]byte, error) {
+	if eof {
+		if int64(len(head)) > limit {
 			return nil, errors.New(tooLarge(limit))
 		}
 		return head, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read failed: %w", err)
-	}
-	if isBinary(head) {
-		return nil, errBinary
-	}
-	rest, err := io.ReadAll(io.LimitReader(r, limit+1-int64(n)))
+	rest, err := io.ReadAll(io.LimitReader(r, limit+1-int64(len(head))))
 	if err != nil {
 		return nil, fmt.Errorf("read failed: %w", err)
 	}
@@ -234,6 +308,9 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// errBinary marks input that is not text.
+var errBinary = errors.New("binary content, not YAML or JSON; refused")
 
 func tooLarge(limit int64) string {
 	return fmt.Sprintf("input is over the %s limit; refused", humanBytes(limit))

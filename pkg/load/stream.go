@@ -22,6 +22,8 @@ type document struct {
 	// file counts it (both 1-based), when the two differ: go-yaml also ends
 	// lines at a lone CR and at the Unicode NEL, LS and PS.
 	yamlLines []int
+	// aliases is the stream's alias expansion budget.
+	aliases *aliasBudget
 }
 
 // fileLine turns a 1-based line of go-yaml in the document into a line of
@@ -273,19 +275,34 @@ func checkText(d document) (line int, msg string) {
 	return 0, ""
 }
 
-// parseStream parses every document of one file or stream, in parallel, and
-// returns the objects in input order.
+// parseStream parses every document of one file or stream held in memory,
+// in parallel, and returns the objects in input order.
 func parseStream(name string, data []byte, discovered bool, opts Options) *Result {
 	res := &Result{Files: 1}
+	data, ok := prepareText(name, data, res)
+	if !ok {
+		return res
+	}
+	s := newStreamState(name, discovered, opts)
+	s.parse(res, data, 1)
+	s.finish(res)
+	return res
+}
+
+// prepareText turns the bytes of a whole stream into the UTF-8 text the
+// splitter reads: UTF-16 decoded, a UTF-8 byte order mark dropped, classic
+// Mac line ends read as LF. ok is false, with an error in res, for input
+// that is not text.
+func prepareText(name string, data []byte, res *Result) (out []byte, ok bool) {
 	if utf16, ok := fromUTF16(data); ok {
 		data = utf16
 	} else if utf16 != nil {
 		res.Errors = append(res.Errors, InputError{Pos: Position{File: name}, Message: "UTF-16 text that does not decode (an odd number of bytes, or a broken surrogate pair); refused"})
-		return res
+		return nil, false
 	}
 	if isBinary(data) {
 		res.Errors = append(res.Errors, InputError{Pos: Position{File: name}, Message: "binary content, not YAML or JSON; refused"})
-		return res
+		return nil, false
 	}
 	// A leading UTF-8 byte order mark is legal in JSON and YAML files.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -294,7 +311,53 @@ func parseStream(name string, data []byte, discovered bool, opts Options) *Resul
 	if bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0 {
 		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	}
+	return data, true
+}
+
+// maxStreamErrors bounds the problems listed for one stream; the rest are
+// counted. A stream of a million broken one-line documents would otherwise
+// cost more to report than to read.
+const maxStreamErrors = 1000
+
+// streamState is what the documents of one stream share, however the
+// stream is cut into batches: its alias budget and its error count.
+type streamState struct {
+	name       string
+	discovered bool
+	opts       Options
+	aliases    *aliasBudget
+	// aliasLeft is what the alias budget holds after the documents parsed
+	// so far, counted in document order.
+	aliasLeft int
+	errors    int // problems found, listed or not
+}
+
+func newStreamState(name string, discovered bool, opts Options) *streamState {
+	return &streamState{name: name, discovered: discovered, opts: opts,
+		aliases: newAliasBudget(opts.MaxAliasExpansion), aliasLeft: opts.MaxAliasExpansion}
+}
+
+// parse parses the documents of data, a part of the stream that starts on
+// line firstLine and at a document boundary, and adds them to res.
+func (s *streamState) parse(res *Result, data []byte, firstLine int) {
 	docs := splitDocuments(data)
+	for i := range docs {
+		docs[i].line += firstLine - 1
+		docs[i].aliases = s.aliases
+	}
+	// A few thousand documents at a time: what a document's parse leaves
+	// until it is merged (its errors above all) is then bounded by the
+	// window, not by the number of documents, which in a stream of tiny
+	// documents is millions.
+	const window = 4096
+	for lo := 0; lo < len(docs); lo += window {
+		s.parseWindow(res, docs[lo:min(lo+window, len(docs))])
+	}
+}
+
+// parseWindow parses documents side by side and adds them to res in order.
+func (s *streamState) parseWindow(res *Result, docs []document) {
+	name, discovered, opts := s.name, s.discovered, s.opts
 	out := make([]docResult, len(docs))
 	workers := runtime.GOMAXPROCS(0)
 	if workers > len(docs) {
@@ -330,18 +393,56 @@ func parseStream(name string, data []byte, discovered bool, opts Options) *Resul
 		}
 		wg.Wait()
 	}
+	// Documents are parsed side by side, drawing on one alias budget, so
+	// which of them ran out of it depends on timing. Settle it in document
+	// order: a document that in that order does not fit in what is left is
+	// parsed again with exactly that, and refused at the same value every
+	// run. Parsing again costs at most the budget once more.
+	reopts := opts
+	reopts.Parsed = nil
+	for i := range out {
+		r := &out[i]
+		if r.aliasUsed == 0 && !r.aliasOut {
+			continue
+		}
+		if !r.aliasOut && r.aliasUsed <= s.aliasLeft {
+			s.aliasLeft -= r.aliasUsed
+			continue
+		}
+		d := docs[i]
+		d.aliases = newAliasBudget(s.aliasLeft)
+		*r = parseDocument(name, d, discovered, reopts)
+		s.aliasLeft = max(0, s.aliasLeft-r.aliasUsed)
+	}
+	s.aliases.left.Store(int64(s.aliasLeft))
 	for _, r := range out {
 		res.Objects = append(res.Objects, r.objects...)
-		res.Errors = append(res.Errors, r.errors...)
+		for _, e := range r.errors {
+			if s.errors < maxStreamErrors {
+				res.Errors = append(res.Errors, e)
+			}
+			s.errors++
+		}
 		res.Skipped += r.skipped
 	}
-	return res
+}
+
+// finish adds the count of problems that were not listed.
+func (s *streamState) finish(res *Result) {
+	if n := s.errors - maxStreamErrors; n > 0 {
+		res.Errors = append(res.Errors, InputError{Pos: Position{File: s.name},
+			Message: fmt.Sprintf("%d more problems in this stream, not listed (the first %d are)", n, maxStreamErrors)})
+	}
 }
 
 type docResult struct {
 	objects []*Object
 	errors  []InputError
 	skipped int
+	// aliasUsed is the number of values alias expansion produced; aliasOut
+	// is set when the stream's budget ran out during the document.
+	aliasUsed int
+	aliasOut  bool
 }
 
 // parseDocument turns one document into objects. It never panics: a panic in
@@ -373,6 +474,8 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		r.objects = append(r.objects, sub.objects...)
 		r.errors = append(r.errors, sub.errors...)
 		r.skipped += sub.skipped
+		r.aliasUsed += sub.aliasUsed
+		r.aliasOut = r.aliasOut || sub.aliasOut
 	}
 	if err != nil {
 		r.errors = append(r.errors, yamlError(name, &d, err))
@@ -436,9 +539,13 @@ func NodeObjects(name string, root *yaml.Node, line int, discovered bool, opts O
 }
 
 // rootObjects converts the root node of one YAML document.
-func rootObjects(name string, d *document, node *yaml.Node, discovered bool, opts Options) docResult {
+func rootObjects(name string, d *document, node *yaml.Node, discovered bool, opts Options) (r docResult) {
 	pos := Position{File: name, Line: d.fileLine(startLine(node))}
-	c := converter{budget: opts.MaxAliasExpansion, limit: opts.MaxAliasExpansion, doc: d}
+	c := converter{budget: d.aliases, limit: opts.MaxAliasExpansion, doc: d}
+	if c.budget == nil {
+		c.budget = newAliasBudget(opts.MaxAliasExpansion)
+	}
+	defer func() { r.aliasUsed, r.aliasOut = c.used, c.out }()
 	v, err := c.value(node, 0)
 	if err != nil {
 		epos := pos
