@@ -44,6 +44,12 @@ func (f *inputFlags) paths(args []string) ([]string, bool) {
 	return paths, f.recursive
 }
 
+// defaulted reports whether no source was named, so that the current
+// directory is read.
+func (f *inputFlags) defaulted(args []string) bool {
+	return len(args) == 0 && len(f.files) == 0 && len(f.kustomize) == 0
+}
+
 type checkFlags struct {
 	in          inputFlags
 	output      string
@@ -148,8 +154,10 @@ func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options
 	paths, recursive := f.in.paths(args)
 	opts := check.Options{
 		Paths: paths, Stdin: c.InOrStdin(), Kustomizations: f.in.kustomize,
-		Load: load.Options{Recursive: recursive, MaxDocumentBytes: f.in.maxDocBytes},
+		Load:        load.Options{Recursive: recursive, MaxDocumentBytes: f.in.maxDocBytes},
+		DefaultPath: f.in.defaulted(args),
 	}
+	opts.StdinPending = func() bool { return stdinPending(opts.Stdin) }
 	cfg, err := ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}.apply(&opts)
 	if err != nil {
 		return opts, err

@@ -166,6 +166,9 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 			copts.Stdin = bytes.NewReader(stdin)
 		}
 		lr := loadInputs(c.Context(), copts)
+		if e := check.NoObjects(len(lr.Objects), copts); e != nil {
+			lr.Errors = append(lr.Errors, *e)
+		}
 		inputErrs = lr.Errors
 		sources = append(sources, source{"current", cases(lr)})
 		if f.compare {

@@ -50,6 +50,14 @@ type Options struct {
 	Only map[string]bool
 	// ProbePath makes readiness-probe fixes use httpGet on this path.
 	ProbePath string
+	// DefaultPath is set when no path was named and Paths is the current
+	// directory, read on the user's behalf.
+	DefaultPath bool
+	// StdinPending, when set, reports whether stdin holds data that was not
+	// asked for: with DefaultPath and nothing found, the error then says how
+	// to read it. (Stdin is never read unasked: CI runners give every step
+	// a stdin that is not a terminal.)
+	StdinPending func() bool
 }
 
 // Run loads the sources and checks them.
@@ -60,6 +68,9 @@ func Run(ctx context.Context, opts Options) *Result {
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, opts.Load)
 	for _, k := range opts.Kustomizations {
 		res.Objects, res.Errors, res.Files = appendKustomize(k, opts.Load, res.Objects, res.Errors, res.Files)
+	}
+	if e := NoObjects(len(res.Objects), opts); e != nil {
+		res.Errors = append(res.Errors, *e)
 	}
 	return Analyze(res, opts)
 }

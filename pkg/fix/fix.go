@@ -133,6 +133,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for i := 0; i < maxRounds && st.adopt(cur, res); i++ {
 		cur = st.analyze(opts.Check, lo)
 	}
+	if e := check.NoObjects(len(cur.objects), opts.Check); e != nil {
+		res.Errors = append(res.Errors, check.InputError{File: e.Pos.File, Line: e.Pos.Line, Message: e.Message})
+	}
 	res.Errors = append(res.Errors, cur.res.Errors...)
 	for _, e := range cur.res.Errors {
 		if f := st.files[e.File]; f != nil && f.blocked == "" {

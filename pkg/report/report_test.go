@@ -258,6 +258,11 @@ func TestTextNoFindings(t *testing.T) {
 	if !strings.HasSuffix(got, "\nNo findings: 1 object in 1 file checked; 1 input error\n") {
 		t.Errorf("got %q", got)
 	}
+	res = &check.Result{Summary: check.Summary{Files: 1},
+		Errors: []check.InputError{{File: "a.yaml", Message: "no Kubernetes objects in a.yaml; nothing was checked"}}}
+	if got := render(t, "text", res, Options{}); !strings.HasSuffix(got, "\nNothing checked: no objects in 1 file; 1 input error\n") {
+		t.Errorf("got %q", got)
+	}
 }
 
 func TestJSON(t *testing.T) {
@@ -801,7 +806,7 @@ func TestFormats(t *testing.T) {
 			}
 		}
 	}
-	if got := render(t, "", &check.Result{}, Options{}); !strings.HasPrefix(got, "No findings") {
+	if got := render(t, "", &check.Result{Summary: check.Summary{Objects: 1, Files: 1}}, Options{}); !strings.HasPrefix(got, "No findings") {
 		t.Errorf("empty format is not text: %q", got)
 	}
 	if err := Write(&bytes.Buffer{}, "text", nil, Options{}); err == nil {

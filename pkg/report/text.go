@@ -179,7 +179,10 @@ func indent(s, prefix string) string {
 func summaryLine(res *check.Result) string {
 	sum := res.Summary
 	var s string
-	if len(res.Findings) == 0 {
+	if len(res.Findings) == 0 && sum.Objects == 0 {
+		// Nothing read is not a pass.
+		s = "Nothing checked: no objects in " + plural(sum.Files, "file", "files")
+	} else if len(res.Findings) == 0 {
 		s = "No findings: " + plural(sum.Objects, "object", "objects") + " in " + plural(sum.Files, "file", "files") + " checked"
 	} else {
 		c := countFindings(res.Findings)
