@@ -36,15 +36,20 @@ again after each round (moving to ip targets, say, changes the preStop a pod
 needs) and stops when nothing fixable is left; a second run changes nothing.
 
 Files are rewritten atomically (temporary file, fsync, rename; mode kept) or
-not at all. A file with an input error is never written. Symlinks and
-read-only files are refused with an error; the rest proceeds.
+not at all, in their own encoding (UTF-8 or UTF-16, byte order mark and line
+ends kept); documents fix did not edit keep every byte. A file saved by
+someone else while fix ran is not overwritten. A file with an input error is
+never written. Symlinks and read-only files are refused with an error; the
+rest proceeds.
 
 New objects (a PodDisruptionBudget, a Namespace carrying the readiness-gate
-label) are written next to the workload they belong to.
+label) are written next to the workload they belong to; the next fix reads
+them from there. Every finding left is listed with the reason fix leaves it.
 
 For output you cannot edit (Helm, generators, kustomize builds), -o patch
 --patch-dir DIR writes strategic-merge patches and a kustomization fragment
-listing them instead.
+listing them instead; with -k, the patches name objects as the source files
+do, so they apply in the overlay before its namePrefix and namespace.
 
 Exit codes: 0 nothing fixable left, 1 findings remain that fix could not
 apply, 2 usage or input errors.`,
