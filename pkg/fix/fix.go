@@ -127,6 +127,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := st.read(ctx, opts); err != nil {
 		return nil, err
 	}
+	defer st.toSources(res)
 	lo := opts.Check.Load
 	lo.Prepare = inventory.Preparer(opts.Check.Namespace)
 	cur := st.analyze(opts.Check, lo)
@@ -627,6 +628,32 @@ func (st *state) settle(res *Result, opts Options, lo load.Options) {
 	}
 	st.order = order
 	res.remaining(st.analyze(opts.Check, lo), opts)
+}
+
+// toSources reports changes, skips and findings left on objects of a
+// kustomize build at the source files they come from.
+func (st *state) toSources(res *Result) {
+	if len(st.origins) == 0 {
+		return
+	}
+	src := func(r inventory.Ref, file string, line int) (string, int) {
+		if !strings.HasPrefix(file, "kustomize build ") {
+			return file, line
+		}
+		if o, ok := st.origins[check.ObjectKey{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]; ok && o.File != "" {
+			return o.File, o.Line
+		}
+		return file, line
+	}
+	for i := range res.Changes {
+		res.Changes[i].File, _ = src(res.Changes[i].Object, res.Changes[i].File, 0)
+	}
+	for i := range res.Skipped {
+		res.Skipped[i].File, _ = src(res.Skipped[i].Object, res.Skipped[i].File, 0)
+	}
+	for i := range res.Left {
+		res.Left[i].File, res.Left[i].Line = src(res.Left[i].Object, res.Left[i].File, res.Left[i].Line)
+	}
 }
 
 // remaining records the findings left, each with the reason fix leaves it.
