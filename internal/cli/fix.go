@@ -352,25 +352,22 @@ func hunkRange(start, length int) string {
 	return fmt.Sprintf("%d,%d", start+1, length)
 }
 
-// splitDocLines cuts a file into documents (a "---" line starts one), each a
-// list of lines that keep their newline; a last line without one gets the
-// marker diff tools expect.
+// splitDocLines cuts a file into documents as the loader and fix do, each a
+// list of lines that keep their newline (a document's separator line is
+// its first); a last line without one gets the marker diff tools expect.
 func splitDocLines(b []byte) [][]string {
-	lines := splitLines(b)
-	if n := len(lines); n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
-		lines[n-1] += "\n\\ No newline at end of file\n"
-	}
 	var docs [][]string
-	var cur []string
-	for _, l := range lines {
-		if strings.HasPrefix(l, "---") && len(cur) > 0 {
-			docs = append(docs, cur)
-			cur = nil
+	for _, c := range load.Split(b) {
+		lines := append(splitLines(c.Sep), splitLines(c.Body)...)
+		if len(lines) > 0 {
+			docs = append(docs, lines)
 		}
-		cur = append(cur, l)
 	}
-	if len(cur) > 0 {
-		docs = append(docs, cur)
+	if n := len(docs); n > 0 {
+		last := docs[n-1]
+		if l := last[len(last)-1]; !strings.HasSuffix(l, "\n") {
+			last[len(last)-1] = l + "\n\\ No newline at end of file\n"
+		}
 	}
 	return docs
 }
