@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -17,20 +19,6 @@ const (
 	ExitFindings = 1 // findings at or above --fail-on
 	ExitInput    = 2 // usage or input error
 )
-
-// version is set at build time with -ldflags "-X github.com/zerodrop/zerodrop/internal/cli.version=v1.2.3".
-var version = ""
-
-// Version returns the build's version.
-func Version() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
 
 // exitError carries an exit code out of a command.
 type exitError struct {
@@ -50,9 +38,17 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: ExitInput, err: fmt.Errorf(format, args...)}
 }
 
-// Main runs the CLI and returns the process exit code.
+// Main runs the CLI and returns the process exit code. The usage text
+// names the program as it was called (os.Args[0]): installed as
+// kubectl-zerodrop, it is "kubectl zerodrop".
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return MainAs(filepath.Base(os.Args[0]), args, stdin, stdout, stderr)
+}
+
+// MainAs is Main for a program called by the given name.
+func MainAs(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdin, stdout, stderr)
+	asPlugin(root, name)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -92,7 +88,9 @@ traffic through a real rollout and counts every failed request.`,
   zerodrop explain ZD003                     # why a rule exists and how to fix it`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       "-", // --version; the template prints the build info
 	}
+	root.SetVersionTemplate(readBuildInfo().Text())
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -103,14 +101,28 @@ traffic through a real rollout and counts every failed request.`,
 	return root
 }
 
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print zerodrop's version",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			fmt.Fprintln(c.OutOrStdout(), "zerodrop", Version())
-			return nil
-		},
+// pluginPrefix is how kubectl finds plugins: an executable kubectl-NAME on
+// PATH runs as `kubectl NAME`.
+const pluginPrefix = "kubectl-"
+
+// asPlugin makes the help text say `kubectl zerodrop` when the binary was
+// called as kubectl-zerodrop (kubectl passes its plugin's path as argv[0]).
+func asPlugin(root *cobra.Command, name string) {
+	name = strings.TrimSuffix(name, ".exe")
+	if !strings.HasPrefix(name, pluginPrefix) {
+		return
 	}
+	display := "kubectl " + strings.ReplaceAll(strings.TrimPrefix(name, pluginPrefix), "_", "-")
+	if root.Annotations == nil {
+		root.Annotations = map[string]string{}
+	}
+	root.Annotations[cobra.CommandDisplayNameAnnotation] = display
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Example = strings.ReplaceAll(c.Example, " zerodrop ", " "+display+" ")
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
