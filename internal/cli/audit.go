@@ -25,6 +25,7 @@ type auditFlags struct {
 	verbose       bool
 	callTimeout   time.Duration
 	stuckAfter    time.Duration
+	selector      string
 }
 
 func newAuditCmd() *cobra.Command {
@@ -65,6 +66,7 @@ everything it could read.`,
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: show every number's source in full")
 	fl.DurationVar(&f.callTimeout, "call-timeout", 20*time.Second, "timeout of each API call")
+	addSelectorFlag(c, &f.selector)
 	fl.DurationVar(&f.stuckAfter, "stuck-after", 5*time.Minute, "report readiness gates False for longer than this")
 	return c
 }
@@ -77,6 +79,11 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	if _, err := (ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}).apply(&opts.Check); err != nil {
 		return err
 	}
+	sel, err := parseSelector(f.selector)
+	if err != nil {
+		return err
+	}
+	opts.Check.Selector = sel
 	loader := f.kube.ToRawKubeConfigLoader()
 	ns, _, err := loader.Namespace()
 	if err != nil {

@@ -10,11 +10,13 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/helmchart"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/report"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // inputFlags are the manifest-source flags shared by check, fix and simulate.
@@ -24,6 +26,11 @@ type inputFlags struct {
 	kustomize   []string
 	namespace   string
 	maxDocBytes int
+	selector    string
+	// Helm chart inputs: a PATH that is a chart directory is rendered.
+	values      []string
+	set         []string
+	releaseName string
 }
 
 func (f *inputFlags) add(c *cobra.Command) {
@@ -33,6 +40,45 @@ func (f *inputFlags) add(c *cobra.Command) {
 	fl.StringArrayVarP(&f.kustomize, "kustomize", "k", nil, "build this kustomization directory in-process and check its output; repeatable")
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none, as kubectl apply would use (default \"default\")")
 	fl.IntVar(&f.maxDocBytes, "max-document-size", load.DefaultMaxDocumentBytes, "refuse YAML/JSON documents larger than this many bytes")
+	addSelectorFlag(c, &f.selector)
+	fl.StringArrayVar(&f.values, "values", nil, "Helm chart inputs: values file, as helm template -f; repeatable, later ones win")
+	fl.StringArrayVar(&f.set, "set", nil, "Helm chart inputs: set a value, as helm template --set (key=value,key2=value2); repeatable")
+	fl.StringVar(&f.releaseName, "release-name", "", "Helm chart inputs: the release name (default \""+helmchart.DefaultReleaseName+"\")")
+}
+
+// addSelectorFlag adds -l/--selector, as kubectl has it.
+func addSelectorFlag(c *cobra.Command, sel *string) {
+	c.Flags().StringVarP(sel, "selector", "l", "", "only objects whose labels match this selector, as kubectl -l (e.g. app=web,tier!=cache, env in (prod,staging))")
+}
+
+// parseSelector parses -l with kubectl's label selector syntax.
+func parseSelector(s string) (labels.Selector, error) {
+	if s == "" {
+		return nil, nil
+	}
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, usageError("--selector %q: %v", s, err)
+	}
+	return sel, nil
+}
+
+// sources splits what to read into plain paths and Helm chart directories
+// (a directory holding Chart.yaml, given by name: a chart met while walking
+// a tree is read as files). It refuses chart flags without a chart.
+func (f *inputFlags) sources(args []string) (paths, charts []string, recursive bool, err error) {
+	all, recursive := f.paths(args)
+	for _, p := range all {
+		if p != "-" && helmchart.IsChart(p) {
+			charts = append(charts, p)
+		} else {
+			paths = append(paths, p)
+		}
+	}
+	if len(charts) == 0 && (len(f.values) > 0 || len(f.set) > 0 || f.releaseName != "") {
+		return nil, nil, false, usageError("--values, --set and --release-name apply to Helm charts: pass a chart directory (one with Chart.yaml)")
+	}
+	return paths, charts, recursive, nil
 }
 
 // paths returns what to read: arguments and -f, or "." recursively.
@@ -151,11 +197,19 @@ func (r ruleSettings) apply(opts *check.Options) (*config.Config, error) {
 
 // buildOptions turns flags and config into check options.
 func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options, error) {
-	paths, recursive := f.in.paths(args)
+	paths, charts, recursive, err := f.in.sources(args)
+	if err != nil {
+		return check.Options{}, err
+	}
 	opts := check.Options{
 		Paths: paths, Stdin: c.InOrStdin(), Kustomizations: f.in.kustomize,
 		Load:        load.Options{Recursive: recursive, MaxDocumentBytes: f.in.maxDocBytes},
 		DefaultPath: f.in.defaulted(args),
+		Charts:      charts,
+		Helm:        helmchart.Options{ValueFiles: f.in.values, Set: f.in.set, ReleaseName: f.in.releaseName},
+	}
+	if opts.Selector, err = parseSelector(f.in.selector); err != nil {
+		return opts, err
 	}
 	opts.StdinPending = func() bool { return stdinPending(opts.Stdin) }
 	cfg, err := ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}.apply(&opts)
@@ -163,6 +217,10 @@ func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options
 		return opts, err
 	}
 	opts.Namespace = first(f.in.namespace, cfg.Namespace)
+	opts.Helm.Namespace = opts.Namespace
+	if opts.KubeVersion.Major != 0 && !opts.KubeVersion.Assumed {
+		opts.Helm.KubeVersion = opts.KubeVersion.String()
+	}
 	return opts, nil
 }
 

@@ -95,6 +95,9 @@ func runFix(c *cobra.Command, f *fixFlags, args []string) error {
 	if len(copts.Kustomizations) > 0 && f.check.output != "patch" && !f.dryRun {
 		return usageError("a kustomize build cannot be edited in place: use -o patch --patch-dir DIR (or --dry-run)")
 	}
+	if len(copts.Charts) > 0 && f.check.output != "patch" && !f.dryRun {
+		return usageError("a Helm chart's templates are not edited: use -o patch --patch-dir DIR to write kustomize patches for a post-renderer (or --dry-run); see docs/commands/fix.md")
+	}
 	copts.ProbePath = f.probePath
 	opts := fix.Options{Check: copts, DryRun: f.dryRun, AllowReplace: f.allowReplace, Stdout: c.OutOrStdout()}
 	if f.check.output == "patch" {

@@ -314,6 +314,10 @@ func loadInputs(ctx context.Context, opts check.Options) *load.Result {
 	lo := opts.Load
 	lo.Prepare = inventory.Preparer(opts.Namespace)
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, lo)
+	check.HintCharts(res.Errors)
+	for _, c := range opts.Charts {
+		res.Objects, res.Errors, res.Files = check.AppendChart(c, opts.Helm, lo, res.Objects, res.Errors, res.Files)
+	}
 	for _, k := range opts.Kustomizations {
 		r := check.LoadKustomization(k, lo)
 		res.Objects = append(res.Objects, r.Objects...)

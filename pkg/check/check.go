@@ -15,10 +15,12 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/graph"
+	"github.com/zerodrop/zerodrop/pkg/helmchart"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // IgnoreAnnotation lists rule IDs (or names, or "all") to suppress on an
@@ -35,7 +37,14 @@ type Options struct {
 	Stdin io.Reader
 	// Kustomizations are directories built with the kustomize API.
 	Kustomizations []string
-	Load           load.Options
+	// Charts are Helm chart directories, rendered in process with Helm.
+	Charts []string
+	// Helm are the values, release name and namespace charts render with.
+	Helm helmchart.Options
+	// Selector, when set, keeps only objects whose labels match it (-l,
+	// with kubectl's label selector syntax and meaning).
+	Selector labels.Selector
+	Load load.Options
 	// Namespace is where objects without one go (kubectl apply's -n).
 	Namespace string
 	Timing    *timing.Profiles
@@ -66,8 +75,12 @@ func Run(ctx context.Context, opts Options) *Result {
 		opts.Load.Prepare = inventory.Preparer(opts.Namespace)
 	}
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, opts.Load)
+	HintCharts(res.Errors)
 	for _, k := range opts.Kustomizations {
 		res.Objects, res.Errors, res.Files = appendKustomize(k, opts.Load, res.Objects, res.Errors, res.Files)
+	}
+	for _, c := range opts.Charts {
+		res.Objects, res.Errors, res.Files = AppendChart(c, opts.Helm, opts.Load, res.Objects, res.Errors, res.Files)
 	}
 	if e := NoObjects(len(res.Objects), opts); e != nil {
 		res.Errors = append(res.Errors, *e)
@@ -99,6 +112,7 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 	if opts.Timing == nil {
 		opts.Timing = timing.Default()
 	}
+	lr = selectObjects(lr, opts.Selector)
 	out := &Result{SchemaVersion: SchemaVersion, Findings: []finding.Finding{}, Errors: []InputError{},
 		Notes: []inventory.Note{}, Assumptions: []string{}}
 	inv := inventory.Build(lr.Objects, opts.Namespace)

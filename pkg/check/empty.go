@@ -25,6 +25,9 @@ func NoObjects(objects int, opts Options) *load.InputError {
 	for _, k := range opts.Kustomizations {
 		src = append(src, "kustomization "+k)
 	}
+	for _, c := range opts.Charts {
+		src = append(src, "chart "+c)
+	}
 	msg := "no Kubernetes objects in " + strings.Join(src, ", ")
 	if len(src) == 0 {
 		msg = "no Kubernetes objects: no input was given"

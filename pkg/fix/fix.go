@@ -227,6 +227,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		case strings.HasPrefix(f.path, "kustomize build "):
 			fr.Error = "kustomize output cannot be edited in place; use -o patch"
+		case strings.HasPrefix(f.path, check.ChartStreamPrefix):
+			fr.Error = "a chart's templates are not edited; use -o patch and apply the patches as a post-renderer"
 		case f.created:
 			if err := createAtomic(fr.Path, fr.Data); err != nil {
 				fr.Error = err.Error()
@@ -258,6 +260,13 @@ func (st *state) read(ctx context.Context, opts Options) error {
 		for key, o := range b.Origins {
 			st.origins[key] = o
 		}
+	}
+	for _, c := range opts.Check.Charts {
+		name, data, err := check.RenderChart(c, opts.Check.Helm)
+		if err != nil {
+			return err
+		}
+		st.add(newFile(name, data))
 	}
 	var stdin []byte
 	for _, p := range opts.Check.Paths {

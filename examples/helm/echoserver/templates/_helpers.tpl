@@ -1,0 +1,3 @@
+{{- define "echoserver.labels" -}}
+app: {{ .Release.Name }}
+{{- end }}
