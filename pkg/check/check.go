@@ -44,7 +44,7 @@ type Options struct {
 	// Selector, when set, keeps only objects whose labels match it (-l,
 	// with kubectl's label selector syntax and meaning).
 	Selector labels.Selector
-	Load load.Options
+	Load     load.Options
 	// Namespace is where objects without one go (kubectl apply's -n).
 	Namespace string
 	Timing    *timing.Profiles
