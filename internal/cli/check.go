@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -106,6 +107,42 @@ type checkFlags struct {
 	only        string
 	color       string
 	verbose     bool
+	app         appSettings
+}
+
+// appSettings are the flags that say what every app does on SIGTERM and how
+// long its requests run, unless a workload's annotations say otherwise.
+type appSettings struct {
+	shutdown, longestRequest string
+}
+
+func (a *appSettings) add(fl *pflag.FlagSet) {
+	fl.StringVar(&a.shutdown, "shutdown", "", "what apps do on SIGTERM unless a workload says (annotation "+timing.ShutdownAnnotation+"): drain (finish in-flight requests, the default) or exit (stop at once)")
+	fl.StringVar(&a.longestRequest, "longest-request", "", "the longest request apps serve unless a workload says (annotation "+timing.LongestRequestAnnotation+"), e.g. 45s or 2m (default 30s)")
+}
+
+// apply sets the app defaults in opts' timing profile; flags win over the
+// profile file.
+func (a appSettings) apply(opts *check.Options) error {
+	if a.shutdown == "" && a.longestRequest == "" {
+		return nil
+	}
+	if opts.Timing == nil {
+		opts.Timing = timing.Default()
+	}
+	if a.shutdown != "" {
+		if err := opts.Timing.SetShutdown(a.shutdown, timing.FromFlag, "--shutdown "+a.shutdown); err != nil {
+			return usageError("--shutdown: %v", err)
+		}
+	}
+	if a.longestRequest != "" {
+		secs, err := timing.ParseLongestRequest(a.longestRequest)
+		if err != nil {
+			return usageError("--longest-request: %v", err)
+		}
+		opts.Timing.SetLongestRequest(secs, timing.FromFlag, "--longest-request "+a.longestRequest)
+	}
+	return nil
 }
 
 func newCheckCmd() *cobra.Command {
@@ -145,6 +182,7 @@ rules in .zerodrop.yaml. Suppressed findings are always listed.`,
 	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names (e.g. ZD003,ZD004)")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: show every number's source in full")
+	f.app.add(fl)
 	return c
 }
 
@@ -214,6 +252,9 @@ func buildOptions(c *cobra.Command, f *checkFlags, args []string) (check.Options
 	opts.StdinPending = func() bool { return stdinPending(opts.Stdin) }
 	cfg, err := ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}.apply(&opts)
 	if err != nil {
+		return opts, err
+	}
+	if err := f.app.apply(&opts); err != nil {
 		return opts, err
 	}
 	opts.Namespace = first(f.in.namespace, cfg.Namespace)
