@@ -102,6 +102,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad kube version", []string{"check", "--kube-version", "one", filepath.Join(dir, "risky.yaml")}, ExitInput},
 		{"unknown rule", []string{"check", "--rules", "ZD999", filepath.Join(dir, "risky.yaml")}, ExitInput},
 		{"explain unknown", []string{"explain", "ZD999"}, ExitInput},
+		{"bad shutdown", []string{"check", "--shutdown", "wait", filepath.Join(dir, "risky.yaml")}, ExitInput},
+		{"bad longest request", []string{"check", "--longest-request", "45", filepath.Join(dir, "risky.yaml")}, ExitInput},
+		{"explain timing with a bad profile", []string{"explain", "timing", "--profile", filepath.Join(dir, "nope.yaml")}, ExitInput},
 		{"version", []string{"version"}, ExitOK},
 	}
 	for _, c := range cases {
@@ -294,6 +297,78 @@ func TestRulesAndExplain(t *testing.T) {
 	code, out, _ = run(t, "", "explain", "prestop")
 	if code != 0 || !strings.Contains(out, "ZD003") {
 		t.Fatalf("explain by name: exit %d\n%s", code, out)
+	}
+	// The timing topic: every delay as a range, with the source of each end,
+	// and a profile that widens one.
+	code, out, _ = run(t, "", "explain", "timing")
+	if code != 0 || !strings.Contains(out, "| `deregisterPropagation` | 5–15 | 5–15 | 120–180 |") || !strings.Contains(out, "aws-load-balancer-controller#2366") {
+		t.Fatalf("explain timing: exit %d\n%s", code, out)
+	}
+	prof := filepath.Join(t.TempDir(), "p.yaml")
+	if err := os.WriteFile(prof, []byte("presets:\n  NLB/ip:\n    deregisterPropagation: {low: 120, high: 300}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, "", "explain", "timing", "--profile", prof)
+	if code != 0 || !strings.Contains(out, "| 5–15 | 5–15 | 120–300 | 120–180 |") || !strings.Contains(out, "set in "+prof) {
+		t.Fatalf("explain timing --profile: exit %d\n%s", code, out)
+	}
+}
+
+func TestLongestRequestFlag(t *testing.T) {
+	// A 25 s preStop and a 40 s grace period behind an ALB: enough for a
+	// 15 s longest request, not for 60 s. The flag declares the value, so
+	// the ZD004 finding is a warning, not an info.
+	dir := t.TempDir()
+	manifest := `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {elbv2.k8s.aws/pod-readiness-gate-inject: enabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 40
+      containers:
+        - name: web
+          image: example/web:1
+          ports: [{name: http, containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /, port: http}}
+          lifecycle: {preStop: {sleep: {seconds: 25}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations: {alb.ingress.kubernetes.io/target-type: ip}
+spec:
+  ingressClassName: alb
+  defaultBackend: {service: {name: web, port: {name: http}}}
+`
+	path := filepath.Join(dir, "app.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		flag string
+		want string
+	}{{"15s", ""}, {"1m", "warning ZD004"}} {
+		_, out, _ := run(t, "", "check", "--rules", "ZD004", "--longest-request", tc.flag, path)
+		if tc.want == "" && strings.Contains(out, "ZD004") || tc.want != "" && !strings.Contains(out, tc.want) {
+			t.Errorf("--longest-request %s: want %q:\n%s", tc.flag, tc.want, out)
+		}
 	}
 }
 

@@ -426,3 +426,53 @@ func hasPrefix(list []string, prefix string) bool {
 	}
 	return false
 }
+
+// TestAppFactsResolvedOnce: the shutdown mode and the longest request come
+// from the workload's annotations, then the flags (set on the profile),
+// then the defaults; a value that does not parse is an input error naming
+// the object and the annotation.
+func TestAppFactsResolvedOnce(t *testing.T) {
+	withAnns := func(anns string) string {
+		return strings.Replace(albIP, "kind: Deployment\nmetadata:\n  name: web\n", "kind: Deployment\nmetadata:\n  name: web\n  annotations:\n"+anns, 1)
+	}
+	res := analyze(t, withAnns("    zerodrop.dev/longest-request: soon\n    zerodrop.dev/shutdown: wait\n"), check.Options{Only: map[string]bool{"ZD004": true}})
+	if len(res.Errors) != 2 {
+		t.Fatalf("want two input errors, got %+v", res.Errors)
+	}
+	for i, want := range []string{"zerodrop.dev/shutdown", "zerodrop.dev/longest-request"} {
+		e := res.Errors[i]
+		if !strings.Contains(e.Message, want) || !strings.Contains(e.Message, "Deployment/web") || e.Line == 0 {
+			t.Errorf("input error %+v does not name %s, the object and its line", e, want)
+		}
+	}
+
+	ps := timing.Default()
+	ps.SetLongestRequest(90, timing.FromFlag, "--longest-request 90s")
+	if err := ps.SetShutdown("exit", timing.FromFlag, "--shutdown exit"); err != nil {
+		t.Fatal(err)
+	}
+	lr := load.Bytes("case.yaml", []byte(withAnns("    zerodrop.dev/longest-request: 45s\n")), load.Options{})
+	m := captureModel(t, lr, check.Options{Timing: ps})
+	w := m.Inventory.Workloads[0]
+	app := m.Pass.App(w)
+	if app.LongestRequest.High != 45 || app.LongestRequest.Source != timing.FromAnnotation || !app.Declared() {
+		t.Errorf("the annotation must win over the flag: %+v", app.LongestRequest)
+	}
+	if app.Shutdown != timing.ShutdownExit || app.ShutdownFrom.Source != timing.FromFlag {
+		t.Errorf("the flag must win over the default: %+v", app.ShutdownFrom)
+	}
+	d := captureModel(t, load.Bytes("case.yaml", []byte(albIP), load.Options{}), check.Options{})
+	if a := d.Pass.App(d.Inventory.Workloads[0]); a.Shutdown != timing.ShutdownDrain || a.Declared() || a.LongestRequest.High != 30 {
+		t.Errorf("defaults: %+v", a)
+	}
+}
+
+func captureModel(t *testing.T, lr *load.Result, opts check.Options) *check.Model {
+	t.Helper()
+	var m *check.Model
+	check.AnalyzeWith(lr, opts, func(x *check.Model) []finding.Finding { m = x; return nil })
+	if m == nil {
+		t.Fatal("no model")
+	}
+	return m
+}

@@ -99,5 +99,5 @@ const declareLongest = "declare it with the annotation " + timing.LongestRequest
 
 // shutdownEvidence is the shutdown mode in effect, with its source.
 func shutdownEvidence(app timing.App) finding.Evidence {
-	return finding.Fact("shutdown", string(app.Shutdown), app.ShutdownFrom.Source, app.ShutdownFrom.Detail)
+	return finding.Fact("shutdown mode", string(app.Shutdown), app.ShutdownFrom.Source, app.ShutdownFrom.Detail)
 }

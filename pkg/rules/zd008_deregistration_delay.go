@@ -78,6 +78,10 @@ func runDeregistrationDelay(p *Pass) {
 			mechanism = "with connection termination enabled the NLB resets the connections still open on the target, and clients see resets"
 		}
 		prop := n.Profile.DeregisterPropagation
+		newWork := "new requests"
+		if e.LB == timing.NLB {
+			newWork = "new connections"
+		}
 		switch {
 		case cuts && d.Seconds < need.High:
 			var sev finding.Severity
@@ -85,10 +89,10 @@ func runDeregistrationDelay(p *Pass) {
 			switch {
 			case d.Seconds == 0 || prop.Covers(d.Seconds) == timing.CoversNone:
 				sev = finding.Error
-				msg = fmt.Sprintf("The deregistration delay of %s is %ds, shorter than the %s the load balancer keeps sending new requests after deregistration: on %s the delay ends while requests are still arriving and running, and %s.", e.Describe(), d.Seconds, prop, podDeletion, mechanism)
+				msg = fmt.Sprintf("The deregistration delay of %s is %ds, shorter than the %s the load balancer keeps sending %s after deregistration: on %s the delay ends while they are still arriving, and %s.", e.Describe(), d.Seconds, prop, newWork, podDeletion, mechanism)
 			case prop.Covers(d.Seconds) == timing.CoversLow:
 				sev = finding.Warning
-				msg = fmt.Sprintf("The deregistration delay of %s is %ds, inside the %s the load balancer may keep sending new requests after deregistration: it covers the low end only; when it ends, %s.", e.Describe(), d.Seconds, prop, mechanism)
+				msg = fmt.Sprintf("The deregistration delay of %s is %ds, inside the %s the load balancer may keep sending %s after deregistration: it covers the low end only; when it ends, %s.", e.Describe(), d.Seconds, prop, newWork, mechanism)
 			default:
 				msg = fmt.Sprintf("The deregistration delay of %s is %ds, but the load balancer may send a request up to %s after deregistration starts, and a request may run %s: it needs %s; when it ends, %s.", e.Describe(), d.Seconds, prop, app.LongestRequest, need, mechanism)
 				sev = finding.Warning
