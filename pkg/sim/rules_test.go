@@ -84,7 +84,7 @@ func TestErrorRulesReproduce(t *testing.T) {
 			recommendedALB(t, "preStop:\n              sleep:\n                seconds: 25", "postStart:\n              sleep:\n                seconds: 1"),
 			Rollout, nil, refusedAfterSIGTERM},
 		{"ZD004", "grace shorter than preStop and than the ALB's stop-sending time: killed with requests in flight",
-			recommendedALB(t, "terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 4"),
+			recommendedALB(t, "terminationGracePeriodSeconds: 55", "terminationGracePeriodSeconds: 4"),
 			Rollout, func(p *Params) { p.DurationMedian = 8 }, cause(CauseKilled)},
 		{"ZD005", "no readiness probe: traffic before the app listens",
 			recommendedALB(t,
