@@ -109,6 +109,15 @@ func Analyze(lr *load.Result, opts Options) *Result {
 // of its own (live-cluster facts) that then get the same grading and
 // suppression as the rules' findings.
 func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Finding) *Result {
+	res, _ := AnalyzeContext(context.Background(), lr, opts, extra)
+	return res
+}
+
+// AnalyzeContext is AnalyzeWith under a context: once ctx ends, no further
+// rule starts and the context's error is returned with a partial result,
+// so a caller with a deadline (the admission webhook) stops the work
+// instead of leaving it running.
+func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra func(*Model) []finding.Finding) (*Result, error) {
 	if opts.Timing == nil {
 		opts.Timing = timing.Default()
 	}
@@ -156,6 +165,9 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, r := range run {
+		if ctx.Err() != nil {
+			break
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -164,6 +176,9 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
 	for _, fs := range perRule {
 		found = append(found, fs...)
 	}
@@ -209,7 +224,7 @@ func AnalyzeWith(lr *load.Result, opts Options, extra func(*Model) []finding.Fin
 	s.Files, s.Objects, s.Workloads, s.Exposures = lr.Files, len(lr.Objects), len(inv.Workloads), len(exps)
 	s.Skipped = lr.Skipped
 	Tally(out, opts.FailOn)
-	return out
+	return out, nil
 }
 
 // Tally recounts the summary from the findings and errors, for drivers that

@@ -23,7 +23,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zerodrop_webhook_admissions_total",
-			Help: "Admission reviews answered, by handler (validate, mutate), kind and result (clean, warned, denied, patched, skipped, timeout, panic, error).",
+			Help: "Admission reviews answered, by handler (validate, mutate), kind and result (clean, warned, denied, patched, skipped, timeout, shed, panic, error); shed counts reviews allowed unchecked because too many were in flight.",
 		}, []string{"webhook", "kind", "result"}),
 		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zerodrop_webhook_findings_total",

@@ -58,7 +58,7 @@ func (r *reviewer) mutate(ctx context.Context, req admission.Request) answer {
 	for round := 0; round < maxRounds; round++ {
 		sub := req
 		sub.Object.Raw = current
-		rv, a := r.reviewOnly(ctx, sub, opts)
+		rv, a := r.review(ctx, sub, opts)
 		if rv == nil {
 			if round == 0 {
 				return a

@@ -3,14 +3,13 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
-	"time"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
-	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -24,25 +23,17 @@ const (
 	clusterFile   = "cluster"
 )
 
-// recentFor is how long an admitted object stands in for itself until the
-// cache has it: `kubectl apply -f dir/` sends a Deployment and its Service
-// milliseconds apart, faster than a watch event may arrive.
-const recentFor = 10 * time.Second
-
 type reviewer struct {
 	src    Source
 	opts   Options
 	byKind map[schema.GroupKind]Kind
-
-	mu sync.Mutex
-	// recent holds admitted objects by namespace; pruned at most once a
-	// second.
-	recent    map[string]map[objectKey]recentObject
-	lastPrune time.Time
+	// slots bound the reviews in flight; a review that finds none free is
+	// shed (allowed unchecked) instead of queued.
+	slots chan struct{}
 
 	// prepared holds cluster objects already typed for the rules, by
-	// resource version: most admissions read the same few objects again.
-	pmu      sync.RWMutex
+	// resource version: consecutive reviews often read the same objects.
+	pmu      sync.Mutex
 	prepared map[objectKey]preparedObject
 }
 
@@ -51,9 +42,10 @@ type preparedObject struct {
 	obj                  *load.Object
 }
 
-// maxPrepared bounds the prepared objects kept; past it the memo starts
-// afresh (deleted objects are never removed one by one).
-const maxPrepared = 50000
+// maxPrepared bounds the typed objects kept; past it the memo starts
+// afresh. A review types only the few objects related to it, so a miss
+// costs little; the bound keeps the memo a small part of the memory.
+const maxPrepared = 2048
 
 var prepare = inventory.Preparer("default")
 
@@ -62,15 +54,15 @@ type objectKey struct {
 	namespace, name string
 }
 
-type recentObject struct {
-	raw map[string]any
-	at  time.Time
+func keyOf(o *Object) objectKey {
+	return objectKey{gk: o.GroupVersionKind().GroupKind(), namespace: o.Namespace, name: o.Name}
 }
 
 func newReviewer(src Source, opts Options) *reviewer {
-	r := &reviewer{src: src, opts: opts.withDefaults(), byKind: map[schema.GroupKind]Kind{},
-		recent: map[string]map[objectKey]recentObject{}, prepared: map[objectKey]preparedObject{}}
-	for _, k := range Kinds {
+	opts = opts.withDefaults()
+	r := &reviewer{src: src, opts: opts, byKind: map[schema.GroupKind]Kind{},
+		slots: make(chan struct{}, opts.MaxInFlight), prepared: map[objectKey]preparedObject{}}
+	for _, k := range append(Kinds[:len(Kinds):len(Kinds)], podKind) {
 		r.byKind[k.GroupKind()] = k
 	}
 	return r
@@ -84,26 +76,20 @@ type review struct {
 	mode      string
 	nsLabels  map[string]string
 	raw       map[string]any // the admitted object
-	// findings are those reported for this admission: on the object
-	// itself, and those it newly causes on others; none suppressed.
+	// findings are those reported for this admission, none suppressed:
+	// on the object itself, and on the objects it is related to through
+	// the workloads it runs or exposes (see gather).
 	findings []finding.Finding
-	// related are the objects read around it.
-	related []*load.Object
 }
 
-// review reads the admitted object and its surroundings and runs the rules.
-// A nil review comes with the answer to give instead. The object is
-// remembered for a moment, for the admissions that follow it.
+var errDeadline = fmt.Errorf("deadline")
+
+// review reads the admitted object and the objects related to it from the
+// model, and runs the rules on them. A nil review comes with the answer to
+// give instead. Nothing of the admission is remembered: the answer depends
+// on the object and the cluster only, not on which replica answers or on
+// what it answered before.
 func (r *reviewer) review(ctx context.Context, req admission.Request, opts check.Options) (*review, answer) {
-	return r.run(ctx, req, opts, true)
-}
-
-// reviewOnly is review without remembering the object.
-func (r *reviewer) reviewOnly(ctx context.Context, req admission.Request, opts check.Options) (*review, answer) {
-	return r.run(ctx, req, opts, false)
-}
-
-func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Options, remember bool) (*review, answer) {
 	if !checked(req) {
 		return nil, skipped("operation not checked")
 	}
@@ -116,21 +102,24 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 		r.opts.Log.Error(err, "unreadable object; allowing", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name)
 		return nil, allowUnchecked(ResultError, "zerodrop: object not readable, allowed without a check")
 	}
+	u := &unstructured.Unstructured{Object: raw}
+	if kind.Kind == "Pod" && hasController(u) {
+		return nil, skipped("pod checked through its controller's template")
+	}
 	rv := &review{kind: kind, raw: raw}
 	name := req.Name
 	if name == "" {
-		name, _ = nested(raw, "metadata", "name").(string)
+		name = u.GetName()
 	}
 	if name == "" {
 		// generateName: the object has no name yet.
-		gen, _ := nested(raw, "metadata", "generateName").(string)
-		name = gen + "(generated)"
+		name = u.GetGenerateName() + "(generated)"
 	}
 	apiVersion := schema.GroupVersion{Group: req.Kind.Group, Version: req.Kind.Version}.String()
-	var nsObj *unstructured.Unstructured
+	var nsObj *Object
 	if kind.Kind == "Namespace" {
 		rv.namespace = name
-		nsObj = &unstructured.Unstructured{Object: raw}
+		nsObj = relationsOf(kind, u)
 	} else {
 		rv.namespace = req.Namespace
 		if nsObj, err = r.src.Namespace(ctx, rv.namespace); err != nil {
@@ -143,169 +132,349 @@ func (r *reviewer) run(ctx context.Context, req admission.Request, opts check.Op
 	}
 	rv.ref = inventory.Ref{APIVersion: apiVersion, Kind: kind.Kind, Namespace: ns, Name: name}
 	if nsObj != nil {
-		rv.nsLabels = nsObj.GetLabels()
+		rv.nsLabels = nsObj.Labels
 	}
 	rv.mode = r.modeOf(rv.nsLabels)
 	if rv.mode == ModeOff {
 		return nil, skipped("namespace not checked")
 	}
 
-	// The surroundings: everything the rules need to find exposures, and
-	// the workloads an object that is not one may affect.
-	self := objectKey{gk: kind.GroupKind(), namespace: ns, name: name}
+	self := relationsOf(kind, u)
+	self.Namespace, self.Name = ns, name
+	g := &gathering{r: r, ctx: ctx, ns: rv.namespace, self: objectKey{gk: kind.GroupKind(), namespace: ns, name: name},
+		objs: map[objectKey]*Object{}, report: map[string]bool{}}
+	g.report[refKey(kind.Kind, ns, name)] = true
 	if nsObj != nil && kind.Kind != "Namespace" {
-		rv.related = append(rv.related, r.clusterObject(Kinds[0], nsObj))
+		g.add(nsObj, true)
 	}
-	seen := map[objectKey]bool{self: true}
-	for _, k := range Kinds {
-		if k.Kind == "Namespace" || (kind.Workload && k.Workload) {
-			continue
+	if err := g.gather(kind, self); err != nil {
+		if err == errDeadline {
+			return nil, r.late()
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, allowUnchecked(ResultTimeout, "zerodrop: no answer in time, allowed without a check")
-		}
-		objs, err := r.src.List(ctx, k, rv.namespace)
+		return nil, r.cacheFailed(err)
+	}
+
+	objs := make([]*load.Object, 0, len(g.objs)+1)
+	for _, o := range g.sorted() {
+		lo, err := r.clusterObject(o)
 		if err != nil {
 			return nil, r.cacheFailed(err)
 		}
-		for _, o := range objs {
-			key := objectKey{gk: k.GroupKind(), namespace: o.GetNamespace(), name: o.GetName()}
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			rv.related = append(rv.related, r.clusterObject(k, o))
-		}
+		objs = append(objs, lo)
 	}
-	rv.related = append(rv.related, r.recentlyAdmitted(seen, rv.namespace, kind.Workload)...)
-
 	opts.Namespace = rv.namespace
 	admitted := loadObject(raw, admissionFile)
 	admitted.APIVersion, admitted.Kind, admitted.Namespace, admitted.Name = apiVersion, kind.Kind, ns, name
-	res := check.Analyze(&load.Result{Objects: append(rv.related[:len(rv.related):len(rv.related)], admitted)}, opts)
-	if err := ctx.Err(); err != nil {
-		return nil, allowUnchecked(ResultTimeout, "zerodrop: no answer in time, allowed without a check")
-	}
-
-	// Findings on other objects count only when this admission causes
-	// them: compare with the namespace as it is without the change.
-	var before map[string]bool
-	if !kind.Workload {
-		base := rv.related
-		if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 {
-			if old, err := decodeObject(req.OldObject.Raw); err == nil {
-				o := loadObject(old, admissionFile)
-				o.APIVersion, o.Kind, o.Namespace, o.Name = apiVersion, kind.Kind, ns, name
-				base = append(base[:len(base):len(base)], o)
-			}
-		}
-		before = map[string]bool{}
-		for _, f := range check.Analyze(&load.Result{Objects: base}, opts).Findings {
-			before[findingKey(f)] = true
-		}
+	res, err := check.AnalyzeContext(ctx, &load.Result{Objects: append(objs, admitted)}, opts, nil)
+	if err != nil || ctx.Err() != nil {
+		return nil, r.late()
 	}
 	for _, f := range res.Findings {
-		if f.Suppressed {
-			continue
-		}
-		if sameObject(f.Object, rv.ref) || (before != nil && !before[findingKey(f)]) {
+		if !f.Suppressed && g.report[refKey(f.Object.Kind, f.Object.Namespace, f.Object.Name)] {
 			rv.findings = append(rv.findings, f)
 		}
-	}
-	if remember && (req.DryRun == nil || !*req.DryRun) {
-		r.remember(self, raw)
 	}
 	return rv, answer{}
 }
 
-// clusterObject returns a cached object of kind k typed for the rules,
-// typing it only when this version of it was not seen before. u is not
-// changed.
-func (r *reviewer) clusterObject(k Kind, u *unstructured.Unstructured) *load.Object {
-	key := objectKey{gk: k.GroupKind(), namespace: u.GetNamespace(), name: u.GetName()}
-	uid, version := string(u.GetUID()), u.GetResourceVersion()
-	if version != "" {
-		r.pmu.RLock()
-		p, ok := r.prepared[key]
-		r.pmu.RUnlock()
-		if ok && p.uid == uid && p.resourceVersion == version {
-			return p.obj
+// hasController reports whether a Pod belongs to a controller.
+func hasController(u *unstructured.Unstructured) bool {
+	for _, o := range u.GetOwnerReferences() {
+		if o.Controller != nil && *o.Controller {
+			return true
 		}
 	}
-	raw := deepCopy(u.Object).(map[string]any)
-	// Objects from a list may lack their kind.
-	raw["apiVersion"], raw["kind"] = k.GroupVersion().String(), k.Kind
-	o := loadObject(raw, clusterFile)
-	prepare(o)
+	return false
+}
+
+func refKey(kind, namespace, name string) string { return kind + "|" + namespace + "|" + name }
+
+// gathering collects the objects related to one admitted object.
+type gathering struct {
+	r    *reviewer
+	ctx  context.Context
+	ns   string
+	self objectKey
+	objs map[objectKey]*Object
+	// report holds the objects whose findings the admission reports.
+	report map[string]bool
+	err    error
+}
+
+// add takes a cluster object into the check (the admitted object stands
+// for its own cached version); report says whether its findings are
+// reported.
+func (g *gathering) add(o *Object, report bool) bool {
+	k := keyOf(o)
+	if k == g.self {
+		return false
+	}
+	if report {
+		g.report[refKey(o.Kind, o.Namespace, o.Name)] = true
+	}
+	if _, ok := g.objs[k]; ok {
+		return false
+	}
+	g.objs[k] = o
+	return true
+}
+
+// gather reads what the rules need around the admitted object, through the
+// model's indexes, so its cost follows the object's relations, not the
+// size of its namespace:
+//
+//   - the workloads it concerns: itself; those a Service selects; those
+//     behind the Services an Ingress or binding routes to; those a budget
+//     selects; every workload of a Namespace;
+//   - for each, the Services selecting it, the Ingresses and bindings
+//     routing to those, its budgets, and the other workloads behind the
+//     same Services (read, not reported);
+//   - the IngressClasses and IngressClassParams, and the Namespace.
+//
+// The findings on the admitted object, its workloads and their Services,
+// Ingresses, bindings and budgets are reported: a review of any part of a
+// change reports what a review of the workload would, so the warnings do
+// not depend on the order in which the parts arrive.
+func (g *gathering) gather(kind Kind, self *Object) error {
+	var workloads []*Object
+	switch {
+	case kind.Workload:
+		workloads = []*Object{self}
+	case kind.Kind == "Service":
+		workloads = g.selectedBy(self.Match)
+		g.frontsOf(self.Name)
+	case kind.Kind == "Ingress" || kind.Kind == "TargetGroupBinding":
+		for _, name := range self.Services {
+			svc, err := g.r.src.Get(g.ctx, serviceKind, g.ns, name)
+			if err != nil {
+				return err
+			}
+			if svc == nil {
+				continue
+			}
+			g.add(svc, true)
+			workloads = append(workloads, g.selectedBy(svc.Match)...)
+			g.frontsOf(name)
+		}
+	case kind.Kind == "PodDisruptionBudget":
+		if self.MatchAll {
+			workloads = g.allWorkloads()
+		} else {
+			workloads = g.selectedBy(self.Match)
+		}
+	case kind.Kind == "Namespace":
+		workloads = g.allWorkloads()
+	}
+	for _, w := range workloads {
+		if g.err != nil {
+			break
+		}
+		g.add(w, true)
+		for _, svc := range g.servicesSelecting(w.Match) {
+			g.add(svc, true)
+			g.frontsOf(svc.Name)
+			for _, sibling := range g.selectedBy(svc.Match) {
+				g.add(sibling, false)
+			}
+		}
+		for _, b := range g.budgetsFor(w.Match) {
+			g.add(b, true)
+		}
+	}
+	for _, k := range Kinds {
+		if k.Namespaced || k.Kind == "Namespace" {
+			continue
+		}
+		for _, o := range g.list(k, "") {
+			g.add(o, false)
+		}
+	}
+	if g.err == nil && g.ctx.Err() != nil {
+		g.err = errDeadline
+	}
+	return g.err
+}
+
+var serviceKind, _ = kindOf(schema.GroupKind{Kind: "Service"})
+
+func (g *gathering) lookup(k Kind, index, value string) []*Object {
+	if g.err != nil {
+		return nil
+	}
+	if g.ctx.Err() != nil {
+		g.err = errDeadline
+		return nil
+	}
+	out, err := g.r.src.Lookup(g.ctx, k, g.ns, index, value)
+	if err != nil {
+		g.err = err
+	}
+	return out
+}
+
+func (g *gathering) list(k Kind, namespace string) []*Object {
+	if g.err != nil {
+		return nil
+	}
+	if g.ctx.Err() != nil {
+		g.err = errDeadline
+		return nil
+	}
+	out, err := g.r.src.List(g.ctx, k, namespace)
+	if err != nil {
+		g.err = err
+	}
+	return out
+}
+
+// selectedBy returns the workloads whose pod template a selector selects,
+// looked up by the selector pair with the fewest candidates.
+func (g *gathering) selectedBy(sel map[string]string) []*Object {
+	if len(sel) == 0 {
+		return nil
+	}
+	var out []*Object
+	for _, k := range Kinds {
+		if !k.Workload {
+			continue
+		}
+		var best []*Object
+		for i, p := range pairs(sel) {
+			c := g.lookup(k, IndexPodLabel, p)
+			if i == 0 || len(c) < len(best) {
+				best = c
+			}
+			if len(best) == 0 {
+				break
+			}
+		}
+		for _, w := range best {
+			if selects(sel, w.Match) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}
+
+// servicesSelecting returns the Services whose selector selects labels.
+func (g *gathering) servicesSelecting(labels map[string]string) []*Object {
+	var out []*Object
+	seen := map[string]bool{}
+	for _, p := range pairs(labels) {
+		for _, s := range g.lookup(serviceKind, IndexSelector, p) {
+			if !seen[s.Name] && selects(s.Match, labels) {
+				seen[s.Name] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+var budgetKind, _ = kindOf(schema.GroupKind{Group: "policy", Kind: "PodDisruptionBudget"})
+
+// budgetsFor returns the budgets that may select pods with labels; budgets
+// selecting by expressions are all candidates (the rules decide).
+func (g *gathering) budgetsFor(labels map[string]string) []*Object {
+	var out []*Object
+	seen := map[string]bool{}
+	for _, p := range append(pairs(labels), MatchAnything) {
+		for _, b := range g.lookup(budgetKind, IndexSelector, p) {
+			if !seen[b.Name] && (b.MatchAll || selects(b.Match, labels)) {
+				seen[b.Name] = true
+				out = append(out, b)
+			}
+		}
+	}
+	return out
+}
+
+// frontsOf adds the Ingresses and bindings routing to a Service.
+func (g *gathering) frontsOf(service string) {
+	for _, k := range Kinds {
+		if k.Kind != "Ingress" && k.Kind != "TargetGroupBinding" {
+			continue
+		}
+		for _, o := range g.lookup(k, IndexService, service) {
+			g.add(o, true)
+		}
+	}
+}
+
+// allWorkloads lists every workload of the namespace.
+func (g *gathering) allWorkloads() []*Object {
+	var out []*Object
+	for _, k := range Kinds {
+		if k.Workload {
+			out = append(out, g.list(k, g.ns)...)
+		}
+	}
+	return out
+}
+
+// sorted returns the gathered objects in Kinds order, then by name: the
+// same input gives the same findings in the same order.
+func (g *gathering) sorted() []*Object {
+	rank := map[schema.GroupKind]int{}
+	for i, k := range Kinds {
+		rank[k.GroupKind()] = i
+	}
+	out := make([]*Object, 0, len(g.objs))
+	for _, o := range g.objs {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		ra, rb := rank[a.GroupVersionKind().GroupKind()], rank[b.GroupVersionKind().GroupKind()]
+		if ra != rb {
+			return ra < rb
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
+
+// clusterObject returns a model object typed for the rules, typing it only
+// when this version of it was not seen before.
+func (r *reviewer) clusterObject(o *Object) (*load.Object, error) {
+	key := keyOf(o)
+	uid, version := string(o.UID), o.ResourceVersion
+	if version != "" {
+		r.pmu.Lock()
+		p, ok := r.prepared[key]
+		r.pmu.Unlock()
+		if ok && p.uid == uid && p.resourceVersion == version {
+			return p.obj, nil
+		}
+	}
+	raw, err := decodeObject(o.JSON)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", o.Kind, o.Namespace, o.Name, err)
+	}
+	lo := loadObject(raw, clusterFile)
+	prepare(lo)
 	if version != "" {
 		r.pmu.Lock()
 		if len(r.prepared) >= maxPrepared {
 			r.prepared = map[objectKey]preparedObject{}
 		}
-		r.prepared[key] = preparedObject{uid: uid, resourceVersion: version, obj: o}
+		r.prepared[key] = preparedObject{uid: uid, resourceVersion: version, obj: lo}
 		r.pmu.Unlock()
 	}
-	return o
+	return lo, nil
 }
 
 func (r *reviewer) cacheFailed(err error) answer {
-	r.opts.Log.Error(err, "cluster cache unreadable; allowing")
+	r.opts.Log.Error(err, "cluster model unreadable; allowing")
 	return allowUnchecked(ResultError, "zerodrop: cluster state not readable, allowed without a check")
 }
 
-// remember keeps an admitted object for recentFor, until the cache has it.
-func (r *reviewer) remember(key objectKey, raw map[string]any) {
-	now := r.opts.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now.Sub(r.lastPrune) > time.Second {
-		r.lastPrune = now
-		for ns, objs := range r.recent {
-			for k, v := range objs {
-				if now.Sub(v.at) > recentFor {
-					delete(objs, k)
-				}
-			}
-			if len(objs) == 0 {
-				delete(r.recent, ns)
-			}
-		}
-	}
-	objs := r.recent[key.namespace]
-	if objs == nil {
-		objs = map[objectKey]recentObject{}
-		r.recent[key.namespace] = objs
-	}
-	if len(objs) < maxRecentPerNamespace {
-		objs[key] = recentObject{raw: raw, at: now}
-	}
-}
-
-// maxRecentPerNamespace bounds what one namespace's burst of admissions
-// keeps in memory.
-const maxRecentPerNamespace = 2000
-
-// recentlyAdmitted returns objects admitted moments ago in namespace that
-// the cache did not list (seen); for a workload, no other workloads.
-func (r *reviewer) recentlyAdmitted(seen map[objectKey]bool, namespace string, workload bool) []*load.Object {
-	now := r.opts.Now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []*load.Object
-	for k, v := range r.recent[namespace] {
-		kind, ok := r.byKind[k.gk]
-		if !ok || seen[k] || now.Sub(v.at) > recentFor || kind.Kind == "Namespace" || (workload && kind.Workload) {
-			continue
-		}
-		out = append(out, loadObject(deepCopy(v.raw).(map[string]any), clusterFile))
-	}
-	return out
-}
-
-// findingKey identifies a finding across two runs over slightly different
-// input: the numbers in the message may change, the concern does not.
-func findingKey(f finding.Finding) string {
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%d", f.Rule, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Severity)
+func (r *reviewer) late() answer {
+	return allowUnchecked(ResultTimeout, fmt.Sprintf("zerodrop: no answer within %s, allowed without a check", r.opts.Timeout))
 }
 
 func sameObject(a, b inventory.Ref) bool {
@@ -331,24 +500,6 @@ func decodeObject(data []byte) (map[string]any, error) {
 // loadObject turns an object map into a loaded object. Raw is the map
 // itself: callers pass maps they own.
 func loadObject(obj map[string]any, file string) *load.Object { return load.FromAPI(obj, file) }
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = deepCopy(e)
-		}
-		return s
-	}
-	return v
-}
 
 func nested(m map[string]any, path ...string) any {
 	var v any = m

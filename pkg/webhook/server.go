@@ -15,11 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/rules"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
-	crcache "sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -53,7 +53,7 @@ type ServerOptions struct {
 
 // Run serves the webhook until ctx ends: the validating handler at
 // ValidatePath, the mutating one at MutatePath when asked, over TLS, with
-// informer caches of the kinds the rules read. /readyz turns ready once the
+// the model of the kinds the rules read (InformerSource). /readyz turns ready once the
 // caches are filled and the TLS listener answers.
 func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	ctrllog.SetLogger(o.Log)
@@ -95,20 +95,24 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 		HealthProbeBindAddress:  "0",
 		WebhookServer:           srv,
 		GracefulShutdownTimeout: &shutdown,
-		Cache: crcache.Options{
-			ReaderFailOnMissingInformer: true,
-			DefaultTransform:            stripObject,
-		},
 	})
 	if err != nil {
 		return err
 	}
-	src, notes, err := NewCacheSource(ctx, mgr.GetCache(), mgr.GetRESTMapper())
+	kinds, notes, err := servedKinds(mgr.GetRESTMapper())
 	if err != nil {
 		return err
 	}
 	for _, n := range notes {
 		o.Log.Info(n)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	src, err := NewInformerSource(kinds, DynamicListerWatcher(dyn), dyn)
+	if err != nil {
+		return err
 	}
 	m, err := NewMetrics(ctrlmetrics.Registry)
 	if err != nil {
@@ -127,12 +131,13 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	if o.Mutate {
 		srv.Register(MutatePath, &admission.Webhook{Handler: NewMutator(src, hopts)})
 	}
+	src.Start(ctx)
 	go func() {
-		if !mgr.GetCache().WaitForCacheSync(ctx) {
+		if !src.WaitForSync(ctx) {
 			return
 		}
 		synced.Store(true)
-		o.Log.Info("caches filled", "kubernetes", o.Handler.Check.KubeVersion.String())
+		o.Log.Info("caches filled", "kubernetes", o.Handler.Check.KubeVersion.String(), "objects", src.Len())
 		if o.Ready == nil {
 			return
 		}
@@ -147,19 +152,22 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	return mgr.Start(ctx)
 }
 
-// stripObject drops what the rules never read from cached objects: managed
-// fields and kubectl's last-applied copy, often the largest part.
-func stripObject(in any) (any, error) {
-	if u, ok := in.(*unstructured.Unstructured); ok {
-		u.SetManagedFields(nil)
-		if a := u.GetAnnotations(); a != nil {
-			if _, ok := a["kubectl.kubernetes.io/last-applied-configuration"]; ok {
-				delete(a, "kubectl.kubernetes.io/last-applied-configuration")
-				u.SetAnnotations(a)
+// servedKinds are the kinds of Kinds the cluster serves; custom resources
+// that are not installed are left out and named in the notes.
+func servedKinds(mapper meta.RESTMapper) ([]Kind, []string, error) {
+	var kinds []Kind
+	var notes []string
+	for _, k := range Kinds {
+		if _, err := mapper.RESTMapping(k.GroupKind(), k.Version); err != nil {
+			if meta.IsNoMatchError(err) && k.Optional {
+				notes = append(notes, fmt.Sprintf("%s (%s) not served by the cluster: not read", k.Kind, k.Group))
+				continue
 			}
+			return nil, notes, fmt.Errorf("%s: %w", k.Resource, err)
 		}
+		kinds = append(kinds, k)
 	}
-	return in, nil
+	return kinds, notes, nil
 }
 
 func serverVersion(cfg *rest.Config) (rulesVersion, error) {

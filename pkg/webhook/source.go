@@ -2,11 +2,13 @@ package webhook
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Kind is one kind of object the webhook reads around an admitted object.
@@ -22,8 +24,8 @@ type Kind struct {
 	Optional bool
 }
 
-// Kinds are the kinds the webhook reads from its cache, in the order they are
-// added to a check.
+// Kinds are the kinds the webhook keeps in its model (one informer each),
+// in the order they are added to a check.
 var Kinds = []Kind{
 	{GroupVersionKind: schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}, Resource: "namespaces"},
 	{GroupVersionKind: schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "IngressClass"}, Resource: "ingressclasses"},
@@ -38,30 +40,56 @@ var Kinds = []Kind{
 	{GroupVersionKind: schema.GroupVersionKind{Group: "elbv2.k8s.aws", Version: "v1beta1", Kind: "TargetGroupBinding"}, Resource: "targetgroupbindings", Namespaced: true, Optional: true},
 }
 
-// Source is what the webhook knows of the cluster around an admitted object.
-// The objects it returns are shared (with an informer cache): callers read
-// them and never change them. An object's resourceVersion must change when
-// the object does: the webhook keeps each version typed for the rules.
-type Source interface {
-	// Namespace returns the named Namespace, or nil when it is not known.
-	Namespace(ctx context.Context, name string) (*unstructured.Unstructured, error)
-	// List returns the objects of a kind in a namespace; cluster-scoped
-	// kinds ignore the namespace. A kind the cluster does not serve lists
-	// nothing.
-	List(ctx context.Context, kind Kind, namespace string) ([]*unstructured.Unstructured, error)
+// podKind is reviewed but not kept in the model: a bare Pod is a workload
+// of its own; a Pod with a controller was checked through its owner's
+// template. Pods are the most numerous objects of a cluster, and no review
+// needs the others.
+var podKind = Kind{GroupVersionKind: schema.GroupVersionKind{Version: "v1", Kind: "Pod"}, Resource: "pods", Namespaced: true, Workload: true}
+
+// kindOf returns the model kind of a group and kind.
+func kindOf(gk schema.GroupKind) (Kind, bool) {
+	for _, k := range Kinds {
+		if k.GroupKind() == gk {
+			return k, true
+		}
+	}
+	return Kind{}, false
 }
 
-// StaticSource is a Source over a fixed set of objects: for tests,
-// benchmarks and dry runs. It is safe for concurrent use.
+// Source is what the webhook knows of the cluster around an admitted object:
+// its model, kept by informers and indexed by relation (see Object). The
+// objects it returns are shared: callers never change them. An object's
+// resourceVersion must change when the object does: the webhook keeps each
+// version typed for the rules.
+type Source interface {
+	// Namespace returns the named Namespace, or nil when it is not known.
+	Namespace(ctx context.Context, name string) (*Object, error)
+	// Get returns one object, or nil when it is not known.
+	Get(ctx context.Context, kind Kind, namespace, name string) (*Object, error)
+	// Lookup returns the objects of a kind in a namespace whose index
+	// (IndexPodLabel, IndexSelector, IndexService) holds value.
+	Lookup(ctx context.Context, kind Kind, namespace, index, value string) ([]*Object, error)
+	// List returns every object of a kind in a namespace; cluster-scoped
+	// kinds ignore the namespace. A kind the cluster does not serve lists
+	// nothing. Reviews list only small kinds (IngressClasses) and, for a
+	// Namespace or a budget selecting by expressions, the workloads of one
+	// namespace.
+	List(ctx context.Context, kind Kind, namespace string) ([]*Object, error)
+}
+
+// StaticSource is a Source over a fixed set of objects: for tests and dry
+// runs. It indexes nothing (Lookup scans), so it is for small sets; the
+// informer-backed source is the one that scales. It is safe for concurrent
+// use.
 type StaticSource struct {
 	mu      sync.RWMutex
-	objs    map[schema.GroupKind][]*unstructured.Unstructured
+	objs    map[schema.GroupKind]map[string]*Object
 	version int
 }
 
 // NewStaticSource returns a source holding copies of objs.
 func NewStaticSource(objs ...*unstructured.Unstructured) *StaticSource {
-	s := &StaticSource{objs: map[schema.GroupKind][]*unstructured.Unstructured{}}
+	s := &StaticSource{objs: map[schema.GroupKind]map[string]*Object{}}
 	for _, o := range objs {
 		s.Add(o)
 	}
@@ -76,38 +104,82 @@ func (s *StaticSource) Add(o *unstructured.Unstructured) {
 	o = o.DeepCopy()
 	s.version++
 	o.SetResourceVersion(strconv.Itoa(s.version))
-	gk := o.GroupVersionKind().GroupKind()
-	list := s.objs[gk]
-	for i, e := range list {
-		if e.GetNamespace() == o.GetNamespace() && e.GetName() == o.GetName() {
-			list[i] = o
-			return
-		}
+	if o.GetUID() == "" {
+		o.SetUID(types.UID("static-" + strconv.Itoa(s.version)))
 	}
-	s.objs[gk] = append(list, o)
+	gk := o.GroupVersionKind().GroupKind()
+	k, _ := kindOf(gk)
+	obj, err := NewObject(k, o)
+	if err != nil {
+		panic(err) // a test's own object
+	}
+	if s.objs[gk] == nil {
+		s.objs[gk] = map[string]*Object{}
+	}
+	s.objs[gk][o.GetNamespace()+"/"+o.GetName()] = obj
+}
+
+// Delete removes an object.
+func (s *StaticSource) Delete(gk schema.GroupKind, namespace, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.objs[gk], namespace+"/"+name)
 }
 
 // Namespace implements Source.
-func (s *StaticSource) Namespace(_ context.Context, name string) (*unstructured.Unstructured, error) {
+func (s *StaticSource) Namespace(ctx context.Context, name string) (*Object, error) {
+	return s.Get(ctx, Kinds[0], "", name)
+}
+
+// Get implements Source.
+func (s *StaticSource) Get(_ context.Context, kind Kind, namespace, name string) (*Object, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, o := range s.objs[schema.GroupKind{Kind: "Namespace"}] {
-		if o.GetName() == name {
-			return o, nil
+	if !kind.Namespaced {
+		namespace = ""
+	}
+	return s.objs[kind.GroupKind()][namespace+"/"+name], nil
+}
+
+// Lookup implements Source.
+func (s *StaticSource) Lookup(_ context.Context, kind Kind, namespace, index, value string) ([]*Object, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*Object
+	for _, o := range s.objs[kind.GroupKind()] {
+		if o.Namespace != namespace {
+			continue
+		}
+		for _, v := range o.indexValues(index) {
+			if v == value {
+				out = append(out, o)
+				break
+			}
 		}
 	}
-	return nil, nil
+	sortObjects(out)
+	return out, nil
 }
 
 // List implements Source.
-func (s *StaticSource) List(_ context.Context, kind Kind, namespace string) ([]*unstructured.Unstructured, error) {
+func (s *StaticSource) List(_ context.Context, kind Kind, namespace string) ([]*Object, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []*unstructured.Unstructured
+	var out []*Object
 	for _, o := range s.objs[kind.GroupKind()] {
-		if !kind.Namespaced || o.GetNamespace() == namespace {
+		if !kind.Namespaced || o.Namespace == namespace {
 			out = append(out, o)
 		}
 	}
+	sortObjects(out)
 	return out, nil
+}
+
+func sortObjects(os []*Object) {
+	sort.Slice(os, func(i, j int) bool {
+		if os[i].Namespace != os[j].Namespace {
+			return os[i].Namespace < os[j].Namespace
+		}
+		return os[i].Name < os[j].Name
+	})
 }

@@ -3,22 +3,27 @@
 // objects with error findings) and an optional mutating handler that adds
 // only a preStop delay and a grace period long enough for it.
 //
-// An admitted object is checked together with what the cluster already
-// holds around it (read from informer caches through a Source): the
-// Services, Ingresses, IngressClasses, budgets and bindings of its namespace
-// that build its load balancer exposures, and the namespace itself. For a
-// Service, Ingress, budget or Namespace, the workloads of the namespace are
-// read too, and the findings its admission would newly cause on them are
-// reported with its own.
+// An admitted object is checked together with the objects related to it,
+// read from the webhook's model of the cluster (informers, indexed by
+// relation; see InformerSource): the workloads it runs or exposes, the
+// Services selecting them, the Ingresses and bindings routing to those,
+// their budgets, the IngressClasses and the Namespace. The cost of a review
+// follows those relations, not the size of the namespace. The findings on
+// the admitted object and on those workloads and their fronts are
+// reported, whichever part of a change is admitted, so the warnings of a
+// change do not depend on the order of its parts, and no replica keeps
+// state of its own that changes an answer.
 //
-// The handlers never stand in the way when they cannot answer: a check that
-// does not finish within Options.Timeout, a panic, an unreadable object or
-// cache all end in "allowed", with a warning saying so.
+// The handlers never stand in the way when they cannot answer: a review
+// that does not finish within Options.Timeout (it is then stopped), one
+// more than Options.MaxInFlight at once (shed), a panic, an unreadable
+// object or model all end in "allowed", with a warning saying so.
 package webhook
 
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -59,6 +64,12 @@ const (
 // what happens when the check is slow.
 const DefaultTimeout = 2 * time.Second
 
+// DefaultMaxInFlight is the default bound of reviews in flight: a review
+// is CPU work of well under a millisecond, so more at once than a few per
+// core only wait for a core; 16 per core absorbs bursts without letting a
+// queue build up to the deadline.
+func DefaultMaxInFlight() int { return 16 * runtime.GOMAXPROCS(0) }
+
 // DefaultMaxWarnings is how many findings one admission reports as
 // warnings; the rest are counted in a last "+N more" line.
 const DefaultMaxWarnings = 10
@@ -76,8 +87,13 @@ type Options struct {
 	// WarnOn is the lowest severity reported as a warning (default
 	// warning).
 	WarnOn finding.Severity
-	// Timeout bounds one admission (default DefaultTimeout).
+	// Timeout bounds one admission (default DefaultTimeout): keep it below
+	// the webhook configuration's timeoutSeconds.
 	Timeout time.Duration
+	// MaxInFlight bounds the reviews of one handler running at once; one
+	// more is shed: allowed at once with a warning that it was not checked
+	// (default DefaultMaxInFlight).
+	MaxInFlight int
 	// MaxWarnings bounds the warnings of one admission (default
 	// DefaultMaxWarnings).
 	MaxWarnings int
@@ -92,6 +108,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight()
 	}
 	if o.MaxWarnings <= 0 {
 		o.MaxWarnings = DefaultMaxWarnings
@@ -113,6 +132,7 @@ const (
 	ResultPatched = "patched" // mutated
 	ResultSkipped = "skipped" // not checked: kind, operation, namespace mode
 	ResultTimeout = "timeout" // allowed unchecked: the deadline passed
+	ResultShed    = "shed"    // allowed unchecked: too many reviews in flight
 	ResultPanic   = "panic"   // allowed unchecked: the check panicked
 	ResultError   = "error"   // allowed unchecked: input or cache unreadable
 )
@@ -152,30 +172,52 @@ type answer struct {
 
 // guard runs one handler under the deadline, turns a panic or a late answer
 // into "allowed" with a warning, and records metrics.
+//
+// Work is bounded twice. A review needs a free slot (Options.MaxInFlight);
+// when none is free the review is shed at once, allowed with a warning
+// that it was not checked, instead of waiting behind the others: at
+// overload the answers stay fast and the memory flat. And a review runs
+// under a context that ends at Options.Timeout: the handler answers then,
+// and the review stops at its next step (it checks the context between
+// lookups and between rules); its slot is freed only when it has stopped,
+// so late work still counts against the bound.
 func (r *reviewer) guard(ctx context.Context, req admission.Request, hook string, fn func(context.Context, admission.Request) answer) admission.Response {
 	start := time.Now()
+	var a answer
+	select {
+	case r.slots <- struct{}{}:
+		a = r.run(ctx, req, hook, fn)
+	default:
+		a = allowUnchecked(ResultShed, "zerodrop: too many reviews at once, allowed without a check")
+		r.opts.Log.V(1).Info("review shed", "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name)
+	}
+	r.opts.Metrics.observe(hook, req.Kind.Kind, a, time.Since(start))
+	a.resp.UID = req.UID
+	return a.resp
+}
+
+// run runs fn in a slot taken by guard, which it frees when fn returns.
+func (r *reviewer) run(ctx context.Context, req admission.Request, hook string, fn func(context.Context, admission.Request) answer) answer {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
 	ch := make(chan answer, 1)
 	go func() {
+		defer func() { <-r.slots }()
+		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
 				r.opts.Log.Error(fmt.Errorf("panic: %v", p), "admission check failed; allowing",
-					"kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "stack", string(debug.Stack()))
+					"webhook", hook, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "stack", string(debug.Stack()))
 				ch <- allowUnchecked(ResultPanic, "zerodrop: internal error, allowed without a check")
 			}
 		}()
 		ch <- fn(ctx, req)
 	}()
-	var a answer
 	select {
-	case a = <-ch:
+	case a := <-ch:
+		return a
 	case <-ctx.Done():
-		a = allowUnchecked(ResultTimeout, fmt.Sprintf("zerodrop: no answer within %s, allowed without a check", r.opts.Timeout))
+		return r.late()
 	}
-	r.opts.Metrics.observe(hook, req.Kind.Kind, a, time.Since(start))
-	a.resp.UID = req.UID
-	return a.resp
 }
 
 func allowUnchecked(result, warning string) answer {

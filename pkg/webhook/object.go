@@ -1,0 +1,252 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Indexes of the model: how a review finds the few objects related to the
+// one under review without reading the rest of its namespace.
+const (
+	// IndexPodLabel indexes workloads by each "key=value" of their pod
+	// template's labels.
+	IndexPodLabel = "zerodrop/pod-label"
+	// IndexSelector indexes Services and PodDisruptionBudgets by each
+	// "key=value" of their selector; a budget that selects by expressions
+	// or selects everything is indexed under MatchAnything.
+	IndexSelector = "zerodrop/selector"
+	// IndexService indexes Ingresses and TargetGroupBindings by the name of
+	// each Service they route to.
+	IndexService = "zerodrop/service"
+)
+
+// MatchAnything is the IndexSelector value of a budget whose selector is
+// not a plain set of labels: it is a candidate for every workload.
+const MatchAnything = "*"
+
+// Object is an object as the webhook's model keeps it: its identity, what
+// its relations are found by, and its JSON without managed fields and
+// kubectl's last-applied copy. The JSON is a fraction of the memory of the
+// decoded object; a review decodes only the few objects it needs. Objects
+// are immutable once made.
+type Object struct {
+	metav1.TypeMeta
+	// ObjectMeta holds the name, namespace, UID and resourceVersion; the
+	// labels only for Namespaces (the mode label is read on every review).
+	metav1.ObjectMeta
+	// Match is what a selector is compared with: a workload's pod template
+	// labels, a Service's selector, a budget's matchLabels.
+	Match map[string]string
+	// MatchAll marks a budget whose selector has expressions or is empty.
+	MatchAll bool
+	// Services are the Services an Ingress or TargetGroupBinding routes to.
+	Services []string
+	// JSON is the object.
+	JSON []byte
+}
+
+// DeepCopyObject implements runtime.Object. Objects are never changed, so
+// the copy shares the JSON and maps.
+func (o *Object) DeepCopyObject() runtime.Object {
+	c := *o
+	return &c
+}
+
+// NewObject makes the model's form of u (of kind k; k may be podKind).
+// u is not changed.
+func NewObject(k Kind, u *unstructured.Unstructured) (*Object, error) {
+	o := relationsOf(k, u)
+	m := u.Object
+
+	// The JSON without what no rule reads: the decoded copy is dropped.
+	md, _ := m["metadata"].(map[string]any)
+	strip := md != nil && (md["managedFields"] != nil || hasLastApplied(md))
+	if strip {
+		c := make(map[string]any, len(m))
+		for key, v := range m {
+			c[key] = v
+		}
+		mc := make(map[string]any, len(md))
+		for key, v := range md {
+			if key != "managedFields" {
+				mc[key] = v
+			}
+		}
+		if a, ok := md["annotations"].(map[string]any); ok && hasLastApplied(md) {
+			ac := make(map[string]any, len(a))
+			for key, v := range a {
+				if key != lastApplied {
+					ac[key] = v
+				}
+			}
+			mc["annotations"] = ac
+		}
+		c["metadata"] = mc
+		m = c
+	}
+	if m["kind"] == nil || m["apiVersion"] == nil {
+		c := make(map[string]any, len(m)+2)
+		for key, v := range m {
+			c[key] = v
+		}
+		c["apiVersion"], c["kind"] = o.APIVersion, o.Kind
+		m = c
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", k.Kind, o.Namespace, o.Name, err)
+	}
+	o.JSON = data
+	return o, nil
+}
+
+// relationsOf is an Object without its JSON: what a review needs of the
+// admitted object to find its relations.
+func relationsOf(k Kind, u *unstructured.Unstructured) *Object {
+	m := u.Object
+	o := &Object{}
+	o.APIVersion, o.Kind = k.GroupVersion().String(), k.Kind
+	o.Name, o.Namespace, o.UID, o.ResourceVersion = u.GetName(), u.GetNamespace(), u.GetUID(), u.GetResourceVersion()
+	if k.Kind == "Namespace" {
+		o.Labels = u.GetLabels()
+	}
+	switch {
+	case k.Kind == "Pod":
+		o.Match = u.GetLabels()
+	case k.Workload:
+		o.Match = stringMap(nested(m, "spec", "template", "metadata", "labels"))
+	case k.Kind == "Service":
+		o.Match = stringMap(nested(m, "spec", "selector"))
+	case k.Kind == "PodDisruptionBudget":
+		o.Match = stringMap(nested(m, "spec", "selector", "matchLabels"))
+		exprs, _ := nested(m, "spec", "selector", "matchExpressions").([]any)
+		o.MatchAll = len(exprs) > 0 || len(o.Match) == 0
+	case k.Kind == "Ingress":
+		o.Services = ingressServices(m)
+	case k.Kind == "TargetGroupBinding":
+		if name, _ := nested(m, "spec", "serviceRef", "name").(string); name != "" {
+			o.Services = []string{name}
+		}
+	}
+	return o
+}
+
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+func hasLastApplied(md map[string]any) bool {
+	a, _ := md["annotations"].(map[string]any)
+	_, ok := a[lastApplied]
+	return ok
+}
+
+// indexValues are o's values in an index.
+func (o *Object) indexValues(index string) []string {
+	switch index {
+	case IndexPodLabel:
+		if o.Kind == "Service" || o.Kind == "PodDisruptionBudget" {
+			return nil
+		}
+		return pairs(o.Match)
+	case IndexSelector:
+		if o.Kind != "Service" && o.Kind != "PodDisruptionBudget" {
+			return nil
+		}
+		if o.MatchAll {
+			return append(pairs(o.Match), MatchAnything)
+		}
+		return pairs(o.Match)
+	case IndexService:
+		return o.Services
+	}
+	return nil
+}
+
+// pairs are a label map's "key=value" strings.
+func pairs(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// selects reports whether every pair of selector is in labels (an empty
+// selector selects nothing here: a Service without one has no pods).
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if lv, ok := labels[k]; !ok || lv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ingressServices are the Service names of an Ingress's backends.
+func ingressServices(m map[string]any) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(b any) {
+		bm, _ := b.(map[string]any)
+		name, _ := nested(bm, "service", "name").(string)
+		if name == "" {
+			name, _ = bm["serviceName"].(string) // extensions/v1beta1 shape
+		}
+		if name != "" && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	add(nested(m, "spec", "defaultBackend"))
+	add(nested(m, "spec", "backend"))
+	rules, _ := nested(m, "spec", "rules").([]any)
+	for _, r := range rules {
+		rm, _ := r.(map[string]any)
+		paths, _ := nested(rm, "http", "paths").([]any)
+		for _, p := range paths {
+			pm, _ := p.(map[string]any)
+			add(pm["backend"])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func stringMap(v any) map[string]string {
+	m, _ := v.(map[string]any)
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, e := range m {
+		if s, ok := e.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// ObjectList is a page of Objects, as a list function returns them.
+type ObjectList struct {
+	metav1.TypeMeta
+	metav1.ListMeta
+	Items []Object
+}
+
+// DeepCopyObject implements runtime.Object.
+func (l *ObjectList) DeepCopyObject() runtime.Object {
+	c := *l
+	c.Items = append([]Object(nil), l.Items...)
+	return &c
+}
