@@ -659,4 +659,3 @@ func TestConcurrentAdmissions(t *testing.T) {
 		t.Errorf("warnings %q", resp.Warnings)
 	}
 }
-
