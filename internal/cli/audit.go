@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 type auditFlags struct {
@@ -23,6 +27,7 @@ type auditFlags struct {
 	only          string
 	color         string
 	verbose       bool
+	timeout       time.Duration
 	callTimeout   time.Duration
 	stuckAfter    time.Duration
 	selector      string
@@ -45,9 +50,20 @@ adds what manifests cannot show:
     pod webhook fails open;
   - live EndpointSlice sizes against the scalability thresholds.
 
-Lists are paginated and each call has a timeout. When some calls fail (RBAC,
-a server going away), the audit reports them as input errors and checks
-everything it could read.`,
+With -n (or the context's namespace) audit needs no cluster-wide permission:
+it gets that Namespace and lists in it; the 'view' ClusterRole bound in the
+namespace is enough. Optional kinds (TargetGroupBinding, IngressClassParams,
+Rollout) that are not installed or not readable, and cluster-scoped kinds
+(IngressClass) not readable with a namespaced role, are skipped with one note
+each: notes never change the exit code.
+
+The first failure to reach the cluster ends the audit with one error that
+names the cluster, the cause and the fix: no answer, connection refused, a
+server certificate the kubeconfig's CA does not trust, credentials refused,
+an expired client certificate (with its expiry), no kubeconfig at all (with
+where it was looked for). --timeout bounds the whole run, --call-timeout each
+call. Lists are paginated. Calls refused on their own (RBAC) are input errors
+naming the call, and everything read is checked.`,
 		Example: `  zerodrop audit -A                       # every namespace
   zerodrop audit -n shop --context prod -o json
   zerodrop audit -A -o sarif > audit.sarif`,
@@ -65,6 +81,7 @@ everything it could read.`,
 	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names")
 	fl.StringVar(&f.color, "color", "auto", "colour text output: auto, always or never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: show every number's source in full")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "bound on the whole audit")
 	fl.DurationVar(&f.callTimeout, "call-timeout", 20*time.Second, "timeout of each API call")
 	addSelectorFlag(c, &f.selector)
 	fl.DurationVar(&f.stuckAfter, "stuck-after", 5*time.Minute, "report readiness gates False for longer than this")
@@ -75,7 +92,10 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	if !contains(report.Formats(), f.output) {
 		return usageError("--output %q: want one of %s", f.output, strings.Join(report.Formats(), ", "))
 	}
-	opts := audit.Options{AllNamespaces: f.allNamespaces, CallTimeout: f.callTimeout, StuckAfter: f.stuckAfter}
+	if f.timeout <= 0 || f.callTimeout <= 0 {
+		return usageError("--timeout and --call-timeout must be positive")
+	}
+	opts := audit.Options{AllNamespaces: f.allNamespaces, Timeout: f.timeout, CallTimeout: f.callTimeout, StuckAfter: f.stuckAfter}
 	if _, err := (ruleSettings{f.configPath, f.kubeVersion, f.profile, f.only, f.failOn}).apply(&opts.Check); err != nil {
 		return err
 	}
@@ -85,6 +105,13 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	}
 	opts.Check.Selector = sel
 	loader := f.kube.ToRawKubeConfigLoader()
+	raw, err := loader.RawConfig()
+	if err != nil {
+		return usageError("kubeconfig: %v", err)
+	}
+	if err := kubeconfigFound(f.kube, raw.Clusters); err != nil {
+		return err
+	}
 	ns, _, err := loader.Namespace()
 	if err != nil {
 		return usageError("kubeconfig: %v", err)
@@ -94,9 +121,11 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	if err != nil {
 		return usageError("kubeconfig: %v", err)
 	}
-	if raw, err := loader.RawConfig(); err == nil {
-		opts.Source = "cluster " + first(*f.kube.Context, raw.CurrentContext, rest.Host)
-	}
+	// A call never waits longer than the whole audit may.
+	rest.Timeout = min(f.callTimeout, f.timeout)
+	name := first(*f.kube.Context, raw.CurrentContext, rest.Host)
+	opts.Source = "cluster " + name
+	opts.Cluster = audit.DescribeCluster(name, rest)
 	dyn, err := dynamic.NewForConfig(rest)
 	if err != nil {
 		return usageError("client: %v", err)
@@ -105,6 +134,29 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	if err != nil {
 		return usageError("client: %v", err)
 	}
-	res := audit.Run(c.Context(), audit.Clients{Dynamic: dyn, Discovery: disc}, opts)
+	res, err := audit.Run(c.Context(), audit.Clients{Dynamic: dyn, Discovery: disc}, opts)
+	if err != nil {
+		return &exitError{code: ExitInput, err: err}
+	}
 	return writeResult(c, res, f.output, f.color, f.verbose)
+}
+
+// kubeconfigFound fails when no kubeconfig names a cluster and the command
+// does not run in a pod: client-go would otherwise quietly try
+// http://localhost:8080. The error says where it looked.
+func kubeconfigFound(kube *genericclioptions.ConfigFlags, clusters map[string]*clientcmdapi.Cluster) error {
+	if len(clusters) > 0 || (kube.APIServer != nil && *kube.APIServer != "") || os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return nil
+	}
+	var looked []string
+	switch {
+	case kube.KubeConfig != nil && *kube.KubeConfig != "":
+		looked = append(looked, "--kubeconfig "+*kube.KubeConfig)
+	case os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		looked = append(looked, "$KUBECONFIG ("+os.Getenv(clientcmd.RecommendedConfigPathEnvVar)+")")
+	default:
+		looked = append(looked, "$KUBECONFIG (not set)", clientcmd.RecommendedHomeFile)
+	}
+	looked = append(looked, "in-cluster credentials (not in a pod: KUBERNETES_SERVICE_HOST not set)")
+	return &exitError{code: ExitInput, err: fmt.Errorf("no kubeconfig found: looked in %s; point --kubeconfig or $KUBECONFIG at one, or pass --server with credentials", strings.Join(looked, ", "))}
 }

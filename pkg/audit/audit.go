@@ -16,6 +16,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -26,22 +27,30 @@ import (
 // Options configure an audit.
 type Options struct {
 	// Namespace limits the audit to one namespace; empty with
-	// AllNamespaces lists every namespace.
+	// AllNamespaces lists every namespace. With a namespace, the audit
+	// needs no cluster-wide permission: it gets that Namespace, lists in
+	// it, and notes the cluster-scoped or optional kinds it may not read.
 	Namespace     string
 	AllNamespaces bool
-	// CallTimeout bounds each API call (default 20 s).
+	// Timeout bounds the whole audit (default 30 s); CallTimeout each API
+	// call (default 20 s).
+	Timeout     time.Duration
 	CallTimeout time.Duration
 	// PageSize is the list page size (default 500).
 	PageSize int64
 	// Source names the cluster in positions ("cluster" by default; the
 	// context name reads better).
 	Source string
+	// Cluster describes the cluster and credentials, for the error that
+	// ends an audit that cannot reach it.
+	Cluster Cluster
 	// Check carries the rule settings (fail-on, profile, re-grading). Its
 	// KubeVersion, when zero, comes from the server.
 	Check check.Options
 	// Now is the clock for "stuck for long" (tests set it).
 	Now func() time.Time
-	// StuckAfter is how long a gate may stay False before it is reported.
+	// StuckAfter is how long a gate may stay False, or unset after the
+	// pod started, before it is reported.
 	StuckAfter time.Duration
 }
 
@@ -82,9 +91,16 @@ var (
 	lbcNameLabel = "app.kubernetes.io/name=aws-load-balancer-controller"
 )
 
-// Run audits the cluster. It always returns a result: calls that fail are
-// input errors naming the call, and everything that was read is checked.
-func Run(ctx context.Context, c Clients, opts Options) *check.Result {
+// Run audits the cluster. The first failure to reach it (connection, TLS,
+// credentials, no answer within the timeouts) ends the audit with one
+// ConnectionError saying which cluster, why and what to do. Otherwise it
+// returns a result: calls that fail on their own (forbidden, say) are input
+// errors naming the call, kinds that are optional or cluster-scoped and not
+// installed or not readable are notes, and everything read is checked.
+func Run(ctx context.Context, c Clients, opts Options) (*check.Result, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 20 * time.Second
 	}
@@ -94,12 +110,20 @@ func Run(ctx context.Context, c Clients, opts Options) *check.Result {
 	if opts.Source == "" {
 		opts.Source = "cluster"
 	}
+	if opts.Cluster.Name == "" {
+		opts.Cluster.Name = strings.TrimPrefix(opts.Source, "cluster ")
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.StuckAfter <= 0 {
 		opts.StuckAfter = 5 * time.Minute
 	}
+	if err := opts.Cluster.CheckCredentials(opts.Now()); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
 	a := &auditor{c: c, opts: opts, lr: &load.Result{}}
 	ns := opts.Namespace
 	if opts.AllNamespaces {
@@ -107,36 +131,69 @@ func Run(ctx context.Context, c Clients, opts Options) *check.Result {
 	}
 	a.ns = ns
 
+	// The server's version first: the cheapest call tells whether the
+	// cluster answers at all.
 	var notes []string
-	if opts.Check.KubeVersion.Major == 0 {
-		if v, err := a.serverVersion(ctx); err != nil {
-			a.fail("server version", err)
-		} else {
-			opts.Check.KubeVersion = v
-			notes = append(notes, fmt.Sprintf("Kubernetes %s (from the API server)", v))
+	v, err := a.serverVersion(ctx)
+	if a.fatalErr(err) {
+		return nil, a.fatal
+	}
+	switch {
+	case opts.Check.KubeVersion.Major != 0:
+	case err != nil:
+		a.fail("server version", err)
+	default:
+		opts.Check.KubeVersion = v
+		notes = append(notes, fmt.Sprintf("Kubernetes %s (from the API server)", v))
+	}
+	if ns != "" {
+		// One namespace: get it, never list them all.
+		u, err := a.get(ctx, resources[0].gvr, ns)
+		switch {
+		case a.fatalErr(err):
+			return nil, a.fatal
+		case apierrors.IsNotFound(err):
+			a.fail("namespace "+ns, fmt.Errorf("not found"))
+		case apierrors.IsForbidden(err):
+			notes = append(notes, fmt.Sprintf("Namespace %s not readable with these permissions (get namespaces/%s): its labels (readiness-gate injection) are not known", ns, ns))
+		case err != nil:
+			a.fail("get namespace "+ns, err)
+		default:
+			a.add(u, "Namespace")
 		}
 	}
 	for _, r := range resources {
+		if r.kind == "Namespace" && ns != "" {
+			continue
+		}
 		listNS := ns
 		if !r.namespaced {
 			listNS = ""
 		}
 		items, err := a.list(ctx, r.gvr, listNS, "")
+		if a.fatalErr(err) {
+			return nil, a.fatal
+		}
 		if err != nil {
-			if r.optional && isNotFound(err) {
+			switch {
+			case r.optional && apierrors.IsNotFound(err):
+				notes = append(notes, fmt.Sprintf("%s not installed: not read", resourceName(r)))
+				continue
+			case (r.optional || (!r.namespaced && ns != "")) && apierrors.IsForbidden(err):
+				notes = append(notes, fmt.Sprintf("%s not readable with these permissions (list%s): not read", resourceName(r), inNS(listNS)))
 				continue
 			}
 			a.fail("list "+r.gvr.Resource+inNS(listNS), err)
 			continue
 		}
 		for i := range items {
-			if r.kind == "Namespace" && ns != "" && items[i].GetName() != ns {
-				continue
-			}
 			a.add(&items[i], r.kind)
 		}
 	}
 	pods, err := a.list(ctx, podsGVR, ns, "")
+	if a.fatalErr(err) {
+		return nil, a.fatal
+	}
 	if err != nil {
 		a.fail("list pods"+inNS(ns), err)
 	}
@@ -146,17 +203,31 @@ func Run(ctx context.Context, c Clients, opts Options) *check.Result {
 		}
 	}
 	slices, err := a.list(ctx, slicesGVR, ns, "")
+	if a.fatalErr(err) {
+		return nil, a.fatal
+	}
 	if err != nil {
 		a.fail("list endpointslices"+inNS(ns), err)
 	}
 
 	live := &liveChecks{a: a, pods: pods, slices: slices}
 	live.readController(ctx)
+	if a.fatal != nil {
+		return nil, a.fatal
+	}
 	res := check.AnalyzeWith(a.lr, opts.Check, live.findings)
 	res.Assumptions = append(append(notes, live.notes...), res.Assumptions...)
 	res.Errors = append(res.Errors, a.errors...)
 	check.Tally(res, opts.Check.FailOn)
-	return res
+	return res, nil
+}
+
+// resourceName names a resource as kubectl does: "targetgroupbindings.elbv2.k8s.aws".
+func resourceName(r resource) string {
+	if r.gvr.Group == "" {
+		return r.gvr.Resource
+	}
+	return r.gvr.Resource + "." + r.gvr.Group
 }
 
 type auditor struct {
@@ -165,6 +236,27 @@ type auditor struct {
 	ns     string
 	lr     *load.Result
 	errors []check.InputError
+	// fatal is the first failure to reach the cluster; no call is made
+	// after it.
+	fatal *ConnectionError
+}
+
+// fatalErr records err as the audit's end when it means the cluster cannot
+// be reached, and reports whether the audit has ended.
+func (a *auditor) fatalErr(err error) bool {
+	if a.fatal != nil {
+		return true
+	}
+	if ce := connectionError(a.opts.Cluster, err, a.waited()); ce != nil {
+		a.fatal = ce
+		return true
+	}
+	return false
+}
+
+// waited is the wait that ran out when a call got no answer.
+func (a *auditor) waited() time.Duration {
+	return min(a.opts.CallTimeout, a.opts.Timeout)
 }
 
 func (a *auditor) fail(what string, err error) {
@@ -200,14 +292,27 @@ func (a *auditor) serverVersion(ctx context.Context) (rulesVersion, error) {
 	case r := <-ch:
 		return r.v, r.err
 	case <-time.After(a.opts.CallTimeout):
-		return rulesVersion{}, fmt.Errorf("no answer within %s", a.opts.CallTimeout)
+		return rulesVersion{}, fmt.Errorf("server version: %w", context.DeadlineExceeded)
 	case <-ctx.Done():
 		return rulesVersion{}, ctx.Err()
 	}
 }
 
+// get reads one cluster-scoped object under the call timeout.
+func (a *auditor) get(ctx context.Context, gvr schema.GroupVersionResource, name string) (*unstructured.Unstructured, error) {
+	if a.fatal != nil {
+		return nil, a.fatal
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
+	defer cancel()
+	return a.c.Dynamic.Resource(gvr).Get(cctx, name, metav1.GetOptions{})
+}
+
 // list reads every page of a resource, each call under the call timeout.
 func (a *auditor) list(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
+	if a.fatal != nil {
+		return nil, a.fatal
+	}
 	var out []unstructured.Unstructured
 	cont := ""
 	for {

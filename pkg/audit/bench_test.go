@@ -25,7 +25,10 @@ func BenchmarkAudit2000(b *testing.B) {
 	cl := clients(b, env.RESTConfig())
 	b.ResetTimer()
 	for b.Loop() {
-		res := audit.Run(context.Background(), cl, audit.Options{Namespace: ns})
+		res, err := audit.Run(context.Background(), cl, audit.Options{Namespace: ns})
+		if err != nil {
+			b.Fatal(err)
+		}
 		if len(res.Errors) > 0 || res.Summary.Workloads < 2000 {
 			b.Fatalf("audit read %d workloads, errors %+v", res.Summary.Workloads, res.Errors)
 		}

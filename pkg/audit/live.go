@@ -15,7 +15,6 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -38,14 +37,14 @@ type liveChecks struct {
 	webhookName  string
 }
 
-func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
-
 // readController looks for the AWS Load Balancer Controller and its pod
 // webhook. Both are cluster-wide; a narrow RBAC role may not see them,
 // which is said, not failed.
 func (l *liveChecks) readController(ctx context.Context) {
 	deps, err := l.a.list(ctx, deploysGVR, "", lbcNameLabel)
 	switch {
+	case l.a.fatalErr(err):
+		return
 	case err != nil:
 		l.notes = append(l.notes, "AWS Load Balancer Controller not looked up: "+err.Error())
 	case len(deps) == 0:
@@ -56,6 +55,9 @@ func (l *liveChecks) readController(ctx context.Context) {
 		l.notes = append(l.notes, fmt.Sprintf("AWS Load Balancer Controller %s found (Deployment %s/%s)", controllerVersion(&d), d.GetNamespace(), d.GetName()))
 	}
 	hooks, err := l.a.list(ctx, webhooksGVR, "", "")
+	if l.a.fatalErr(err) {
+		return
+	}
 	if err != nil {
 		l.notes = append(l.notes, "mutating webhooks not read: "+err.Error())
 		return
@@ -165,12 +167,7 @@ func (l *liveChecks) gates(m *check.Model) []finding.Finding {
 					missing = append(missing, p.Name)
 					continue
 				}
-				for _, c := range p.Status.Conditions {
-					if strings.HasPrefix(string(c.Type), GateConditionPrefix) && c.Status == corev1.ConditionFalse &&
-						!c.LastTransitionTime.IsZero() && now.Sub(c.LastTransitionTime.Time) > l.a.opts.StuckAfter {
-						stuck = append(stuck, fmt.Sprintf("%s (%s for %s: %s)", p.Name, c.Reason, now.Sub(c.LastTransitionTime.Time).Round(time.Second), c.Message))
-					}
-				}
+				stuck = append(stuck, l.stuckGates(p, now)...)
 			}
 			if len(missing) > 0 {
 				sort.Strings(missing)
@@ -183,10 +180,42 @@ func (l *liveChecks) gates(m *check.Model) []finding.Finding {
 			}
 			if len(stuck) > 0 {
 				out = append(out, newFinding("ZD002", finding.Warning, w.Meta,
-					fmt.Sprintf("The readiness gate of %d pods of %s has been False for more than %s: %s. The load balancer does not consider them healthy; a rollout waiting on them stalls until its progress deadline.",
+					fmt.Sprintf("The readiness gate of %d pods of %s has been False, or never set since the pod started, for more than %s: %s. The load balancer does not consider them healthy; a rollout waiting on them stalls until its progress deadline.",
 						len(stuck), w.Ref, l.a.opts.StuckAfter, listNames(stuck)),
 					"check the target group's health in AWS (health-check path, port, security groups, and that a listener rule uses the target group)"))
 			}
+		}
+	}
+	return out
+}
+
+// stuckGates describes the load balancer gates of a pod that have been
+// False for longer than StuckAfter, or never set although the pod started
+// longer ago than that (the controller never registered it: the target
+// group's health, or the controller itself, is the matter).
+func (l *liveChecks) stuckGates(p *corev1.Pod, now time.Time) []string {
+	var out []string
+	for _, g := range p.Spec.ReadinessGates {
+		if !strings.HasPrefix(string(g.ConditionType), GateConditionPrefix) {
+			continue
+		}
+		var cond *corev1.PodCondition
+		for i := range p.Status.Conditions {
+			if p.Status.Conditions[i].Type == g.ConditionType {
+				cond = &p.Status.Conditions[i]
+			}
+		}
+		switch {
+		case cond == nil:
+			started := p.CreationTimestamp.Time
+			if p.Status.StartTime != nil {
+				started = p.Status.StartTime.Time
+			}
+			if !started.IsZero() && now.Sub(started) > l.a.opts.StuckAfter {
+				out = append(out, fmt.Sprintf("%s (condition %s never set, pod started %s ago)", p.Name, g.ConditionType, now.Sub(started).Round(time.Second)))
+			}
+		case cond.Status == corev1.ConditionFalse && !cond.LastTransitionTime.IsZero() && now.Sub(cond.LastTransitionTime.Time) > l.a.opts.StuckAfter:
+			out = append(out, fmt.Sprintf("%s (%s for %s: %s)", p.Name, cond.Reason, now.Sub(cond.LastTransitionTime.Time).Round(time.Second), cond.Message))
 		}
 	}
 	return out
