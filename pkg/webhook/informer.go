@@ -239,19 +239,25 @@ func DynamicListerWatcher(c dynamic.Interface) ListerWatcherFunc {
 
 // StaticListerWatcher serves a fixed set of objects per kind and a watch
 // that never delivers an event: a model loaded from generated objects, for
-// benchmarks at a scale a test control plane cannot hold. The objects are
-// made by make, one kind at a time, when the informer lists.
-func StaticListerWatcher(make func(Kind) []*unstructured.Unstructured) ListerWatcherFunc {
+// benchmarks at a scale a test control plane cannot hold. generate yields
+// the objects of one kind, one at a time, when the informer lists; each is
+// turned into an Object as it comes, as from a streamed watch.
+func StaticListerWatcher(generate func(Kind, func(*unstructured.Unstructured))) ListerWatcherFunc {
 	return func(k Kind) cache.ListerWatcher {
 		return &staticLW{cache.ListWatch{
 			ListWithContextFunc: func(context.Context, metav1.ListOptions) (runtime.Object, error) {
 				out := &ObjectList{ListMeta: metav1.ListMeta{ResourceVersion: "1"}}
-				for _, u := range make(k) {
-					o, err := NewObject(k, u)
-					if err != nil {
-						return nil, err
+				var err error
+				generate(k, func(u *unstructured.Unstructured) {
+					o, e := NewObject(k, u)
+					if e != nil {
+						err = e
+						return
 					}
 					out.Items = append(out.Items, *o)
+				})
+				if err != nil {
+					return nil, err
 				}
 				return out, nil
 			},

@@ -1,0 +1,429 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	goruntime "runtime"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zerodrop/zerodrop/internal/testenv"
+	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/webhook"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ktypes "k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/yaml"
+)
+
+// appYAML is one application as the model holds it: a Deployment behind a
+// Service, an ALB Ingress (ip targets) and a budget. %[1]s is its name,
+// %[2]s its namespace, %[3]d its replicas. Its findings are the usual ones
+// (no preStop, grace period, deregistration delay).
+const appYAML = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s, namespace: %[2]s, labels: {app: %[1]s, team: shop}}
+spec:
+  replicas: %[3]d
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s, team: shop, tier: web}}
+    spec:
+      containers:
+      - name: app
+        image: example/app:1.2.3
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 5}
+        resources: {requests: {cpu: 100m, memory: 128Mi}}
+        env: [{name: MODE, value: production}, {name: LOG_LEVEL, value: info}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: %[1]s, namespace: %[2]s, labels: {app: %[1]s}}
+spec:
+  selector: {app: %[1]s}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: %[1]s
+  namespace: %[2]s
+  annotations: {alb.ingress.kubernetes.io/target-type: ip, alb.ingress.kubernetes.io/scheme: internet-facing}
+spec:
+  ingressClassName: alb
+  rules:
+  - host: %[1]s.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: %[1]s, port: {number: 80}}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: %[1]s, namespace: %[2]s}
+spec:
+  maxUnavailable: 1
+  selector: {matchLabels: {app: %[1]s}}
+`
+
+const ingressClassYAML = "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: alb}\nspec: {controller: ingress.k8s.aws/alb}\n"
+
+// appObjects returns the objects of app i of namespace ns.
+func appObjects(tb testing.TB, ns string, i int, replicas int) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, doc := range strings.Split(fmt.Sprintf(appYAML, fmt.Sprintf("app-%d", i), ns, replicas), "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func benchEnvInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// reviewKinds are the reviews measured: an update of a Deployment, a
+// Service and an Ingress of one application, and a bare Pod of it created.
+var reviewKinds = []string{"Deployment", "Service", "Ingress", "Pod"}
+
+// reviewBodies returns the AdmissionReviews of kind for the first n apps
+// of ns, as the API server sends them.
+func reviewBodies(tb testing.TB, kind, ns string, n int) [][]byte {
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		objs := appObjects(tb, ns, i, 3)
+		var u *unstructured.Unstructured
+		op := admissionv1.Update
+		switch kind {
+		case "Deployment":
+			u = objs[0]
+			_ = unstructured.SetNestedField(u.Object, int64(4), "spec", "replicas")
+		case "Service":
+			u = objs[1]
+		case "Ingress":
+			u = objs[2]
+		case "Pod":
+			op = admissionv1.Create
+			tmpl, _, _ := unstructured.NestedMap(objs[0].Object, "spec", "template")
+			u = &unstructured.Unstructured{Object: tmpl}
+			u.SetAPIVersion("v1")
+			u.SetKind("Pod")
+			u.SetName(fmt.Sprintf("app-%d-debug", i))
+			u.SetNamespace(ns)
+		}
+		gvk := u.GroupVersionKind()
+		raw, _ := json.Marshal(u.Object)
+		body, err := json.Marshal(admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+			Request: &admissionv1.AdmissionRequest{
+				UID:  "bench",
+				Kind: metav1.GroupVersionKind{Group: gvk.Group, Version: gvk.Version, Kind: gvk.Kind},
+				Resource: metav1.GroupVersionResource{Group: gvk.Group, Version: gvk.Version,
+					Resource: strings.ToLower(gvk.Kind) + "s"},
+				Namespace: ns, Name: u.GetName(), Operation: op,
+				Object: rawExt(raw), OldObject: oldRaw(op, raw),
+			},
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, body)
+	}
+	return out
+}
+
+func rawExt(b []byte) runtime.RawExtension { return runtime.RawExtension{Raw: b} }
+
+func oldRaw(op admissionv1.Operation, raw []byte) runtime.RawExtension {
+	if op == admissionv1.Update {
+		return rawExt(raw)
+	}
+	return runtime.RawExtension{}
+}
+
+// openLoop sends bodies (chosen at random) at rate per second for n
+// reviews, each on its own goroutine at its scheduled time whatever the
+// answers before it, over one HTTP/2 TLS connection as the API server
+// does, and measures each review's latency from its scheduled send time
+// to the end of its answer.
+func openLoop(b *testing.B, client *http.Client, url string, bodies [][]byte, rate, n int) {
+	lat := make([]time.Duration, n)
+	var failed, unchecked atomic.Int64
+	var wg sync.WaitGroup
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		time.Sleep(time.Until(at))
+		body := bodies[rand.IntN(len(bodies))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := client.Post(url, "application/json", bytes.NewReader(body))
+			if err != nil {
+				failed.Add(1)
+				lat[i] = time.Since(at)
+				return
+			}
+			var out admissionv1.AdmissionReview
+			err = json.NewDecoder(res.Body).Decode(&out)
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			lat[i] = time.Since(at)
+			if err != nil || out.Response == nil {
+				failed.Add(1)
+				return
+			}
+			for _, w := range out.Response.Warnings {
+				if strings.Contains(w, "without a check") {
+					unchecked.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d reviews failed", f, n)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	at := func(q float64) float64 { return float64(lat[int(q*float64(n-1))].Nanoseconds()) }
+	b.ReportMetric(float64(n)/took.Seconds(), "reviews/s")
+	b.ReportMetric(at(0.50), "p50-ns")
+	b.ReportMetric(at(0.99), "p99-ns")
+	b.ReportMetric(float64(lat[n-1].Nanoseconds()), "max-ns")
+	b.ReportMetric(float64(unchecked.Load()), "unchecked")
+}
+
+// serveTLS serves the validating handler over src on a loopback TLS
+// server speaking HTTP/2, and returns the client for it.
+func serveTLS(b *testing.B, src webhook.Source) (*http.Client, string) {
+	v := webhook.NewValidator(src, webhook.Options{Check: check.Options{KubeVersion: rules.KubeVersion{Major: 1, Minor: 33}}})
+	srv := httptest.NewUnstartedServer(&admission.Webhook{Handler: v})
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	b.Cleanup(srv.Close)
+	return srv.Client(), srv.URL
+}
+
+// heapInUse is the heap in use after a collection.
+func heapInUse() uint64 {
+	goruntime.GC()
+	goruntime.GC()
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// rssBytes is the process's resident set (VmRSS) and peak (VmHWM).
+func rssBytes() (rss, peak uint64) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseUint(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return rss, peak
+}
+
+// BenchmarkLiveReviews measures reviews against the model of a real
+// control plane (internal/testenv): namespaces of 10, 100 and 1,000
+// applications (Deployment, Service, Ingress, budget each; no pods),
+// created through the API server and watched by the webhook's informers;
+// reviews of a Deployment, a Service, an Ingress and a bare Pod of a random
+// application, open loop at ZD_BENCH_RATE per second (default 500) for
+// ZD_BENCH_REVIEWS reviews (default 2500), over TLS and HTTP/2.
+func BenchmarkLiveReviews(b *testing.B) {
+	env := testenv.Shared(b)
+	rate, n := benchEnvInt("ZD_BENCH_RATE", 500), benchEnvInt("ZD_BENCH_REVIEWS", 2500)
+	cfg := env.RESTConfig()
+	cfg.QPS, cfg.Burst = 2000, 4000
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sizes := []int{10, 100, 1000}
+	namespaces := map[int]string{}
+	ic := &unstructured.Unstructured{}
+	_ = yaml.Unmarshal([]byte(ingressClassYAML), &ic.Object)
+	if _, err := dyn.Resource(schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingressclasses"}).Create(context.Background(), ic, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
+		b.Fatal(err)
+	}
+	began := time.Now()
+	for _, size := range sizes {
+		ns := env.Namespace(b)
+		namespaces[size] = ns
+		populate(b, dyn, ns, size)
+	}
+	b.Logf("created %d applications in %s", 1110, time.Since(began).Round(time.Second))
+
+	before := heapInUse()
+	src, err := webhook.NewInformerSource(webhook.Kinds, webhook.DynamicListerWatcher(dyn), dyn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	src.Start(ctx)
+	if !src.WaitForSync(ctx) {
+		b.Fatal("informers did not sync")
+	}
+	b.Logf("model: %d objects, heap %+d MiB", src.Len(), (int64(heapInUse())-int64(before))>>20)
+	client, url := serveTLS(b, src)
+	for _, size := range sizes {
+		for _, kind := range reviewKinds {
+			bodies := reviewBodies(b, kind, namespaces[size], size)
+			b.Run(fmt.Sprintf("apps=%d/%s", size, kind), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					openLoop(b, client, url, bodies, rate, n)
+				}
+			})
+		}
+	}
+}
+
+// populate creates size applications in ns through the API server.
+func populate(b *testing.B, dyn dynamic.Interface, ns string, size int) {
+	gvr := map[string]schema.GroupVersionResource{
+		"Deployment":          {Group: "apps", Version: "v1", Resource: "deployments"},
+		"Service":             {Version: "v1", Resource: "services"},
+		"Ingress":             {Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"},
+		"PodDisruptionBudget": {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	}
+	work := make(chan *unstructured.Unstructured)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range work {
+				if _, err := dyn.Resource(gvr[u.GetKind()]).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < size; i++ {
+		for _, u := range appObjects(b, ns, i, 0) {
+			work <- u
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+}
+
+// BenchmarkModel10000 loads the webhook's model (the same informers,
+// indexes and compact objects as against a cluster) from 10,000 generated
+// applications in 100 namespaces, in-process: a test control plane on a
+// small machine does not hold that many. It reports the heap the model
+// takes and the process's resident memory, then measures reviews in a
+// namespace of 100 applications over TLS and HTTP/2 at ZD_BENCH_RATE.
+func BenchmarkModel10000(b *testing.B) {
+	rate, n := benchEnvInt("ZD_BENCH_RATE", 500), benchEnvInt("ZD_BENCH_REVIEWS", 2500)
+	const namespaces, perNamespace = 100, 100
+	generate := func(k webhook.Kind, yield func(*unstructured.Unstructured)) {
+		switch k.Kind {
+		case "Namespace":
+			for i := 0; i < namespaces; i++ {
+				u := &unstructured.Unstructured{}
+				u.SetAPIVersion("v1")
+				u.SetKind("Namespace")
+				u.SetName(fmt.Sprintf("ns-%d", i))
+				u.SetUID(ktypes.UID(fmt.Sprintf("ns-%d", i)))
+				u.SetResourceVersion("1")
+				u.SetLabels(map[string]string{"kubernetes.io/metadata.name": u.GetName()})
+				yield(u)
+			}
+		case "IngressClass":
+			u := &unstructured.Unstructured{}
+			_ = yaml.Unmarshal([]byte(ingressClassYAML), &u.Object)
+			yield(u)
+		}
+		index := map[string]int{"Deployment": 0, "Service": 1, "Ingress": 2, "PodDisruptionBudget": 3}
+		if i, ok := index[k.Kind]; ok {
+			for ns := 0; ns < namespaces; ns++ {
+				for a := 0; a < perNamespace; a++ {
+					u := appObjects(b, fmt.Sprintf("ns-%d", ns), a, 3)[i]
+					u.SetUID(ktypes.UID(fmt.Sprintf("%s-%d-%d", k.Kind, ns, a)))
+					u.SetResourceVersion("1")
+					yield(u)
+				}
+			}
+		}
+	}
+	before := heapInUse()
+	src, err := webhook.NewInformerSource(webhook.Kinds, webhook.StaticListerWatcher(generate), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	src.Start(ctx)
+	if !src.WaitForSync(ctx) {
+		b.Fatal("informers did not sync")
+	}
+	model := int64(heapInUse()) - int64(before)
+	debug.FreeOSMemory()
+	rss, peak := rssBytes()
+	b.Logf("model of %d applications: %d objects, heap %d MiB; process RSS %d MiB, peak %d MiB",
+		namespaces*perNamespace, src.Len(), model>>20, rss>>20, peak>>20)
+	client, url := serveTLS(b, src)
+	for _, kind := range reviewKinds {
+		bodies := reviewBodies(b, kind, "ns-7", perNamespace)
+		b.Run("reviews/"+kind, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				openLoop(b, client, url, bodies, rate, n)
+			}
+			b.ReportMetric(float64(model), "model-heap-bytes")
+		})
+	}
+	debug.FreeOSMemory()
+	rss, peak = rssBytes()
+	b.Logf("after the reviews: process RSS %d MiB, peak %d MiB", rss>>20, peak>>20)
+	b.ReportMetric(float64(peak), "peak-rss-bytes")
+}
