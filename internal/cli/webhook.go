@@ -26,6 +26,7 @@ type webhookFlags struct {
 	optIn       bool
 	mutate      bool
 	timeout     time.Duration
+	maxInFlight int
 	maxWarnings int
 	warnOn      string
 	profile     string
@@ -43,10 +44,13 @@ func newWebhookCmd() *cobra.Command {
 		Short: "Serve the rules as a validating (and optionally mutating) admission webhook",
 		Long: `Webhook serves zerodrop's rules to the API server as an admission webhook,
 over TLS. Deployments, StatefulSets, DaemonSets, Services, Ingresses,
-PodDisruptionBudgets and Namespaces are checked as they are admitted, together
-with what the webhook's informer caches hold of their namespace (Services,
-Ingresses, IngressClasses, budgets, workloads, TargetGroupBindings and
-IngressClassParams where those are installed).
+PodDisruptionBudgets, TargetGroupBindings, Namespaces and bare Pods are checked
+as they are admitted, together with the objects related to them, read from the
+webhook's informers (indexed by relation, so a review costs the same in a
+namespace of ten applications or of thousands): the workloads an object runs
+or exposes, the Services selecting them, the Ingresses and bindings routing to
+those, their budgets, the IngressClasses and the Namespace. The findings on all
+of these are reported, whichever part of a change is admitted first.
 
 By default every object is allowed, and findings come back as admission
 warnings, which kubectl prints ("Warning: ZD003 prestop: ..."). With --enforce,
@@ -57,8 +61,11 @@ namespaces are checked. The zerodrop.dev/ignore annotation is respected.
 With --mutate, /mutate adds a preStop delay and a long enough grace period to
 exposed workloads (the fixes of ZD003 and ZD004) and nothing else.
 
-The webhook fails open: a check that takes longer than --timeout, a panic, an
-unreadable object or cache all end in "allowed" with a warning. Register it
+The webhook fails open: a check that takes longer than --timeout (it is then
+stopped), one more than --max-in-flight at once (shed at once, not queued), a
+panic, an unreadable object or cache all end in "allowed" with a warning; the
+metric zerodrop_webhook_admissions_total counts them by result (timeout, shed,
+...). Register it
 with failurePolicy: Ignore (the Helm chart in deploy/helm/zerodrop does).
 
 Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
@@ -79,6 +86,7 @@ Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
 	fl.BoolVar(&f.optIn, "opt-in", false, "check only namespaces labelled zerodrop.dev/webhook=warn or =enforce")
 	fl.BoolVar(&f.mutate, "mutate", false, "serve /mutate: add preStop and grace period (ZD003, ZD004 fixes) to exposed workloads")
 	fl.DurationVar(&f.timeout, "timeout", webhook.DefaultTimeout, "answer within this; a slower check allows the object with a warning (keep it below the configuration's timeoutSeconds)")
+	fl.IntVar(&f.maxInFlight, "max-in-flight", 0, "reviews checked at once per handler; one more is allowed at once, unchecked, with a warning (default 16 per CPU)")
 	fl.IntVar(&f.maxWarnings, "max-warnings", webhook.DefaultMaxWarnings, "warnings per admission; the rest are counted in one more line")
 	fl.StringVar(&f.warnOn, "warn-on", "warning", "lowest severity returned as a warning: info, warning or error")
 	fl.StringVar(&f.profile, "profile", "", "timing profile file overriding the built-in delays")
@@ -92,7 +100,10 @@ Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
 func runWebhook(c *cobra.Command, f *webhookFlags) error {
 	o := webhook.ServerOptions{Host: f.host, Port: f.port, CertDir: f.certDir, HTTPAddr: f.httpAddr, Mutate: f.mutate}
 	h := &o.Handler
-	h.Enforce, h.OptIn, h.Timeout, h.MaxWarnings = f.enforce, f.optIn, f.timeout, f.maxWarnings
+	h.Enforce, h.OptIn, h.Timeout, h.MaxWarnings, h.MaxInFlight = f.enforce, f.optIn, f.timeout, f.maxWarnings, f.maxInFlight
+	if f.maxInFlight < 0 {
+		return usageError("--max-in-flight must not be negative")
+	}
 	if f.timeout <= 0 {
 		return usageError("--timeout must be positive")
 	}
