@@ -74,9 +74,10 @@ spec:
 		src.Add(u)
 	}
 	full := reviewed(src, parts[0])
-	for _, must := range []string{"ZD003 error Deployment/web", "ZD004 error Deployment/web", "ZD008 warning Ingress/web", "ZD008 warning TargetGroupBinding/web-nlb"} {
-		if !slices.Contains(full, must) {
-			t.Errorf("the finished change lacks %q:\n%s", must, strings.Join(full, "\n"))
+	// The workload's own findings, and those on the fronts exposing it.
+	for _, must := range [][2]string{{"ZD003", "Deployment/web"}, {"ZD004", "Deployment/web"}, {"ZD008", "Ingress/web"}, {"ZD008", "TargetGroupBinding/web-nlb"}} {
+		if !slices.ContainsFunc(full, func(f string) bool { return strings.HasPrefix(f, must[0]+" ") && strings.HasSuffix(f, " "+must[1]) }) {
+			t.Errorf("the finished change lacks %s on %s:\n%s", must[0], must[1], strings.Join(full, "\n"))
 		}
 	}
 	orders := 0
