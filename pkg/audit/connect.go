@@ -164,13 +164,8 @@ func connectionError(c Cluster, err error, timeout time.Duration) *ConnectionErr
 		e.Fix = "check that the server address is right and reachable, and that the cluster is running"
 		return e
 	}
-	if _, ok := err.(apierrors.APIStatus); ok {
-		return nil // an answer from the server: this call failed, others may not
-	}
-	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		return nil
-	}
+	// Anything else is an answer from the server (forbidden, not found, a
+	// server error): this call failed, others may not.
 	return nil
 }
 

@@ -294,16 +294,7 @@ func BenchmarkLiveReviews(b *testing.B) {
 	b.Logf("created %d applications in %s", 1110, time.Since(began).Round(time.Second))
 
 	before := heapInUse()
-	src, err := webhook.NewInformerSource(webhook.Kinds, webhook.DynamicListerWatcher(dyn), dyn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	src.Start(ctx)
-	if !src.WaitForSync(ctx) {
-		b.Fatal("informers did not sync")
-	}
+	src := startModel(b, webhook.DynamicListerWatcher(dyn), dyn)
 	b.Logf("model: %d objects, heap %+d MiB", src.Len(), (int64(heapInUse())-int64(before))>>20)
 	client, url := serveTLS(b, src)
 	for _, size := range sizes {
@@ -316,6 +307,22 @@ func BenchmarkLiveReviews(b *testing.B) {
 			})
 		}
 	}
+}
+
+// startModel runs the webhook's model over lw until the benchmark ends and
+// returns it filled.
+func startModel(b *testing.B, lw webhook.ListerWatcherFunc, live dynamic.Interface) *webhook.InformerSource {
+	src, err := webhook.NewInformerSource(webhook.Kinds, lw, live)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	src.Start(ctx)
+	if !src.WaitForSync(ctx) {
+		b.Fatal("informers did not sync")
+	}
+	return src
 }
 
 // populate creates size applications in ns through the API server.
@@ -397,16 +404,7 @@ func BenchmarkModel10000(b *testing.B) {
 		}
 	}
 	before := heapInUse()
-	src, err := webhook.NewInformerSource(webhook.Kinds, webhook.StaticListerWatcher(generate), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	src.Start(ctx)
-	if !src.WaitForSync(ctx) {
-		b.Fatal("informers did not sync")
-	}
+	src := startModel(b, webhook.StaticListerWatcher(generate), nil)
 	model := int64(heapInUse()) - int64(before)
 	debug.FreeOSMemory()
 	rss, peak := rssBytes()
