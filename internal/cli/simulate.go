@@ -91,7 +91,7 @@ or input errors.`,
 	fl.BoolVar(&f.plan, "plan", false, "instead of the event, tabulate rollout duration and peak pods for a range of maxSurge values")
 	fl.StringVar(&f.planSurges, "plan-surge", strings.Join(sim.DefaultPlanSurges, ","), "maxSurge values for --plan")
 	fl.IntVar(&f.scaleTo, "scale-to", -1, "replicas after a scale-in (default: half, and never below 1; 0 only when given)")
-	fl.IntVar(&f.nodes, "nodes", 0, "nodes the pods are spread over (default: 3, or one per 20 replicas)")
+	fl.IntVar(&f.nodes, "nodes", 0, "nodes the pods are spread over (default: 3, or one per 20 replicas; one per replica behind externalTrafficPolicy: Local)")
 	fl.IntVar(&f.drainNodes, "drain-nodes", -1, "nodes a drain empties at once (default: all of them)")
 	fl.StringVar(&f.app, "app", "", "what the app does on SIGTERM, overriding what check assumes (zerodrop.dev/shutdown, the shell-wrapper inference, the profile): drain, exit or ignore")
 	fl.Float64Var(&f.durationMs, "duration-ms", sim.DefaultDurationMedian*1000, "median request duration in milliseconds (log-normal, capped at the profile's longest request)")
@@ -287,7 +287,7 @@ func (f *simulateFlags) apply(c *cobra.Command, p *sim.Params) {
 		p.Replicas = f.replicas
 	}
 	p.RPS = f.rps
-	p.Nodes = max(3, int(math.Ceil(float64(p.Replicas)/20)))
+	p.Nodes = sim.DefaultNodes(p)
 	if f.nodes > 0 {
 		p.Nodes = f.nodes
 	}

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -201,7 +200,7 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 		p.PDB = &PDB{MinAvailable: b.Spec.MinAvailable, MaxUnavailable: b.Spec.MaxUnavailable}
 		break
 	}
-	p.Nodes = max(3, int(math.Ceil(float64(p.Replicas)/20)))
+	p.Nodes = DefaultNodes(&p)
 	p.DrainNodes = p.Nodes
 	p.ScaleTo = DefaultScaleTo(p.Replicas)
 	return c.with(p)

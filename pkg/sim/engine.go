@@ -202,8 +202,10 @@ type sim struct {
 	alive    int // pods that exist
 	nextSec  float64
 
-	// Nodes, for externalTrafficPolicy: Local.
+	// Nodes, for externalTrafficPolicy: Local; fresh counts the nodes
+	// added for new pods.
 	nodes []node
+	fresh int32
 
 	// Deployment.
 	started          bool
@@ -330,6 +332,12 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 func (s *sim) placeNode(id int32) int32 {
 	pp := &s.p
 	n := int32(max(pp.Nodes, 1))
+	if pp.LocalTraffic && int(n) >= pp.Replicas {
+		// One pod per node (see DefaultNodes): a new pod gets a node of
+		// its own.
+		s.fresh++
+		return n + s.fresh - 1
+	}
 	if pp.Event != Drain || pp.DrainNodes == 0 {
 		return id % n
 	}

@@ -21,7 +21,10 @@ type Link struct {
 // Causes that follow from taking serving capacity away: with nothing
 // healthy left the load balancer has no target, or (failing open, or still
 // draining) keeps sending to pods that are going away.
-var capacity = []Cause{CauseNoTargets, CauseNoEndpoints, CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone, CauseNoLocalEndpoint}
+// A pod kept in service because nothing else is (kube-proxy's terminating
+// endpoints, a draining target) also cuts what is in flight when it exits.
+var capacity = []Cause{CauseNoTargets, CauseNoEndpoints, CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone,
+	CauseNoLocalEndpoint, CauseExitInFlight, CauseKilled}
 
 // Causes of a pod that gets SIGTERM while the load balancer still sends.
 var early = []Cause{CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone, CauseExitInFlight, CauseNoLocalEndpoint}
@@ -40,7 +43,7 @@ var Links = links(
 	group{"ZD006", capacity, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
 	group{"ZD007", []Cause{CauseKilled, CauseExitInFlight}, all, "the app never sees SIGTERM, or exits at once on it"},
 	group{"ZD008", []Cause{CauseDeregEnd}, all, "the deregistration delay ends before the last request does"},
-	group{"ZD009", capacity, []Event{Rollout}, "the ELB API refuses the health check: the target group stops following the pods"},
+	group{"ZD009", capacity, all, "the ELB API refuses the health check: the target group stops following the pods"},
 	group{"ZD010", capacity, []Event{Rollout}, "the update strategy takes every pod down at once"},
 	group{"ZD011", []Cause{CauseNoTargets, CauseNoEndpoints}, all, "the Service's targetPort reaches no container"},
 	group{"ZD012", capacity, []Event{Drain}, "every pod on one node: a drain takes them all"},

@@ -242,6 +242,18 @@ const (
 	MaxVirtual = 7 * 24 * 3600
 )
 
+// DefaultNodes is how many nodes the pods are spread over unless told: one
+// per 20 replicas and at least 3; behind externalTrafficPolicy: Local, one
+// per replica, the conservative placement there (every pod deleted empties
+// its node, which the load balancer then still sends to until the node's
+// health check fails), with new pods on nodes of their own.
+func DefaultNodes(p *Params) int {
+	if p.LocalTraffic {
+		return max(p.Replicas, 1)
+	}
+	return max(3, int(math.Ceil(float64(p.Replicas)/20)))
+}
+
 // DefaultScaleTo is the replica count a scale-in goes to unless told: half,
 // rounded down, but never 0 from 1 or more (scaling to 0 is an outage, not
 // a scale-in; ask for it with ScaleTo 0).

@@ -95,6 +95,12 @@ func Causes() []Cause {
 	return out
 }
 
+// Steady reports whether the cause fails requests whatever the event: a
+// response slower than the load balancer's idle timeout, or an app that
+// closes idle connections before the load balancer does. No rollout, scale-in
+// or drain setting changes those, so the rules about events do not judge them.
+func (c Cause) Steady() bool { return c == CauseIdleTimeout || c == CauseIdleRace }
+
 // Name is the cause's short name (JSON, docs).
 func (c Cause) Name() string { return causeNames[c] }
 

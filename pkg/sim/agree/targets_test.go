@@ -10,8 +10,8 @@ import (
 // ZERODROP_AGREE_STRICT=1 (bench/agree.sh STRICT=1) the targets of the
 // issue apply instead: P1 no violation, P2 and P3 at least 99%.
 const (
-	floorP2 = 95.0
-	floorP3 = 75.0
+	floorP2 = 99.0
+	floorP3 = 88.0
 )
 
 // checkTargets holds the differential test to its targets.
