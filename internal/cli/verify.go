@@ -46,6 +46,9 @@ type verifyFlags struct {
 	context    string
 	warmup     time.Duration
 	settle     time.Duration
+	scaleTo    int
+	scale      bool // --scale-to was given
+	drain      string
 
 	// progress forces the progress bar on (true) or off (false); nil means
 	// "when stderr is a terminal".
@@ -92,6 +95,13 @@ Ready, terminating and deleted, and each endpoint of the Services in front of
 the pods. It stops --settle after the rollout has finished and the last old
 pod is gone. Without --rollout it only measures, for --duration.
 
+Instead of the restart, --scale-to N scales the Deployment in to N replicas
+(as 'kubectl scale' does), and --drain NODE drains a node it runs on (as
+'kubectl drain' does: cordon, then evict every pod there through the eviction
+API, so PodDisruptionBudgets hold; refused evictions are retried every 5 s).
+--drain auto picks the node with most of the Deployment's pods. The node stays
+cordoned afterwards ('kubectl uncordon NODE').
+
 The report lists requests, errors by class, the stretches of time with
 errors, latency percentiles and the rollout's events (-o text or json);
 --report writes an HTML page with the timeline; --out keeps every request as
@@ -104,11 +114,13 @@ flags, or the rollout could not be started or did not finish.`,
 		Example: `  zerodrop verify --url https://shop.example.com/healthz --rps 100 --duration 2m
   zerodrop verify --url https://shop.example.com/ --rollout deployment/shop -n shop \
       --out run.jsonl --report run.html
+  zerodrop verify --url https://shop.example.com/ --rollout deployment/shop -n shop --drain auto
   zerodrop verify report run.jsonl -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			f.scale = c.Flags().Changed("scale-to")
 			return f.run(ctx, c.OutOrStdout(), c.ErrOrStderr())
 		},
 	}
@@ -133,6 +145,8 @@ flags, or the rollout could not be started or did not finish.`,
 	fl.StringVar(&f.context, "context", "", "kubeconfig context to use")
 	fl.DurationVar(&f.warmup, "warmup", 5*time.Second, "with --rollout: traffic before the restart")
 	fl.DurationVar(&f.settle, "settle", 30*time.Second, "with --rollout: traffic after the rollout has finished and the last old pod is gone")
+	fl.IntVar(&f.scaleTo, "scale-to", 0, "with --rollout: scale the Deployment in to this many replicas instead of restarting it")
+	fl.StringVar(&f.drain, "drain", "", "with --rollout: drain this node (or \"auto\": the one with most of the Deployment's pods) instead of restarting")
 	c.AddCommand(newVerifyReportCmd())
 	return c
 }
@@ -246,6 +260,12 @@ func (f *verifyFlags) config() (loadgen.Config, error) {
 		return cfg, usageError("--duration, --warmup and --settle cannot be negative")
 	case f.maxErrors < 0:
 		return cfg, usageError("--max-errors cannot be negative")
+	case (f.scale || f.drain != "") && f.rollout == "":
+		return cfg, usageError("--scale-to and --drain need --rollout deployment/NAME")
+	case f.scale && f.scaleTo < 0:
+		return cfg, usageError("--scale-to cannot be negative")
+	case f.scale && f.drain != "":
+		return cfg, usageError("--scale-to and --drain are two different events: give one")
 	case f.output != "text" && f.output != "json":
 		return cfg, usageError("--output %q: want text or json", f.output)
 	}
@@ -351,7 +371,7 @@ func (f *verifyFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		if watcher != nil {
 			select {
 			case <-time.After(f.warmup):
-				if err := watcher.Restart(ctx); err != nil {
+				if err := f.disrupt(ctx, watcher); err != nil {
 					rolloutErr = err
 					interrupted = ctx.Err() != nil
 					return
@@ -429,6 +449,24 @@ func (f *verifyFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return &exitError{code: ExitInput, err: fmt.Errorf("rollout of %s: %w", f.rollout, rolloutErr)}
 	}
 	return repErr
+}
+
+// disrupt starts the event: a restart, a scale-in or a drain.
+func (f *verifyFlags) disrupt(ctx context.Context, w *rollout.Watcher) error {
+	switch {
+	case f.scale:
+		return w.ScaleTo(ctx, int32(f.scaleTo))
+	case f.drain != "":
+		node := f.drain
+		if node == "auto" {
+			var err error
+			if node, err = w.BusiestNode(ctx); err != nil {
+				return err
+			}
+		}
+		return w.Drain(ctx, node)
+	}
+	return w.Restart(ctx)
 }
 
 // startProgress shows a progress bar with the counts on stderr when it is a

@@ -81,13 +81,14 @@ type ReportEvent struct {
 	AtS float64 `json:"atS"`
 }
 
-// Rollout sums up the restart, when there was one.
+// Rollout sums up the restart (or scale-in or drain), when there was one.
 type Rollout struct {
 	Workload  string   `json:"workload"` // deployment/NAME
 	Namespace string   `json:"namespace,omitempty"`
-	StartS    *float64 `json:"startS"`    // restart requested
-	CompleteS *float64 `json:"completeS"` // all new pods available
-	SettledS  *float64 `json:"settledS"`  // no old pod left
+	Event     string   `json:"event,omitempty"` // restart, scale-in or drain
+	StartS    *float64 `json:"startS"`          // restart requested
+	CompleteS *float64 `json:"completeS"`       // all new pods available
+	SettledS  *float64 `json:"settledS"`        // no old pod left
 }
 
 // Build makes the report of a run. It does not change run.
@@ -167,8 +168,9 @@ func Build(run *Run) *Report {
 		for _, e := range rep.Events {
 			at := e.AtS
 			switch {
-			case e.Kind == "rollout" && e.Reason == "restart" && ro.StartS == nil:
+			case e.Kind == "rollout" && (e.Reason == "restart" || e.Reason == "scale-in" || e.Reason == "drain") && ro.StartS == nil:
 				ro.StartS = &at
+				ro.Event = e.Reason
 			case e.Kind == "rollout" && e.Reason == "complete" && ro.CompleteS == nil:
 				ro.CompleteS = &at
 			case e.Kind == "rollout" && e.Reason == "settled" && ro.SettledS == nil:

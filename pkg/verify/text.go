@@ -53,7 +53,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		if ro.Namespace != "" {
 			name += " in " + ro.Namespace
 		}
-		p("rollout   %s: restart %s, complete %s, settled %s\n", name, at(ro.StartS), at(ro.CompleteS), at(ro.SettledS))
+		ev := ro.Event
+		if ev == "" {
+			ev = "restart"
+		}
+		p("rollout   %s: %s %s, complete %s, settled %s\n", name, ev, at(ro.StartS), at(ro.CompleteS), at(ro.SettledS))
 	}
 	if len(r.Events) > 0 {
 		p("events\n")

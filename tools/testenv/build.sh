@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the control-plane binaries used by internal/testenv (etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, kwok, kubectl)
-# from the Go module proxy, once, into a cache directory outside the checkout.
+# kube-apiserver, kube-controller-manager, kube-scheduler, kwok, kubectl),
+# and the node binaries the real-node lab runs (kubelet, kube-proxy; see
+# tools/lab), from the Go module proxy, once, into a cache directory outside
+# the checkout.
 #
 #   tools/testenv/build.sh        # prints the binary directory as its last line
 #   export ZERODROP_TESTENV_BIN=$(tools/testenv/build.sh | tail -n1)
@@ -25,7 +27,7 @@ cd "$here"
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
 
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubectl)
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kubectl kubelet kube-proxy)
 packages=(
 	./cmd/etcd
 	k8s.io/kubernetes/cmd/kube-apiserver
@@ -33,6 +35,8 @@ packages=(
 	k8s.io/kubernetes/cmd/kube-scheduler
 	sigs.k8s.io/kwok/cmd/kwok
 	k8s.io/kubernetes/cmd/kubectl
+	k8s.io/kubernetes/cmd/kubelet
+	k8s.io/kubernetes/cmd/kube-proxy
 )
 
 go_version=$(go env GOVERSION)

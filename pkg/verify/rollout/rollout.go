@@ -1,5 +1,6 @@
 // Package rollout restarts a Deployment the way `kubectl rollout restart`
-// does and reports what follows, as verify.Events on the clock of the
+// does (or scales it in, or drains a node it runs on, as `kubectl scale` and
+// `kubectl drain` do) and reports what follows, as verify.Events on the clock of the
 // traffic: the Deployment's progress, each pod created, Ready, terminating
 // and deleted, and each endpoint of the Services in front of it turning
 // ready, terminating or removed in their EndpointSlices.
@@ -63,9 +64,13 @@ type Watcher struct {
 	endpoints  map[string]endpointState // slice/pod
 	complete   bool
 	settled    bool
-	failed     error
-	done       chan struct{} // closed when settled or failed
-	cancel     context.CancelFunc
+	// evicting is set while a drain still has pods to evict; evicted holds
+	// the pods it evicted, which must be seen deleted before it settles.
+	evicting bool
+	evicted  map[string]bool
+	failed   error
+	done     chan struct{} // closed when settled or failed
+	cancel   context.CancelFunc
 }
 
 type podState struct {
@@ -100,7 +105,7 @@ func Start(ctx context.Context, client kubernetes.Interface, namespace, name str
 		client: client, namespace: namespace, name: name, emit: emit, now: opts.Now,
 		selector: sel, services: map[string]bool{},
 		pods: map[string]podState{}, endpoints: map[string]endpointState{},
-		done: make(chan struct{}),
+		evicted: map[string]bool{}, done: make(chan struct{}),
 	}
 	if w.now == nil {
 		w.now = time.Now
@@ -403,6 +408,9 @@ func (w *Watcher) checkLocked() {
 	if dep.Spec.Replicas != nil {
 		want = *dep.Spec.Replicas
 	}
+	if w.evicting {
+		return
+	}
 	if !w.complete {
 		if st.ObservedGeneration < w.generation || st.UpdatedReplicas < want ||
 			st.Replicas > st.UpdatedReplicas || st.AvailableReplicas < st.UpdatedReplicas {
@@ -411,6 +419,11 @@ func (w *Watcher) checkLocked() {
 		w.complete = true
 		w.event("rollout", "deployment/"+w.name, "complete",
 			fmt.Sprintf("%d of %d pods updated and available", st.AvailableReplicas, want))
+	}
+	for name := range w.evicted {
+		if _, ok := w.pods[name]; ok {
+			return
+		}
 	}
 	live := 0
 	for _, p := range w.pods {

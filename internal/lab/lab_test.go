@@ -1,0 +1,100 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestGuard(t *testing.T) {
+	for _, ok := range []string{"http://10.201.1.1:18080/", "http://10.201.0.15/x", "https://10.201.2.30:8443"} {
+		if err := CheckURL(ok); err != nil {
+			t.Errorf("CheckURL(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://127.0.0.1:80/", "http://10.200.1.1/", "http://example.com/", "http://[::1]:80/",
+		"http://192.0.2.2:8080/", "ftp://10.201.1.1/", "http://10.201.1.1.nip.io/", "http://[::ffff:8.8.8.8]/"} {
+		if err := CheckURL(bad); err == nil {
+			t.Errorf("CheckURL(%q) = nil, want a refusal", bad)
+		}
+	}
+	if CheckAddr(netip.MustParseAddr("::ffff:10.201.1.5")) != nil {
+		t.Error("a v4-mapped lab address must pass")
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestHAProxyRuntime drives a real HAProxy (Debian's) through its runtime
+// API on 127.0.0.1: a server gets an address, takes requests when ready,
+// none in maint (503), and draining keeps it from new requests.
+func TestHAProxyRuntime(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy is not installed (apt-get install haproxy)")
+	}
+	old := checkListen
+	checkListen = func(string) error { return nil }
+	defer func() { checkListen = old }()
+
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pod-a") }))
+	defer backend.Close()
+	baddr := backend.Listener.Addr().(*net.TCPAddr)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	h, err := StartHAProxy(ctx, bin, t.TempDir(), listen, true, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Stop()
+	get := func() (int, string) {
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := c.Get("http://" + listen + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get(); code != http.StatusServiceUnavailable {
+		t.Errorf("no server ready: status %d, want 503", code)
+	}
+	srv := Backend + "/t1"
+	if err := h.Set(fmt.Sprintf("set server %s addr 127.0.0.1 port %d", srv, baddr.Port), "set server "+srv+" state ready"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(); code != 200 || body != "pod-a" {
+		t.Errorf("server ready: %d %q, want 200 pod-a", code, body)
+	}
+	if err := h.Set("set server " + srv + " state drain"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(); code != http.StatusServiceUnavailable {
+		t.Errorf("server draining: status %d, want 503 (no new requests)", code)
+	}
+	state, err := h.Command("show servers state " + Backend)
+	if err != nil || !strings.Contains(state, "127.0.0.1") {
+		t.Errorf("show servers state: %v\n%s", err, state)
+	}
+	if err := h.Set("set server tg/t99 state ready"); err == nil {
+		t.Error("a server that does not exist must be an error")
+	}
+}
