@@ -216,6 +216,7 @@ func (e *Emulator) initial(ctx context.Context) error {
 			if ep.registrable {
 				t := e.newTarget(key, ep)
 				e.register(t, 0)
+				e.steady(t)
 			}
 		}
 		e.route()
@@ -250,10 +251,18 @@ func (e *Emulator) initial(ctx context.Context) error {
 			ap := netip.AddrPortFrom(ip, uint16(e.nodePort))
 			t := e.newTarget(ap.String(), endpoint{addr: ap})
 			e.register(t, 0)
+			e.steady(t)
 		}
 	}
 	e.route()
 	return nil
+}
+
+// steady marks a target found at start as a long-registered one: healthy
+// (its checks go on and can still find it unhealthy).
+func (e *Emulator) steady(t *target) {
+	t.health = 1
+	e.log("%s%s is registered and healthy at start", t.key, podNote(t))
 }
 
 type endpoint struct {
@@ -460,6 +469,10 @@ func (e *Emulator) deregister(t *target) {
 		delete(e.targets, t.key)
 		e.log("drained %s", t.key)
 		e.route()
+		if e.tg.IP {
+			// A pod may have been given the drained target's address.
+			e.reconcileAll()
+		}
 	})
 }
 

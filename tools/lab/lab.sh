@@ -217,7 +217,8 @@ control_plane_up() {
 
 # node_up N BIN: containerd and kubelet of node N.
 node_up() {
-	local n=$1 b=$2 d=$LAB_DIR/node$n ip
+	local n=$1 b=$2 d ip
+	d=$LAB_DIR/node$n
 	ip=$(node_ip "$n")
 	mkdir -p "$d/cni" "$d/containerd" "$d/kubelet"
 	cat >"$d/cni/10-lab.conflist" <<EOF
@@ -304,7 +305,8 @@ EOF
 }
 
 kubelet_up() {
-	local n=$1 b=$2 d=$LAB_DIR/node$n zone
+	local n=$1 b=$2 d zone
+	d=$LAB_DIR/node$n
 	zone=lab-zone-$n
 	spawn "kubelet$n" "$b/kubelet" --config="$d/kubelet.yaml" --kubeconfig="$LAB_DIR/kubeconfig" \
 		--root-dir="$d/kubelet" --hostname-override="lab-node$n" --node-ip="$(node_ip "$n")" \
@@ -337,7 +339,7 @@ snapshot() {
 		echo "## mounts"
 		awk '{print $2}' /proc/mounts | sort
 		echo "## iptables"
-		iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' | sort
+		{ iptables-save 2>/dev/null || true; } | { grep -v '^#' || true; } | sed 's/\[[0-9]*:[0-9]*\]//' | sort
 	}
 }
 
@@ -361,8 +363,12 @@ cmd_up() {
 	local n
 	for n in "${NODES[@]}"; do node_up "$n" "$b"; done
 	for n in "${NODES[@]}"; do wait_for "containerd $n" 20 containerd_ready "$n"; done
-	for n in "${NODES[@]}"; do import_images "$n" & done
-	wait
+	local imports=()
+	for n in "${NODES[@]}"; do
+		import_images "$n" &
+		imports+=($!)
+	done
+	for n in "${imports[@]}"; do wait "$n" || die "importing the images failed"; done
 	for n in "${NODES[@]}"; do kubelet_up "$n" "$b"; done
 	spawn kube-proxy "$b/kube-proxy" --kubeconfig="$LAB_DIR/kubeconfig" --hostname-override=lab-node1 \
 		--proxy-mode=iptables --nodeport-addresses="$LAB_CIDR" --iptables-localhost-nodeports=false \
@@ -485,11 +491,11 @@ cmd_down() {
 	done
 	ip route del "$SERVICE_CIDR" 2>/dev/null || true
 	# iptables chains the kubelet or kube-proxy left (KUBE-*, CNI-*).
-	local t c
+	local t c rule
 	for t in filter nat mangle; do
-		iptables -t "$t" -S 2>/dev/null | grep -E '^-A .*(KUBE-|CNI-)' | sed 's/^-A/-D/' | while read -r rule; do
-			eval "iptables -t $t $rule" 2>/dev/null || true
-		done
+		while read -r rule; do
+			eval "iptables -t $t ${rule/#-A/-D}" 2>/dev/null || true
+		done < <(iptables -t "$t" -S 2>/dev/null | grep -E '^-A .*(KUBE-|CNI-)' || true)
 		for c in $(iptables -t "$t" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/{print $2}'); do
 			iptables -t "$t" -F "$c" 2>/dev/null || true
 		done

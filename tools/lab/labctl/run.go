@@ -187,6 +187,7 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 		stopLB()
 		return fail(err)
 	}
+	fmt.Fprintf(lbLog, "emulating %s on %s, seed %d: %+v\n", sc.Case.Exposure, f.listen, f.seed, sc.TargetGroup)
 	lbDone := make(chan error, 1)
 	go func() { lbDone <- em.Run() }()
 	defer func() {
