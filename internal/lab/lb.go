@@ -23,6 +23,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
+// checkTarget guards every target address; tests swap it to use 127.0.0.0/8.
+var checkTarget = CheckAddr
+
 // GatePrefix starts the readiness-gate condition type the AWS Load Balancer
 // Controller injects and sets: target-health.elbv2.k8s.aws/<binding>.
 const GatePrefix = "target-health.elbv2.k8s.aws/"
@@ -305,7 +308,7 @@ func (e *Emulator) endpoints() map[string]endpoint {
 				continue
 			}
 			ip, err := netip.ParseAddr(ep.Addresses[0])
-			if err != nil || CheckAddr(ip) != nil {
+			if err != nil || checkTarget(ip) != nil {
 				continue
 			}
 			x := endpoint{addr: netip.AddrPortFrom(ip, uint16(port))}
