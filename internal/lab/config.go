@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/exposure"
-	"github.com/zerodrop/zerodrop/pkg/graph"
+	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/sim"
@@ -40,9 +41,13 @@ func FromManifests(ctx context.Context, dir, profilePath string) (*Scenario, err
 	if len(lr.Errors) > 0 {
 		return nil, fmt.Errorf("%s: %s", dir, lr.Errors[0].Error())
 	}
-	g := graph.Build(inventory.Build(lr.Objects, "default"))
-	exps := exposure.Find(g)
-	cases := sim.Cases(lr, sim.BuildOptions{Namespace: "default", Timing: ps})
+	// check's own model, as simulate reads it (sim.Analyze).
+	var exps []*exposure.Exposure
+	var cases []sim.Case
+	check.AnalyzeWith(lr, check.Options{Namespace: "default", Timing: ps}, func(m *check.Model) []finding.Finding {
+		exps, cases = m.Exposures, sim.FromModel(m)
+		return nil
+	})
 	if len(exps) != 1 || len(cases) != 1 {
 		return nil, fmt.Errorf("%s: want exactly one workload behind one load balancer, found %d exposures and %d cases", dir, len(exps), len(cases))
 	}
@@ -112,7 +117,7 @@ func FromManifests(ctx context.Context, dir, profilePath string) (*Scenario, err
 			tg.HealthPath = path
 		}
 		tg.HealthPort = port(get(exposure.SvcPrefix + "aws-load-balancer-healthcheck-port"))
-		tg.ConnectionTermination = e.TGAttributes["deregistration_delay.connection_termination.enabled"] == "true"
+		tg.ConnectionTermination = e.ConnectionTermination()
 	}
 	return &Scenario{TargetGroup: tg, Case: c}, nil
 }
