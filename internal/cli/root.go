@@ -88,6 +88,8 @@ traffic through a real rollout and counts every failed request.`,
   zerodrop explain ZD003                     # why a rule exists and how to fix it`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Every command's flags pass the shared range checks first.
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error { return validateFlags(c) },
 		Version:       "-", // --version; the template prints the build info
 	}
 	root.SetVersionTemplate(readBuildInfo().Text())

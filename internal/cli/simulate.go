@@ -93,6 +93,11 @@ or input errors.`,
 	fl.IntVar(&f.scaleTo, "scale-to", -1, "replicas after a scale-in (default: half, and never below 1; 0 only when given)")
 	fl.IntVar(&f.nodes, "nodes", 0, "nodes the pods are spread over (default: 3, or one per 20 replicas; one per replica behind externalTrafficPolicy: Local)")
 	fl.IntVar(&f.drainNodes, "drain-nodes", -1, "nodes a drain empties at once (default: all of them)")
+	// -1 stands for the computed default, which the usage describes; keep
+	// pflag from printing "(default -1)" after it as a second default.
+	for _, n := range []string{"scale-to", "drain-nodes"} {
+		fl.Lookup(n).DefValue = "0"
+	}
 	fl.StringVar(&f.app, "app", "", "what the app does on SIGTERM, overriding what check assumes (zerodrop.dev/shutdown, the shell-wrapper inference, the profile): drain, exit or ignore")
 	fl.Float64Var(&f.durationMs, "duration-ms", sim.DefaultDurationMedian*1000, "median request duration in milliseconds (log-normal, capped at the profile's longest request)")
 	fl.Float64Var(&f.keepAlive, "keepalive", sim.DefaultKeepAlive, "share of requests sent on a reused connection")

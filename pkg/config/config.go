@@ -14,6 +14,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/rules"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 )
 
@@ -51,6 +52,9 @@ func Load(path string, explicit bool) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	if err := checkKeys(data); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
 	var c Config
 	if err := yaml.UnmarshalStrict(bytes.TrimSpace(data), &c); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
@@ -76,6 +80,21 @@ func Load(path string, explicit bool) (*Config, error) {
 	}
 	if _, err := c.RuleSeverity(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if c.FailOn != "" {
+		if _, err := finding.ParseSeverity(c.FailOn); err != nil {
+			return nil, fmt.Errorf("config %s: failOn: %w", path, err)
+		}
+	}
+	if c.KubeVersion != "" {
+		if _, err := ParseKubeVersion(c.KubeVersion); err != nil {
+			return nil, fmt.Errorf("config %s: kubeVersion: %w", path, err)
+		}
+	}
+	if c.Namespace != "" {
+		if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
+			return nil, fmt.Errorf("config %s: namespace %q: %s", path, c.Namespace, strings.Join(errs, "; "))
+		}
 	}
 	return &c, nil
 }

@@ -44,6 +44,22 @@ func TestLoadErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+	// Each error names the key and what is accepted.
+	for content, want := range map[string]string{
+		"FailOn: error\n":                         `line 1: unknown key "FailOn" (keys are case-sensitive: failOn); want one of kubeVersion, profile, failOn, namespace, rules`,
+		"failOn: error\nfailOn: info\n":           "line 2: key failOn is set twice (first at line 1)",
+		"rules:\n  ZD003: off\n  prestop: info\n": "line 3: rules: prestop is set twice (first as ZD003 at line 2)",
+		"rules:\n  zd003: off\n":                  `line 2: rules: unknown rule "zd003"`,
+		"rules:\n  PreStop: off\n":                `line 2: rules: unknown rule "PreStop"`,
+		"failOn: fatal\n":                         `failOn: unknown severity "fatal" (want info, warning, error or none)`,
+		"kubeVersion: \"one\"\n":                  `kubeVersion: kube version "one": want MAJOR.MINOR such as 1.30`,
+		"namespace: Shop_1\n":                     `namespace "Shop_1"`,
+	} {
+		_, err := Load(write(t, content), true)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to contain %q", content, err, want)
+		}
+	}
 	if c, err := Load(filepath.Join(t.TempDir(), FileName), false); err != nil || c.Path != "" {
 		t.Errorf("a missing default config must be empty, got %+v %v", c, err)
 	}
