@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 )
 
 // Link ties a check rule to a failure cause the simulator reports, for the
@@ -87,4 +89,27 @@ func Explains(rule string, c Cause, ev Event) bool {
 		}
 	}
 	return false
+}
+
+// LinksTable renders Links as the Markdown table docs/commands/simulate.md
+// shows (a test keeps the two equal): one row per rule and mechanism, with
+// the events and the causes, by their report names.
+func LinksTable() string {
+	var b strings.Builder
+	b.WriteString("| rule | event | simulator causes (`causes[].name`) | mechanism |\n|---|---|---|---|\n")
+	for i := 0; i < len(Links); {
+		l := Links[i]
+		var names []string
+		j := i
+		for ; j < len(Links) && Links[j].Rule == l.Rule && Links[j].Why == l.Why; j++ {
+			names = append(names, "`"+Links[j].Cause.Name()+"`")
+		}
+		var evs []string
+		for _, e := range l.Events {
+			evs = append(evs, string(e))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", l.Rule, strings.Join(evs, ", "), strings.Join(names, ", "), l.Why)
+		i = j
+	}
+	return b.String()
 }

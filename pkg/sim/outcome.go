@@ -72,6 +72,8 @@ type Requests struct {
 
 // CauseJSON is one cause of failure with its count and window.
 type CauseJSON struct {
+	// Name is the cause's short name (the docs' rule-cause table uses it).
+	Name  string  `json:"name"`
 	Cause string  `json:"cause"`
 	Class string  `json:"class"`
 	Count int64   `json:"count"`
@@ -134,7 +136,7 @@ func NewResult(c Case, variant string, s *Series) Result {
 		}
 	}
 	for _, cc := range s.Causes {
-		cj := CauseJSON{Cause: cc.Cause.String(), Class: cc.Class.String(), Count: cc.Count,
+		cj := CauseJSON{Name: cc.Cause.Name(), Cause: cc.Cause.String(), Class: cc.Class.String(), Count: cc.Count,
 			From: round3(cc.From), To: round3(cc.To), Rules: RulesFor(cc.Cause, c.Params.Event)}
 		for _, r := range cj.Rules {
 			if slices.Contains(c.Findings, r) {
