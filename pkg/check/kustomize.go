@@ -166,18 +166,29 @@ func (f *originFS) ReadFile(path string) ([]byte, error) {
 }
 
 // LoadKustomization builds a kustomization and loads its output, each
-// object at its source file and line (objects without a known source keep
-// their line in the built stream).
+// object at its source file and line (at the kustomization file when it has
+// no local source).
 func LoadKustomization(dir string, lo load.Options) *load.Result {
 	b, err := Kustomize(dir)
 	if err != nil {
 		return &load.Result{Errors: []load.InputError{{Pos: load.Position{File: dir}, Message: err.Error()}}}
+	}
+	// An object with no local source (from a remote base) is reported at
+	// the kustomization that was built.
+	top := ""
+	for _, n := range konfig.RecognizedKustomizationFileNames() {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			top = filepath.Join(dir, n)
+			break
+		}
 	}
 	// Positions are set before Prepare, which may copy them.
 	prepare := lo.Prepare
 	lo.Prepare = func(o *load.Object) {
 		if src, ok := b.Origins[ObjectKey{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}]; ok && src.File != "" {
 			o.Pos = load.Position{File: src.File, Line: src.Line}
+		} else if top != "" {
+			o.Pos = load.Position{File: top}
 		}
 		if prepare != nil {
 			prepare(o)
