@@ -170,6 +170,18 @@ func Run(ctx context.Context, c Clients, opts Options) (*check.Result, error) {
 		if !r.namespaced {
 			listNS = ""
 		}
+		if r.optional {
+			// A narrow role is refused a kind whether or not it exists:
+			// discovery (open to every user) tells which.
+			served, err := a.served(ctx, r)
+			if a.fatalErr(err) {
+				return nil, a.fatal
+			}
+			if err == nil && !served {
+				notes = append(notes, fmt.Sprintf("%s not installed: not read", resourceName(r)))
+				continue
+			}
+		}
 		items, err := a.list(ctx, r.gvr, listNS, "")
 		if a.fatalErr(err) {
 			return nil, a.fatal
@@ -180,7 +192,11 @@ func Run(ctx context.Context, c Clients, opts Options) (*check.Result, error) {
 				notes = append(notes, fmt.Sprintf("%s not installed: not read", resourceName(r)))
 				continue
 			case (r.optional || (!r.namespaced && ns != "")) && apierrors.IsForbidden(err):
-				notes = append(notes, fmt.Sprintf("%s not readable with these permissions (list%s): not read", resourceName(r), inNS(listNS)))
+				scope := inNS(listNS)
+				if !r.namespaced {
+					scope = ", cluster-scoped"
+				}
+				notes = append(notes, fmt.Sprintf("%s not readable with these permissions (list%s): not read", resourceName(r), scope))
 				continue
 			}
 			a.fail("list "+r.gvr.Resource+inNS(listNS), err)
@@ -295,6 +311,45 @@ func (a *auditor) serverVersion(ctx context.Context) (rulesVersion, error) {
 		return rulesVersion{}, fmt.Errorf("server version: %w", context.DeadlineExceeded)
 	case <-ctx.Done():
 		return rulesVersion{}, ctx.Err()
+	}
+}
+
+// served reports whether the cluster serves an optional kind, from
+// discovery, under the call timeout.
+func (a *auditor) served(ctx context.Context, r resource) (bool, error) {
+	if a.c.Discovery == nil {
+		return true, nil
+	}
+	type res struct {
+		ok  bool
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		list, err := a.c.Discovery.ServerResourcesForGroupVersion(r.gvr.GroupVersion().String())
+		if apierrors.IsNotFound(err) {
+			ch <- res{}
+			return
+		}
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		for _, x := range list.APIResources {
+			if x.Name == r.gvr.Resource {
+				ch <- res{ok: true}
+				return
+			}
+		}
+		ch <- res{}
+	}()
+	select {
+	case x := <-ch:
+		return x.ok, x.err
+	case <-time.After(a.opts.CallTimeout):
+		return false, fmt.Errorf("discovery: %w", context.DeadlineExceeded)
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
 }
 
