@@ -90,7 +90,7 @@ traffic through a real rollout and counts every failed request.`,
 		SilenceErrors: true,
 		// Every command's flags pass the shared range checks first.
 		PersistentPreRunE: func(c *cobra.Command, _ []string) error { return validateFlags(c) },
-		Version:       "-", // --version; the template prints the build info
+		Version:           "-", // --version; the template prints the build info
 	}
 	root.SetVersionTemplate(readBuildInfo().Text())
 	root.SetIn(stdin)
