@@ -194,6 +194,9 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 	for _, src := range sources {
 		for _, cs := range src.cases {
 			f.apply(c, &cs.Params)
+			if pr := &cs.Params; pr.DurationMedian > pr.DurationMax {
+				return usageError("--duration-ms %g: the median request duration is above the longest request of %s, %gs (declare a longer one with zerodrop.dev/longest-request or --longest-request)", f.durationMs, cs.Workload, pr.DurationMax)
+			}
 			for _, a := range cs.Assumptions(f.app) {
 				if !seen[a] {
 					seen[a] = true

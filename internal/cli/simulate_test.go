@@ -125,6 +125,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"simulate", "--compare"},
 		{"simulate", "-o", "sarif"},
 		{"simulate", "--plan", "--plan-surge", "lots"},
+		{"simulate", "--duration-ms", "45000"}, // above the longest request, 30 s
 	} {
 		if code, _, _ := run(t, "", args...); code != ExitInput {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitInput)

@@ -2,9 +2,11 @@ package sim
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/zerodrop/zerodrop/pkg/load"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // rollout1000NLB is the large case of bench/simulate.sh: the recommended
@@ -72,5 +74,47 @@ func TestRollout1000NLBShape(t *testing.T) {
 	}
 	if r.Total < 10_000_000 || r.End < 900 || r.Failed() != 0 || r.Done < 0 {
 		t.Errorf("%d requests over %vs, %d failed, done %v: want ≥ 10M over ≥ 15 min, none failed", r.Total, r.End, r.Failed(), r.Done)
+	}
+}
+
+// plan1000Surge1 is `simulate --plan --plan-surge 1` of the recommended
+// echoserver behind an NLB at 1,000 replicas with maxUnavailable 0: a
+// thousand batches of NLB registration, days of virtual time.
+func plan1000Surge1(tb testing.TB) (Case, []intstr.IntOrString) {
+	cs := casesOf(BuiltIn()[3].Load(load.Options{}))
+	c := cs[0]
+	c.Params.Replicas, c.Params.RPS = 1000, DefaultRPS
+	c.Params.Nodes, c.Params.DrainNodes = 50, 50
+	zero := intstr.FromInt32(0)
+	c.Params.MaxUnavailable = &zero
+	return c, []intstr.IntOrString{intstr.FromInt32(1)}
+}
+
+// BenchmarkPlan1000Surge1 times that plan (target: under 2 s).
+func BenchmarkPlan1000Surge1(b *testing.B) {
+	c, surges := plan1000Surge1(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := MakePlan(c, "current", surges, 1, 1, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The plan finishes the rollout (no cap reached) and says it simulated
+// traffic at PlanRPS.
+func TestPlan1000Surge1Finishes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	c, surges := plan1000Surge1(t)
+	pl, err := MakePlan(c, "current", surges, 1, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Rows) != 1 || pl.Rows[0].RolloutSeconds == nil || *pl.Rows[0].RolloutSeconds < 1000*90 {
+		t.Fatalf("rows %+v: want one finished rollout of at least 1,000 registrations", pl.Rows)
+	}
+	if len(pl.Notes) == 0 || !strings.Contains(strings.Join(pl.Notes, " "), "req/s") {
+		t.Errorf("notes %q: want the traffic cap said", pl.Notes)
 	}
 }
