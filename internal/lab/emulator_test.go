@@ -72,15 +72,22 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 		t.Skip("haproxy is not installed (apt-get install haproxy)")
 	}
 	env := testenv.Shared(t)
-	oldL, oldT := checkListen, checkTarget
+	// An EndpointSlice cannot hold loopback addresses: the slices name
+	// 198.51.100.N (TEST-NET-2), which the emulator reaches as 127.0.0.N.
+	oldL, oldT, oldD := checkListen, checkTarget, dialAddr
+	testNet := netip.MustParsePrefix("198.51.100.0/24")
 	checkListen = func(string) error { return nil }
 	checkTarget = func(a netip.Addr) error {
-		if !a.IsLoopback() {
-			return fmt.Errorf("%s is not loopback", a)
+		if !testNet.Contains(a) {
+			return fmt.Errorf("%s is not in %s", a, testNet)
 		}
 		return nil
 	}
-	defer func() { checkListen, checkTarget = oldL, oldT }()
+	dialAddr = func(a netip.AddrPort) netip.AddrPort {
+		b := a.Addr().As4()
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, b[3]}), a.Port())
+	}
+	defer func() { checkListen, checkTarget, dialAddr = oldL, oldT, oldD }()
 
 	ns := env.Namespace(t)
 	client := env.Client()
@@ -125,7 +132,7 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 		ObjectMeta:  metav1.ObjectMeta{Name: "web-1", Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: "web"}},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &p32}},
-		Endpoints:   []discoveryv1.Endpoint{ep("127.0.0.1", true, false, "")},
+		Endpoints:   []discoveryv1.Endpoint{ep("198.51.100.1", true, false, "")},
 	}
 	if slice, err = client.DiscoveryV1().EndpointSlices(ns).Create(ctx, slice, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -205,7 +212,7 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 
 	until("target a at start", only("200 a"))
 	began := time.Now()
-	setEndpoints(ep("127.0.0.1", true, false, ""), ep("127.0.0.2", true, false, ""))
+	setEndpoints(ep("198.51.100.1", true, false, ""), ep("198.51.100.2", true, false, ""))
 	until("target b registered", func(seen map[string]int) bool { return seen["200 a"] > 0 && seen["200 b"] > 0 })
 	if d := time.Since(began); d < 400*time.Millisecond {
 		t.Errorf("b served %v after its endpoint appeared; reconcile + propagation are 0.4 s", d)
@@ -214,7 +221,7 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 	// a terminates: it keeps getting requests until stop-sending (0.2 s
 	// reconcile + 0.6 s propagation), then none.
 	began = time.Now()
-	setEndpoints(ep("127.0.0.1", false, true, ""), ep("127.0.0.2", true, false, ""))
+	setEndpoints(ep("198.51.100.1", false, true, ""), ep("198.51.100.2", true, false, ""))
 	until("a no longer sent requests", only("200 b"))
 	if d := time.Since(began); d < 700*time.Millisecond {
 		t.Errorf("a stopped getting requests %v after it terminated; the delays add up to 0.8 s", d)
@@ -230,7 +237,7 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 
 	// The gated pod c: registered because its containers are ready, the
 	// gate set once its target is healthy, then kwok makes it Ready.
-	setEndpoints(ep("127.0.0.2", true, false, ""), ep("127.0.0.3", false, false, "c"))
+	setEndpoints(ep("198.51.100.2", true, false, ""), ep("198.51.100.3", false, false, "c"))
 	for {
 		p, err := client.CoreV1().Pods(ns).Get(ctx, "c", metav1.GetOptions{})
 		if err != nil {
@@ -260,7 +267,7 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 	logMu.Lock()
 	all := strings.Join(logs, "\n")
 	logMu.Unlock()
-	for _, want := range []string{"deregister 127.0.0.1:", "stop sending to 127.0.0.1:", "drained 127.0.0.1:", "readiness gate of pod c set"} {
+	for _, want := range []string{"deregister 198.51.100.1:", "stop sending to 198.51.100.1:", "drained 198.51.100.1:", "readiness gate of pod c set"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("emulator log lacks %q", want)
 		}

@@ -23,8 +23,13 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-// checkTarget guards every target address; tests swap it to use 127.0.0.0/8.
-var checkTarget = CheckAddr
+// checkTarget guards every target address, and dialAddr maps a target's
+// address to the one the proxy and the health checks connect to; tests swap
+// them to reach servers on 127.0.0.0/8 (which an EndpointSlice cannot hold).
+var (
+	checkTarget = CheckAddr
+	dialAddr    = func(a netip.AddrPort) netip.AddrPort { return a }
+)
 
 // GatePrefix starts the readiness-gate condition type the AWS Load Balancer
 // Controller injects and sets: target-health.elbv2.k8s.aws/<binding>.
@@ -412,8 +417,9 @@ func (e *Emulator) register(t *target, prop time.Duration) {
 	t.slot = slot
 	t.reg, t.regAt = true, time.Now()
 	srv := fmt.Sprintf("%s/t%d", Backend, slot+1)
+	d := dialAddr(t.addr)
 	if err := e.hap.Set("set server "+srv+" state maint",
-		fmt.Sprintf("set server %s addr %s port %d", srv, t.addr.Addr(), t.addr.Port())); err != nil {
+		fmt.Sprintf("set server %s addr %s port %d", srv, d.Addr(), d.Port())); err != nil {
 		e.log("%v", err)
 	}
 	t.state = "maint"
@@ -485,7 +491,7 @@ func (e *Emulator) startChecks(t *target) {
 	stop := make(chan struct{})
 	t.stopHC = stop
 	first := time.Duration(e.frac() * float64(e.tg.Interval))
-	addr := t.addr
+	addr := dialAddr(t.addr)
 	if e.tg.HealthPort > 0 {
 		addr = netip.AddrPortFrom(addr.Addr(), uint16(e.tg.HealthPort))
 	}
