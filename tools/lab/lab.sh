@@ -339,7 +339,10 @@ snapshot() {
 		echo "## mounts"
 		awk '{print $2}' /proc/mounts | sort
 		echo "## iptables"
-		{ iptables-save 2>/dev/null || true; } | { grep -v '^#' || true; } | sed 's/\[[0-9]*:[0-9]*\]//' | sort
+		# Rules and chains of their own; an empty table that kube-proxy
+		# instantiated (built-in chains, ACCEPT policies) is no rule.
+		{ iptables-save 2>/dev/null || true; } | { grep -E '^-A |^:' || true; } |
+			{ grep -vE '^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT' || true; } | sed 's/\[[0-9]*:[0-9]*\]//' | sort
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 // TestLab brings the real-node lab up (tools/lab/lab.sh up), rolls the
-// seed's naive and recommended configurations behind the emulated ALB while
+// seed's naive Deployment (behind ip targets: alb-ip-naive) and recommended
+// configuration behind the emulated ALB while
 // zerodrop verify sends traffic, and takes the lab down again, checking
 // that nothing is left behind. The naive rollout must drop requests, the
 // recommended one none.
@@ -95,7 +96,7 @@ func TestLab(t *testing.T) {
 	err = runMatrix(ctx, []string{"--kubeconfig", kubeconfig, "--bin", filepath.Join(cache, "bin"),
 		"--kubectl", filepath.Join(strings.TrimSpace(string(b)), "kubectl"),
 		"--manifests", filepath.Join(repo, "tools/lab/manifests"), "--out", outDir,
-		"--configs", "alb-naive,alb-recommended", "--events", "rollout", "--runs", "50"})
+		"--configs", "alb-ip-naive,alb-recommended", "--events", "rollout", "--runs", "50"})
 	data, rerr := os.ReadFile(filepath.Join(outDir, "summary.json"))
 	if rerr != nil {
 		t.Fatalf("matrix: %v; no summary: %v", err, rerr)
@@ -118,7 +119,7 @@ func TestLab(t *testing.T) {
 		}
 	}
 	if n := results[0]; n.Failed == 0 {
-		t.Errorf("naive rollout behind the ALB: 0 failed requests of %d; want some (no preStop, instance targets)", n.Requests)
+		t.Errorf("naive rollout behind the ALB (ip targets, no preStop): 0 failed requests of %d; want some", n.Requests)
 	}
 	if r := results[1]; r.Failed != 0 {
 		t.Errorf("recommended rollout behind the ALB: %d failed requests (%v); want 0", r.Failed, r.Errors)
