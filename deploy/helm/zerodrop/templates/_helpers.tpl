@@ -37,7 +37,7 @@ app.kubernetes.io/component: webhook
 {{- end }}
 
 {{- define "zerodrop.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{ with .Values.image.registry }}{{ . }}/{{ end }}{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end }}
 
 {{- define "zerodrop.certSecret" -}}
