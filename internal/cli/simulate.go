@@ -191,6 +191,14 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 	rep := &sim.Report{SchemaVersion: sim.SchemaVersion, Seed: f.seed, Runs: f.runs, Results: []sim.Result{}}
 	rep.Assumptions = assumptions(copts, builtIn)
 	seen := map[string]bool{}
+	steps := 0
+	for _, src := range sources {
+		steps += len(src.cases)
+	}
+	if !f.plan {
+		steps *= len(events)
+	}
+	bar := newProgress(c.ErrOrStderr(), isTerminal(c.ErrOrStderr()), steps, "simulating")
 	for _, src := range sources {
 		for _, cs := range src.cases {
 			f.apply(c, &cs.Params)
@@ -209,9 +217,11 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 					return &exitError{code: ExitInput, err: fmt.Errorf("%s: %w", cs.Workload, err)}
 				}
 				rep.Plans = append(rep.Plans, pl)
+				bar.Add(1)
 				continue
 			}
 			for _, ev := range events {
+				bar.Add(1)
 				one := cs
 				one.Params.Event = ev
 				if one.Skip != "" {
@@ -231,6 +241,7 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 			}
 		}
 	}
+	bar.Done()
 	if len(rep.Results) == 0 && len(rep.Plans) == 0 && len(inputErrs) == 0 {
 		fmt.Fprintln(c.ErrOrStderr(), "zerodrop: no workload behind an AWS load balancer found in the input; nothing to simulate")
 	}

@@ -14,6 +14,7 @@
 # examples/seed/naive (findings: exit 1).
 # Environment: GOARCH (default amd64).
 set -euo pipefail
+shopt -s inherit_errexit
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 out=${1:?usage: tools/image/build.sh OUT_DIR}
