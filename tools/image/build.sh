@@ -29,11 +29,12 @@ created=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ)
 
 go -C tools/image build -o "$out/image-tool" .
 
-# build DIR: binary and image into DIR; prints the digest.
+# build DIR: binary and image into DIR; prints the digest. -buildvcs=true:
+# the binary's `version` names the commit even where GOFLAGS turns stamping off.
 build() {
 	local dir=$1
 	mkdir -p "$dir"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags='-s -w -buildid=' \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -buildvcs=true -trimpath -ldflags='-s -w -buildid=' \
 		-o "$dir/zerodrop" ./cmd/zerodrop
 	"$out/image-tool" build -binary "$dir/zerodrop" -arch "$arch" -created "$created" \
 		-version "$app_version" -revision "$revision" -tag "$tag" \
