@@ -6,6 +6,8 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 )
 
@@ -57,9 +59,14 @@ func runDeregistrationDelay(p *Pass) {
 			fix = fmt.Sprintf("set %s=%d on the target group in AWS: a target group you bind keeps the attributes it was created with", exposure.DeregAttr, recommend)
 		}
 		// The pod is gone at most one grace period after deregistration starts.
-		var life int64
+		// It stops serving sooner: an app that exits at once when its preStop
+		// ends, a draining app once it has finished what is in flight. A
+		// delay that ends after that cuts nothing (ZD003 and ZD004 judge
+		// what the pod itself drops).
+		var life, serving int64
 		for _, w := range e.Workloads {
 			life = max(life, graceValue(w).Seconds)
+			serving = max(serving, servingFor(p, w))
 		}
 		lifeV := timing.Value{Name: "pod lifetime after deletion", Seconds: life, Source: timing.FromDerived, Detail: "longest terminationGracePeriodSeconds of the workloads"}
 		// What ends when the delay ends: an ALB cuts the requests in flight
@@ -83,7 +90,7 @@ func runDeregistrationDelay(p *Pass) {
 			newWork = "new connections"
 		}
 		switch {
-		case cuts && d.Seconds < need.High:
+		case cuts && d.Seconds < need.High && n.Profile.Reconcile.Low+d.Seconds < serving:
 			var sev finding.Severity
 			var msg string
 			switch {
@@ -138,4 +145,29 @@ func deregPatch(e *exposure.Exposure, anno string, secs int64) *finding.Patch {
 	attrs[exposure.DeregAttr] = strconv.FormatInt(secs, 10)
 	return annotationPatch(on, map[string]string{anno: exposure.FormatAttributes(orig, attrs)},
 		fmt.Sprintf("%s=%d in %s", exposure.DeregAttr, secs, anno))
+}
+
+// servingFor is how long after deletion a pod of w may still have requests
+// in flight: until its app exits at the end of the preStop (exit), until
+// it has finished the longest request after it (drain), or until SIGKILL
+// (ignore); never beyond the grace period and the kubelet's 2 s.
+func servingFor(p *Pass, w *inventory.Workload) int64 {
+	app := p.App(w)
+	grace := graceValue(w).Seconds
+	var ps int64
+	for _, c := range servingContainers(w, exposurePorts(p.ExposuresOf(w))) {
+		if r := podspec.ReadPreStop(c); r.Known {
+			ps = max(ps, r.Seconds)
+		}
+	}
+	var s int64
+	switch app.Shutdown {
+	case timing.ShutdownExit:
+		s = ps + app.ShutdownAllowance.High
+	case timing.ShutdownIgnore:
+		s = grace
+	default:
+		s = ps + max(app.ShutdownAllowance.High, app.LongestRequest.High)
+	}
+	return min(s, grace+killGrace)
 }
