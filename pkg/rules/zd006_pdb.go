@@ -85,6 +85,17 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 	for _, w := range ws {
 		total += w.Replicas
 	}
+	if pdb.Spec.MinAvailable == nil && pdb.Spec.MaxUnavailable == nil && pdb.APIVersion != "policy/v1beta1" {
+		// The API accepts it, and the disruption controller then wants no
+		// pod healthy (desiredHealthy 0): every eviction is allowed.
+		// (policy/v1beta1 defaulted minAvailable to 1 instead.)
+		allow := specPatch(&pdb.Meta, map[string]any{"maxUnavailable": int64(1)}, "maxUnavailable 1 (one eviction at a time)")
+		p.ReportPatch(allow, &pdb.Meta, "", finding.Warning,
+			fmt.Sprintf("%s sets neither minAvailable nor maxUnavailable: Kubernetes accepts it, and its disruption controller then requires no pod to stay healthy, so a node drain or cluster upgrade may evict all %d selected replicas at once. It protects nothing.", pdb.Ref, total),
+			"set maxUnavailable: 1 (or a minAvailable below the replica count)",
+			finding.Fact("selected replicas", int64(total), timing.FromManifest, ""))
+		return
+	}
 	if blocksAll(pdb, total) {
 		allow := specPatch(&pdb.Meta, map[string]any{"maxUnavailable": int64(1), "minAvailable": nil}, "maxUnavailable 1 (allows one eviction at a time)")
 		p.ReportPatch(allow, &pdb.Meta, "", finding.Warning,
@@ -104,5 +115,7 @@ func blocksAll(pdb *inventory.PDB, replicas int32) bool {
 		v, err := intstr.GetScaledValueFromIntOrPercent(ma, int(replicas), true)
 		return err == nil && v >= int(replicas)
 	}
-	return false
+	// Neither set: policy/v1beta1 defaults minAvailable to 1; policy/v1
+	// requires nothing.
+	return pdb.APIVersion == "policy/v1beta1" && replicas <= 1
 }
