@@ -223,8 +223,31 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	s := &out.Summary
 	s.Files, s.Objects, s.Workloads, s.Exposures = lr.Files, len(lr.Objects), len(inv.Workloads), len(exps)
 	s.Skipped = lr.Skipped
+	if len(exps) == 0 && len(lr.Objects) > 0 {
+		s.NoExposure = noExposure(inv)
+	}
 	Tally(out, opts.FailOn)
 	return out, nil
+}
+
+// noExposure says that no AWS load balancer exposure was found and what
+// was looked at.
+func noExposure(inv *inventory.Inventory) string {
+	lbServices := 0
+	for _, s := range inv.Services {
+		if s.Spec.Type == "LoadBalancer" {
+			lbServices++
+		}
+	}
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	return fmt.Sprintf("no AWS load balancer exposure found: checked %s (none of the ALB class), %s (%d of type LoadBalancer, none read as an AWS load balancer with a Service in the input) and %s",
+		plural(len(inv.Ingresses), "Ingress", "Ingresses"), plural(len(inv.Services), "Service", "Services"),
+		lbServices, plural(len(inv.TargetGroupBindings), "TargetGroupBinding", "TargetGroupBindings"))
 }
 
 // Tally recounts the summary from the findings and errors, for drivers that

@@ -30,6 +30,11 @@ type Summary struct {
 	InputErrors int `json:"inputErrors"`
 	// Skipped counts non-Kubernetes documents in discovered files.
 	Skipped int `json:"skipped"`
+	// NoExposure, set when objects were read but no AWS load balancer
+	// exposure was found, says so and names what was looked at: the
+	// load-balancer rules then had nothing to judge, which must not read
+	// as a pass.
+	NoExposure string `json:"noExposure,omitempty"`
 	// FailOn is the --fail-on threshold and Failed whether it was reached.
 	FailOn string `json:"failOn"`
 	Failed bool   `json:"failed"`

@@ -195,5 +195,8 @@ func summaryLine(res *check.Result) string {
 	if n := len(res.Errors); n > 0 {
 		s += "; " + plural(n, "input error", "input errors")
 	}
+	if sum.NoExposure != "" {
+		s += "\n" + strings.ToUpper(sum.NoExposure[:1]) + sum.NoExposure[1:] + "."
+	}
 	return s
 }
