@@ -112,7 +112,6 @@ type target struct {
 	health   int  // 0 initial, 1 healthy, -1 unhealthy
 	passes   int
 	fails    int
-	checks   bool
 	stopHC   chan struct{}
 	gate     string // readiness-gate condition type, if the pod has one
 	gateSet  bool
