@@ -146,7 +146,7 @@ func TestFloodIsShedWithinBudget(t *testing.T) {
 	// The budget, plus room for a machine busy with other work: the
 	// handler answers at the deadline whatever the review is doing, and a
 	// shed review is answered at once.
-	if limit := budget + time.Second; worstHandle > limit {
+	if limit := budget + 2*time.Second; worstHandle > limit {
 		t.Errorf("slowest answer took %s in the handler, over the budget of %s (+ %s)", worstHandle, budget, limit-budget)
 	}
 	if p := src.peak.Load(); p > inFlight {
