@@ -8,6 +8,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/verify"
 	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -147,6 +148,9 @@ func (w *Watcher) evict(ctx context.Context, namespace, name string) error {
 			})
 			return nil
 		case apierrors.IsNotFound(err):
+			return nil
+		case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+			// The pod goes with its namespace; kubectl drain takes it as done.
 			return nil
 		case apierrors.IsTooManyRequests(err):
 			w.locked(func() { w.event("pod", "pod/"+name, "eviction-refused", err.Error()) })
