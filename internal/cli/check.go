@@ -281,7 +281,7 @@ func runCheck(c *cobra.Command, f *checkFlags, args []string) error {
 // writeResult prints a check result in the chosen format and turns it into
 // the exit code: 2 for input errors, 1 for findings at or above --fail-on.
 func writeResult(c *cobra.Command, res *check.Result, output, color string, verbose bool) error {
-	ropts := report.Options{Color: useColor(color, c.OutOrStdout()), Verbose: verbose, ToolVersion: Version()}
+	ropts := report.Options{Color: useColor(color, c.OutOrStdout()), Verbose: verbose, ToolVersion: Version(), Width: terminalWidth(c.OutOrStdout())}
 	if err := report.Write(c.OutOrStdout(), output, res, ropts); err != nil {
 		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s output: %w", output, err)}
 	}
@@ -292,6 +292,20 @@ func writeResult(c *cobra.Command, res *check.Result, output, color string, verb
 		return &exitError{code: ExitFindings}
 	}
 	return nil
+}
+
+// terminalWidth is w's width in columns when w is a terminal, else 0: text
+// output is wrapped only for a person reading it, never for a pipe or file.
+func terminalWidth(w io.Writer) int {
+	fd, ok := w.(interface{ Fd() uintptr })
+	if !ok || !term.IsTerminal(int(fd.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(fd.Fd()))
+	if err != nil || width <= 0 {
+		return 0
+	}
+	return width
 }
 
 // useColor decides on ANSI colour: only on a terminal, never with NO_COLOR.

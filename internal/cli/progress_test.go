@@ -29,3 +29,11 @@ func TestProgress(t *testing.T) {
 		t.Errorf("simulate drew a bar on a pipe: %q", errOut)
 	}
 }
+
+// Text output to a pipe or buffer is never wrapped.
+func TestTerminalWidthNotATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	if w := terminalWidth(&buf); w != 0 {
+		t.Errorf("width of a buffer = %d, want 0", w)
+	}
+}

@@ -29,6 +29,9 @@ type Options struct {
 	Verbose bool
 	// ToolVersion is written into SARIF and JUnit output.
 	ToolVersion string
+	// Width wraps the text format's message, numbers and fix lines at word
+	// boundaries to fit a terminal this many columns wide; 0 never wraps.
+	Width int
 }
 
 var formats = []string{"text", "json", "sarif", "junit", "github"}

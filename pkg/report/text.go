@@ -3,6 +3,7 @@ package report
 import (
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/zerodrop/zerodrop/docs"
 	"github.com/zerodrop/zerodrop/pkg/check"
@@ -56,7 +57,7 @@ func writeText(w io.Writer, res *check.Result, opts Options) error {
 		}
 		b.WriteString(p.paint(sgrBold, header) + "\n")
 		for _, f := range g.Findings {
-			textFinding(&b, f, p, opts.Verbose)
+			textFinding(&b, f, p, opts.Verbose, opts.Width)
 		}
 		blocks = append(blocks, b.String())
 	}
@@ -105,7 +106,7 @@ func writeText(w io.Writer, res *check.Result, opts Options) error {
 }
 
 // textFinding writes one finding under its object's header.
-func textFinding(b *strings.Builder, f finding.Finding, p painter, verbose bool) {
+func textFinding(b *strings.Builder, f finding.Finding, p painter, verbose bool, width int) {
 	head := "  " + f.Severity.String() + " " + title(f)
 	if f.Container != "" {
 		head += " [container " + f.Container + "]"
@@ -114,10 +115,10 @@ func textFinding(b *strings.Builder, f finding.Finding, p painter, verbose bool)
 		// A suppressed finding is shown dimmed, in one piece, so that it
 		// reads as set aside; its details only in verbose mode.
 		b.WriteString(p.paint(sgrDim, head+"  suppressed ("+suppressionLabel(f)+")") + "\n")
-		b.WriteString(p.paint(sgrDim, indent(f.Message, "    ")) + "\n")
+		b.WriteString(p.paint(sgrDim, wrap(indent(f.Message, "    "), width)) + "\n")
 		if verbose {
 			var d strings.Builder
-			textDetails(&d, f, verbose)
+			textDetails(&d, f, verbose, width)
 			if d.Len() > 0 {
 				b.WriteString(p.paint(sgrDim, strings.TrimSuffix(d.String(), "\n")) + "\n")
 			}
@@ -129,13 +130,13 @@ func textFinding(b *strings.Builder, f finding.Finding, p painter, verbose bool)
 		head += " [container " + f.Container + "]"
 	}
 	b.WriteString(head + "\n")
-	b.WriteString(indent(f.Message, "    ") + "\n")
-	textDetails(b, f, verbose)
+	b.WriteString(wrap(indent(f.Message, "    "), width) + "\n")
+	textDetails(b, f, verbose, width)
 }
 
 // textDetails writes the numbers, the fix and, in verbose mode, the link to
 // the rule's page.
-func textDetails(b *strings.Builder, f finding.Finding, verbose bool) {
+func textDetails(b *strings.Builder, f finding.Finding, verbose bool, width int) {
 	if len(f.Evidence) > 0 {
 		if verbose {
 			b.WriteString("    numbers:\n")
@@ -143,11 +144,11 @@ func textDetails(b *strings.Builder, f finding.Finding, verbose bool) {
 				b.WriteString("      " + e.String() + "\n")
 			}
 		} else {
-			b.WriteString("    numbers: " + compactEvidence(f.Evidence) + "\n")
+			b.WriteString(wrap("    numbers: "+compactEvidence(f.Evidence), width) + "\n")
 		}
 	}
 	if f.Fix != "" {
-		b.WriteString(indent("fix: "+f.Fix, "    ") + "\n")
+		b.WriteString(wrap(indent("fix: "+f.Fix, "    "), width) + "\n")
 	}
 	if verbose && f.Rule != "" {
 		b.WriteString("    docs: " + docs.RuleURL(f.Rule) + "\n")
@@ -173,6 +174,44 @@ func compactEvidence(ev []finding.Evidence) string {
 // indent prefixes every line of s.
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+// wrap breaks each line of s that is longer than width at spaces, so that
+// a terminal does not split words; a continuation starts with the leading
+// blanks of the line it continues. A word longer than width stays whole on
+// its own line. Width 0 (not a terminal, or its width unknown) leaves s as it
+// is, so pipes and goldens see one line per fact.
+func wrap(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		if utf8.RuneCountInString(line) <= width {
+			continue
+		}
+		lead := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		words := strings.Fields(line)
+		if len(words) == 0 {
+			continue
+		}
+		var out strings.Builder
+		cur := lead + words[0]
+		n := utf8.RuneCountInString(cur)
+		for _, w := range words[1:] {
+			wn := utf8.RuneCountInString(w)
+			if n+1+wn > width {
+				out.WriteString(cur + "\n")
+				cur, n = lead+w, utf8.RuneCountInString(lead)+wn
+				continue
+			}
+			cur += " " + w
+			n += 1 + wn
+		}
+		out.WriteString(cur)
+		lines[i] = out.String()
+	}
+	return strings.Join(lines, "\n")
 }
 
 // summaryLine is the last line of the text report.
