@@ -134,7 +134,10 @@ func runAudit(c *cobra.Command, f *auditFlags) error {
 	if err != nil {
 		return usageError("client: %v", err)
 	}
+	bars := &stages{w: c.ErrOrStderr(), show: isTerminal(c.ErrOrStderr())}
+	opts.Progress = func(done, total int) { bars.Report("auditing", done, total) }
 	res, err := audit.Run(c.Context(), audit.Clients{Dynamic: dyn, Discovery: disc}, opts)
+	bars.Done()
 	if err != nil {
 		return &exitError{code: ExitInput, err: err}
 	}

@@ -116,7 +116,10 @@ func runFix(c *cobra.Command, f *fixFlags, args []string) error {
 	// Fixing holds every edited document's node tree next to the typed
 	// objects: a larger allowance than check's.
 	limitMemoryBy(copts.Paths, 80, 512<<20)
+	bars := &stages{w: c.ErrOrStderr(), show: isTerminal(c.ErrOrStderr())}
+	opts.Progress = bars.Report
 	res, err := fix.Run(c.Context(), opts)
+	bars.Done()
 	if err != nil {
 		return &exitError{code: ExitInput, err: err}
 	}

@@ -52,3 +52,36 @@ func (p *progress) Done() {
 		p.bar.Finish()
 	}
 }
+
+// stages turns a library's progress reports (stage, steps done of total)
+// into bars on w, one per stage, each cleared when the next starts or
+// when Done is called. Nothing is drawn unless show is true.
+type stages struct {
+	w     io.Writer
+	show  bool
+	stage string
+	done  int
+	bar   *progress
+}
+
+// Report is the callback handed to the library.
+func (s *stages) Report(stage string, done, total int) {
+	if !s.show {
+		return
+	}
+	if stage != s.stage {
+		s.bar.Done()
+		s.stage, s.done = stage, 0
+		s.bar = newProgress(s.w, true, total, stage)
+	}
+	if done > s.done {
+		s.bar.Add(done - s.done)
+		s.done = done
+	}
+}
+
+// Done removes the last bar.
+func (s *stages) Done() {
+	s.bar.Done()
+	s.bar = nil
+}

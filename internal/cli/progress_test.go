@@ -37,3 +37,34 @@ func TestTerminalWidthNotATerminal(t *testing.T) {
 		t.Errorf("width of a buffer = %d, want 0", w)
 	}
 }
+
+// A library's staged progress draws one bar per stage on a terminal and
+// nothing at all elsewhere.
+func TestStages(t *testing.T) {
+	var buf bytes.Buffer
+	s := &stages{w: &buf, show: true}
+	for i := 0; i <= 3; i++ {
+		s.Report("fixing", i, 3)
+	}
+	s.Report("writing", 0, 2)
+	s.Report("writing", 2, 2)
+	s.Done()
+	// The bar throttles redraws, so only the blank state is sure to show.
+	out := buf.String()
+	for _, want := range []string{"fixing", "/3)", "writing", "/2)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in %q", want, out)
+		}
+	}
+	if strings.Index(out, "fixing") > strings.Index(out, "writing") || strings.Count(out, "fixing") != 1 {
+		t.Errorf("stages not one bar each, in order: %q", out)
+	}
+	buf.Reset()
+	q := &stages{w: &buf, show: isTerminal(&buf)}
+	q.Report("auditing", 0, 5)
+	q.Report("auditing", 5, 5)
+	q.Done()
+	if buf.Len() != 0 {
+		t.Errorf("bars on a non-terminal: %q", buf.String())
+	}
+}

@@ -52,6 +52,10 @@ type Options struct {
 	// StuckAfter is how long a gate may stay False, or unset after the
 	// pod started, before it is reported.
 	StuckAfter time.Duration
+	// Progress, when set, hears how many of the kinds to list (pods and
+	// EndpointSlices included) are done. The CLI draws a bar from it on a
+	// terminal.
+	Progress func(done, total int)
 }
 
 // Clients are what the audit reads through.
@@ -162,7 +166,9 @@ func Run(ctx context.Context, c Clients, opts Options) (*check.Result, error) {
 			a.add(u, "Namespace")
 		}
 	}
-	for _, r := range resources {
+	steps := len(resources) + 2 // and pods, EndpointSlices
+	for i, r := range resources {
+		a.progress(i, steps)
 		if r.kind == "Namespace" && ns != "" {
 			continue
 		}
@@ -206,6 +212,7 @@ func Run(ctx context.Context, c Clients, opts Options) (*check.Result, error) {
 			a.add(&items[i], r.kind)
 		}
 	}
+	a.progress(len(resources), steps)
 	pods, err := a.list(ctx, podsGVR, ns, "")
 	if a.fatalErr(err) {
 		return nil, a.fatal
@@ -218,10 +225,12 @@ func Run(ctx context.Context, c Clients, opts Options) (*check.Result, error) {
 			a.add(&pods[i], "Pod") // bare pods are workloads of their own
 		}
 	}
+	a.progress(len(resources)+1, steps)
 	slices, err := a.list(ctx, slicesGVR, ns, "")
 	if a.fatalErr(err) {
 		return nil, a.fatal
 	}
+	a.progress(steps, steps)
 	if err != nil {
 		a.fail("list endpointslices"+inNS(ns), err)
 	}
@@ -364,6 +373,13 @@ func (a *auditor) get(ctx context.Context, gvr schema.GroupVersionResource, name
 }
 
 // list reads every page of a resource, each call under the call timeout.
+// progress reports to opts.Progress when it is set.
+func (a *auditor) progress(done, total int) {
+	if a.opts.Progress != nil {
+		a.opts.Progress(done, total)
+	}
+}
+
 func (a *auditor) list(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
 	if a.fatal != nil {
 		return nil, a.fatal

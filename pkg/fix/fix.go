@@ -43,6 +43,10 @@ type Options struct {
 	PatchDir string
 	// Stdout receives the fixed stream when the input was stdin.
 	Stdout io.Writer
+	// Progress, when set, hears how far the run is: stage "fixing" counts
+	// rounds (of at most total; a run usually ends early), "writing" counts
+	// files. The CLI draws a bar from it on a terminal.
+	Progress func(stage string, done, total int)
 }
 
 // Change is one fix applied.
@@ -148,6 +152,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	var applied []*doc
 	for round := 1; round <= maxRounds; round++ {
 		res.Rounds = round
+		opts.progress("fixing", round-1, maxRounds)
 		changed := false
 		roundStart := len(res.Changes)
 		st.preparse(cur, opts)
@@ -215,6 +220,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer st.settle(res, opts, lo)
 	for i := range res.Files {
+		opts.progress("writing", i, len(res.Files))
 		fr := &res.Files[i]
 		f := st.files[fr.Path]
 		switch {
@@ -243,7 +249,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		}
 	}
+	opts.progress("writing", len(res.Files), len(res.Files))
 	return res, nil
+}
+
+// progress reports to opts.Progress when it is set.
+func (opts Options) progress(stage string, done, total int) {
+	if opts.Progress != nil {
+		opts.Progress(stage, done, total)
+	}
 }
 
 // read loads every source file into memory.
