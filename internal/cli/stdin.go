@@ -3,8 +3,6 @@ package cli
 import (
 	"io"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // stdinPending reports whether r is a stdin that holds data right now: a
@@ -25,9 +23,7 @@ func stdinPending(r io.Reader) bool {
 		off, err := f.Seek(0, io.SeekCurrent)
 		return err == nil && info.Size() > off
 	case mode&(os.ModeNamedPipe|os.ModeSocket) != 0:
-		fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 0)
-		return err == nil && n > 0 && fds[0].Revents&unix.POLLIN != 0
+		return pipeReadable(f)
 	}
 	return false
 }
