@@ -198,11 +198,14 @@ func (r *reviewer) guard(ctx context.Context, req admission.Request, hook string
 
 // run runs fn in a slot taken by guard, which it frees when fn returns.
 func (r *reviewer) run(ctx context.Context, req admission.Request, hook string, fn func(context.Context, admission.Request) answer) answer {
+	// The context is cancelled when run returns, not when fn does: were fn
+	// to cancel it on return, the select below could see the cancellation
+	// and the answer at once and pick the cancellation.
 	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
 	ch := make(chan answer, 1)
 	go func() {
 		defer func() { <-r.slots }()
-		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
 				r.opts.Log.Error(fmt.Errorf("panic: %v", p), "admission check failed; allowing",
