@@ -16,7 +16,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/sim"
-	simreport "github.com/zerodrop/zerodrop/pkg/sim/report"
+	"github.com/zerodrop/zerodrop/pkg/sim/simreport"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/zerodrop/zerodrop/internal/chartscale"
 )
 
 // Bucket is one step of the timeline: what happened to the requests due in
@@ -111,8 +113,8 @@ func chart(rep *Report, width float64, buckets []Bucket) string {
 		maxRate = max(maxRate, float64(k.OK+k.Failed)/width)
 		maxLat = max(maxLat, k.P99Ms)
 	}
-	maxRate = niceCeil(maxRate)
-	maxLat = niceCeil(maxLat)
+	maxRate = chartscale.NiceCeil(maxRate)
+	maxLat = chartscale.NiceCeil(maxLat)
 
 	// Panel 1: requests per second, ok stacked under failed.
 	p(`<text x="%.0f" y="%.0f">requests/s (ok green, failed red)</text>`, padL, rateTop-26)
@@ -171,7 +173,7 @@ func chart(rep *Report, width float64, buckets []Bucket) string {
 	}
 
 	// Time axis.
-	step := niceCeil(span / 10)
+	step := chartscale.NiceCeil(span / 10)
 	for s := 0.0; s <= span+1e-9; s += step {
 		p(`<text x="%.1f" y="%.0f" text-anchor="middle">%ss</text>`, x(s), axisBase+16, num(round(s, 1)))
 	}
@@ -199,20 +201,6 @@ func chart(rep *Report, width float64, buckets []Bucket) string {
 	}
 	p(`</svg>`)
 	return b.String()
-}
-
-// niceCeil rounds up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	e := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*e >= v {
-			return m * e
-		}
-	}
-	return 10 * e
 }
 
 var page = template.Must(template.New("page").Funcs(template.FuncMap{

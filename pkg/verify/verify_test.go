@@ -191,7 +191,4 @@ func TestTimelineAndHelpers(t *testing.T) {
 	if WindowGap(1000) != time.Second || WindowGap(0.5) != 4*time.Second {
 		t.Error("WindowGap")
 	}
-	if niceCeil(3) != 5 || niceCeil(0.7) != 1 || niceCeil(1200) != 2000 {
-		t.Error("niceCeil")
-	}
 }

@@ -1,7 +1,7 @@
-// Package report writes the outcome of `zerodrop simulate`: a text summary
+// Package simreport writes the outcome of `zerodrop simulate`: a text summary
 // for people, the versioned JSON contract, and a self-contained HTML page
 // with SVG charts that opens offline.
-package report
+package simreport
 
 import (
 	"encoding/json"

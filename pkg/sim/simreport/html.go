@@ -1,4 +1,4 @@
-package report
+package simreport
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/zerodrop/zerodrop/internal/chartscale"
 	"github.com/zerodrop/zerodrop/pkg/sim"
 )
 
@@ -158,7 +159,7 @@ func charts(r *sim.Result) string {
 	for _, k := range bars {
 		maxRate = math.Max(maxRate, float64(k.ok+k.failed)/width)
 	}
-	maxRate = niceCeil(maxRate)
+	maxRate = chartscale.NiceCeil(maxRate)
 	panel("requests per second", h1, top1, maxRate, "ok (green), failed (red)")
 	bw := math.Max(0.6, plotW*width/span-0.3)
 	for _, k := range bars {
@@ -178,7 +179,7 @@ func charts(r *sim.Result) string {
 	for _, k := range bars {
 		maxT = math.Max(maxT, float64(max(k.healthy, k.routable)))
 	}
-	maxT = niceCeil(maxT)
+	maxT = chartscale.NiceCeil(maxT)
 	panel("load balancer targets", h2, top2, maxT, "healthy (blue), routed to (orange, dashed)")
 	line := func(color, dash string, v func(bar) float64, top, h, ymax float64) {
 		var pts []string
@@ -196,7 +197,7 @@ func charts(r *sim.Result) string {
 	for _, k := range bars {
 		maxP = math.Max(maxP, float64(k.pods[0]+k.pods[1]+k.pods[2]+k.pods[3]))
 	}
-	maxP = niceCeil(maxP)
+	maxP = chartscale.NiceCeil(maxP)
 	var leg []string
 	for i, ph := range sim.Phases() {
 		leg = append(leg, ph.String())
@@ -228,7 +229,7 @@ func charts(r *sim.Result) string {
 	}
 
 	// Time axis, then the event log as ticks with tooltips.
-	step := niceCeil(span / 10)
+	step := chartscale.NiceCeil(span / 10)
 	for t := 0.0; t <= span+1e-9; t += step {
 		p(`<text x="%.1f" y="%.0f" text-anchor="middle">%ss</text>`, x(t), axis+14, num(t))
 	}
@@ -240,18 +241,4 @@ func charts(r *sim.Result) string {
 	}
 	p(`</svg>`)
 	return b.String()
-}
-
-// niceCeil rounds up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	e := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if v <= m*e {
-			return m * e
-		}
-	}
-	return 10 * e
 }
