@@ -11,7 +11,8 @@ import (
 )
 
 // writeGitHub writes GitHub Actions workflow commands, one annotation per
-// finding that counts and per input error. Suppressed findings are only
+// finding that counts and per input error. A run that found no AWS load
+// balancer exposure says so in a notice; suppressed findings are only
 // counted, in a final notice.
 func writeGitHub(w io.Writer, res *check.Result, _ Options) error {
 	var b strings.Builder
@@ -25,6 +26,9 @@ func writeGitHub(w io.Writer, res *check.Result, _ Options) error {
 	}
 	for _, e := range res.Errors {
 		b.WriteString(ghCommand("error", e.File, e.Line, "input error", e.Message))
+	}
+	if ne := res.Summary.NoExposure; ne != "" {
+		b.WriteString(ghCommand("notice", "", 0, "no AWS load balancer exposure", ne))
 	}
 	if suppressed > 0 {
 		b.WriteString(ghCommand("notice", "", 0, "", plural(suppressed, "finding", "findings")+" suppressed"))

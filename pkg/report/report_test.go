@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -812,4 +813,114 @@ func TestFormats(t *testing.T) {
 	if err := Write(&bytes.Buffer{}, "text", nil, Options{}); err == nil {
 		t.Error("no error for a nil result")
 	}
+}
+
+// TestNoExposureGolden checks, for every output format, that a run which
+// read objects but found no AWS load balancer exposure says so and names
+// what was checked: a green run must not read as a judged one. The result
+// comes from a real check of testdata/nginx-only.yaml.
+func TestNoExposureGolden(t *testing.T) {
+	res := check.Run(context.Background(), check.Options{Paths: []string{"testdata/nginx-only.yaml"}})
+	if len(res.Errors) > 0 {
+		t.Fatalf("input errors: %+v", res.Errors)
+	}
+	const want = "no AWS load balancer exposure found: checked 1 Ingress (none of the ALB class), 1 Service (0 of type LoadBalancer, none read as an AWS load balancer with a Service in the input) and 0 TargetGroupBindings"
+	if res.Summary.NoExposure != want {
+		t.Fatalf("summary.noExposure = %q, want %q", res.Summary.NoExposure, want)
+	}
+	for _, tc := range []struct{ format, file string }{
+		{"text", "no-exposure.txt"},
+		{"json", "no-exposure.json"},
+		{"sarif", "no-exposure.sarif"},
+		{"junit", "no-exposure.xml"},
+		{"github", "no-exposure.github"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			out := render(t, tc.format, res, Options{})
+			if tc.format == "sarif" {
+				golden(t, tc.file, withoutRuleHelp(t, out))
+			} else {
+				golden(t, tc.file, out)
+			}
+			// Whatever the layout, the sentence itself is there, unbroken
+			// (text capitalises it; XML escapes nothing in it).
+			if !strings.Contains(strings.ToLower(out[:1])+out[1:], want[1:]) {
+				t.Errorf("%s output does not carry the no-exposure summary:\n%s", tc.format, out)
+			}
+		})
+	}
+
+	// The SARIF note is an invocation notification described by the
+	// driver, read back without the library that wrote it.
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Notifications []struct {
+						ID string `json:"id"`
+					} `json:"notifications"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Invocations []struct {
+				ExecutionSuccessful bool `json:"executionSuccessful"`
+				Notifications       []struct {
+					Level      string    `json:"level"`
+					Message    sarifText `json:"message"`
+					Descriptor struct {
+						ID    string `json:"id"`
+						Index int    `json:"index"`
+					} `json:"descriptor"`
+				} `json:"toolExecutionNotifications"`
+			} `json:"invocations"`
+			Results []json.RawMessage `json:"results"`
+		} `json:"runs"`
+	}
+	out := render(t, "sarif", res, Options{})
+	if _, err := sarif.FromString(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	if len(run.Invocations) != 1 || !run.Invocations[0].ExecutionSuccessful || len(run.Invocations[0].Notifications) != 1 {
+		t.Fatalf("invocations = %+v", run.Invocations)
+	}
+	n := run.Invocations[0].Notifications[0]
+	if n.Level != "note" || n.Message.Text != want || n.Descriptor.ID != NoExposureNotification ||
+		len(run.Tool.Driver.Notifications) <= n.Descriptor.Index || run.Tool.Driver.Notifications[n.Descriptor.Index].ID != NoExposureNotification {
+		t.Errorf("notification = %+v, driver notifications %+v", n, run.Tool.Driver.Notifications)
+	}
+
+	// A run with an exposure has no such note in any format.
+	res.Summary.NoExposure = ""
+	for _, f := range []string{"text", "json", "sarif", "junit", "github"} {
+		if out := render(t, f, res, Options{}); strings.Contains(out, "no AWS load balancer exposure") || strings.Contains(out, "No AWS load balancer exposure") || strings.Contains(out, "toolExecutionNotifications") || strings.Contains(out, "zerodrop.noExposure") {
+			t.Errorf("%s output mentions no exposure though there is one:\n%s", f, out)
+		}
+	}
+}
+
+// withoutRuleHelp drops the rule descriptions (the rule pages, tested by
+// TestSARIFRuleHelp) from a SARIF log, so that its golden file changes with
+// the run's shape and not with every edit of a rule's documentation.
+func withoutRuleHelp(t *testing.T, out string) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range doc["runs"].([]any) {
+		driver := r.(map[string]any)["tool"].(map[string]any)["driver"].(map[string]any)
+		var ids []any
+		for _, rule := range driver["rules"].([]any) {
+			ids = append(ids, rule.(map[string]any)["id"])
+		}
+		driver["rules"] = ids
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b) + "\n"
 }

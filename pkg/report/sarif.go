@@ -93,6 +93,10 @@ func writeSARIF(w io.Writer, res *check.Result, opts Options) error {
 		run.AddResult(r)
 	}
 
+	if res.Summary.NoExposure != "" {
+		addNoExposure(run, res.Summary.NoExposure)
+	}
+
 	sarifLog.AddRun(run)
 	raw, err := json.Marshal(sarifLog)
 	if err != nil {
@@ -106,6 +110,34 @@ func writeSARIF(w io.Writer, res *check.Result, opts Options) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
+}
+
+// NoExposureNotification is the SARIF descriptor ID of the run-level note
+// that no AWS load balancer exposure was found.
+const NoExposureNotification = "no-exposure"
+
+// addNoExposure records "no AWS load balancer exposure found, and what was
+// checked" as a tool execution notification of the run's invocation (SARIF
+// 2.1.0, 3.20.21), described in the driver's notifications (3.19.24). The
+// format keeps there what concerns the analysis as a whole rather than a
+// place in a file; the SARIF viewers that show a run's invocation show it.
+// It is deliberately not a result: a result is a problem at a location,
+// GitHub code scanning rejects results without one, and a result pinned to
+// some file would open an alert that closes and reopens as the input
+// changes. Code scanning does not display invocation notifications, so for
+// a job log the GitHub output prints the same sentence as a notice.
+func addNoExposure(run *sarif.Run, msg string) {
+	run.Tool.Driver.AddNotification(sarif.NewRule(NoExposureNotification).
+		WithName(NoExposureNotification).
+		WithShortDescription(sarif.NewMultiformatMessageString("No AWS load balancer exposure found")).
+		WithFullDescription(sarif.NewMultiformatMessageString("The input was read, but no Ingress of the ALB class, no Service read as an AWS load balancer and no TargetGroupBinding sends traffic to a workload in it, so the load-balancer rules had nothing to judge. This is not a pass.")).
+		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel("note")))
+	n := sarif.NewNotification().
+		WithLevel("note").
+		WithDescriptor(sarif.NewReportingDescriptorReference().WithId(NoExposureNotification).WithIndex(len(run.Tool.Driver.Notifications) - 1)).
+		WithMessage(sarif.NewTextMessage(msg))
+	run.AddInvocations(sarif.NewInvocation().WithExecutionSuccess(true).
+		WithToolExecutionNotifications([]*sarif.Notification{n}))
 }
 
 // sarifRule describes a rule. The short description is its title; the help is
