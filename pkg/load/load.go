@@ -98,7 +98,9 @@ type Options struct {
 	// data the document's bytes as parsed. Editors (zerodrop fix) take the
 	// trees of the documents they will change instead of parsing them
 	// again. It runs on the loader's worker goroutines; the loader does not
-	// touch the tree afterwards.
+	// touch the tree afterwards. With Parsed set, every document is read
+	// through go-yaml's node tree, none by the faster reader of plain
+	// block YAML (fast.go), which builds no tree.
 	Parsed func(line int, data []byte, doc *yaml.Node)
 }
 

@@ -465,20 +465,17 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		return docResult{errors: []InputError{{Pos: Position{File: name, Line: line}, Message: msg}}}
 	}
 	d.mapLines()
-	roots, doc, err := parseRoots(d.data)
-	if doc != nil && err == nil && d.yamlLines == nil && opts.Parsed != nil {
-		defer opts.Parsed(d.line, d.data, doc)
+	// Editors want go-yaml's tree (Parsed); everyone else gets the fast
+	// reader when the document is in its part of YAML.
+	m, line, fast := map[string]any(nil), 0, false
+	if opts.Parsed == nil && d.yamlLines == nil {
+		m, line, fast = fastDocument(d.data)
+		fast = fast && !isList(m)
 	}
-	for _, root := range roots {
-		sub := rootObjects(name, &d, root, discovered, opts)
-		r.objects = append(r.objects, sub.objects...)
-		r.errors = append(r.errors, sub.errors...)
-		r.skipped += sub.skipped
-		r.aliasUsed += sub.aliasUsed
-		r.aliasOut = r.aliasOut || sub.aliasOut
-	}
-	if err != nil {
-		r.errors = append(r.errors, yamlError(name, &d, err))
+	if fast {
+		r = objectsFrom(m, nil, Position{File: name, Line: d.fileLine(line)}, &d, discovered, false)
+	} else {
+		r = parseNodes(name, &d, discovered, opts)
 	}
 	if opts.Prepare != nil {
 		for _, o := range r.objects {
@@ -486,6 +483,33 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		}
 	}
 	return r
+}
+
+// parseNodes turns one document into objects through go-yaml's node tree.
+func parseNodes(name string, d *document, discovered bool, opts Options) (r docResult) {
+	roots, doc, err := parseRoots(d.data)
+	if doc != nil && err == nil && d.yamlLines == nil && opts.Parsed != nil {
+		defer opts.Parsed(d.line, d.data, doc)
+	}
+	for _, root := range roots {
+		sub := rootObjects(name, d, root, discovered, opts)
+		r.objects = append(r.objects, sub.objects...)
+		r.errors = append(r.errors, sub.errors...)
+		r.skipped += sub.skipped
+		r.aliasUsed += sub.aliasUsed
+		r.aliasOut = r.aliasOut || sub.aliasOut
+	}
+	if err != nil {
+		r.errors = append(r.errors, yamlError(name, d, err))
+	}
+	return r
+}
+
+// isList reports a mapping objectsFrom reads as a list of objects, whose
+// items' lines only go-yaml's node tree knows.
+func isList(m map[string]any) bool {
+	kind, _ := m["kind"].(string)
+	return strings.HasSuffix(kind, "List")
 }
 
 // parseRoots parses the YAML documents of a cut and returns their root
