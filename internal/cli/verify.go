@@ -18,7 +18,6 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/loadgen"
 	"github.com/zerodrop/zerodrop/pkg/verify"
 	"github.com/zerodrop/zerodrop/pkg/verify/rollout"
-	"golang.org/x/term"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -306,130 +305,51 @@ func (f *verifyFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	// Reach the cluster before the first request: a typo in the workload's
-	// name should cost nothing.
-	var watcher *rollout.Watcher
-	var rec *verify.Recorder
-	var namespace, name string
+	opts := verify.Options{Traffic: cfg, MaxErrors: f.maxErrors, Warmup: f.warmup, Settle: f.settle, Limit: f.duration}
 	if f.rollout != "" {
-		if name, err = rollout.ParseWorkload(f.rollout); err != nil {
+		name, err := rollout.ParseWorkload(f.rollout)
+		if err != nil {
 			return usageError("--rollout %v", err)
 		}
 		client, ns, err := newKubeClient(f.kubeconfig, f.context, f.namespace)
 		if err != nil {
 			return usageError("kubeconfig: %v", err)
 		}
-		namespace = ns
-		watcher, err = rollout.Start(ctx, client, namespace, name, func(e verify.Event) {
-			if rec != nil {
-				rec.Event(e)
-			}
-		}, rollout.Options{})
-		if err != nil {
-			return usageError("--rollout: %v", err)
+		d := &rollout.Disruption{Client: client, Namespace: ns, Name: name, Drain: f.drain,
+			Note: func(s string) { fmt.Fprintf(stderr, "zerodrop: note: %s\n", s) }}
+		if f.scale {
+			n := int32(f.scaleTo)
+			d.ScaleTo = &n
 		}
-		defer watcher.Stop()
-		if len(watcher.Services()) == 0 {
-			fmt.Fprintf(stderr, "zerodrop: note: no Service in %s selects the pods of deployment/%s; endpoints are not watched\n", namespace, name)
-		}
+		opts.Disruption = d
 	}
-
 	var outFile *os.File
-	var jsonl io.Writer
 	if f.out != "" {
-		if outFile, err = os.Create(f.out); err != nil {
-			return usageError("--out: %v", err)
+		opts.OpenRecords = func() (io.Writer, error) {
+			var err error
+			outFile, err = os.Create(f.out)
+			return outFile, err
 		}
+	}
+	bar := &requestBar{w: stderr}
+	if cfg.Duration > 0 {
+		bar.total = int64(cfg.Rate * cfg.Duration.Seconds())
+	}
+	if f.showProgress(stderr) {
+		opts.Progress = bar.update
+	}
+	out, err := verify.Measure(ctx, opts)
+	bar.finish()
+	if outFile != nil {
 		defer outFile.Close()
-		jsonl = outFile
 	}
-	meta := verify.Meta{Start: time.Now(), URL: cfg.URL, Method: cfg.Method, Rate: cfg.Rate, Concurrency: cfg.MaxConcurrency,
-		TimeoutS: cfg.Timeout.Seconds(), KeepAlive: !cfg.DisableKeepAlives, MaxErrors: f.maxErrors}
-	if f.rollout != "" {
-		meta.Rollout, meta.Namespace = "deployment/"+name, namespace
-	} else {
-		meta.DurationS = cfg.Duration.Seconds()
-	}
-	rec = verify.NewRecorder(meta, jsonl)
-
-	// The traffic runs until its duration ends, Ctrl-C, or — with a rollout —
-	// --settle after the rollout has settled.
-	trafficCtx, stopTraffic := context.WithCancel(context.Background())
-	defer stopTraffic()
-	var rolloutErr error
-	var interrupted bool
-	finished := make(chan struct{}) // closed when the traffic has stopped
-	orchestrated := make(chan struct{})
-	go func() {
-		defer close(orchestrated)
-		defer stopTraffic()
-		var limit <-chan time.Time
-		if watcher != nil {
-			limit = time.After(f.duration)
-		}
-		if watcher != nil {
-			select {
-			case <-time.After(f.warmup):
-				if err := f.disrupt(ctx, watcher); err != nil {
-					rolloutErr = err
-					interrupted = ctx.Err() != nil
-					return
-				}
-			case <-ctx.Done():
-				interrupted = true
-				return
-			case <-finished:
-				return
-			}
-			select {
-			case <-watcher.Done():
-				if rolloutErr = watcher.Err(); rolloutErr != nil {
-					return
-				}
-			case <-limit:
-				rolloutErr = fmt.Errorf("the rollout did not settle within --duration %v", f.duration)
-				return
-			case <-ctx.Done():
-				interrupted = true
-				return
-			case <-finished:
-				return
-			}
-			select {
-			case <-time.After(f.settle):
-			case <-ctx.Done():
-				interrupted = true
-			case <-finished:
-			}
-			return
-		}
-		select {
-		case <-ctx.Done():
-			interrupted = true
-		case <-finished:
-		}
-	}()
-
-	stopProgress := f.startProgress(stderr, rec, cfg)
-	var trafficErr error
-	go func() {
-		_, trafficErr = loadgen.Run(trafficCtx, cfg, rec.Result)
-		close(finished)
-	}()
-	<-finished
-	<-orchestrated
-	stopProgress()
-
-	end := verify.End{At: time.Now(), Interrupted: interrupted}
+	var se *verify.SetupError
 	switch {
-	case rolloutErr != nil:
-		end.Reason = "rollout failed: " + rolloutErr.Error()
-	case interrupted:
-		end.Reason = "interrupted"
-	}
-	run, err := rec.Finish(end)
-	if err != nil {
+	case errors.As(err, &se) && se.Stage == verify.StageDisruption:
+		return usageError("--rollout: %v", se.Err)
+	case se != nil && se.Stage == verify.StageRecords:
+		return usageError("--out: %v", se.Err)
+	case err != nil && se == nil:
 		return &exitError{code: ExitInput, err: fmt.Errorf("writing %s: %w", f.out, err)}
 	}
 	if outFile != nil {
@@ -437,85 +357,62 @@ func (f *verifyFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 			return &exitError{code: ExitInput, err: fmt.Errorf("writing %s: %w", f.out, err)}
 		}
 	}
-	if trafficErr != nil {
-		return usageError("%v", trafficErr)
+	if se != nil {
+		return usageError("%v", se.Err)
 	}
-	repErr := writeReports(run, f.output, f.reportHTML, stdout)
-	if rolloutErr != nil {
+	repErr := writeReports(out.Run, f.output, f.reportHTML, stdout)
+	if out.DisruptionErr != nil {
 		var ee *exitError
 		if errors.As(repErr, &ee) && ee.code == ExitInput {
 			return repErr
 		}
-		return &exitError{code: ExitInput, err: fmt.Errorf("rollout of %s: %w", f.rollout, rolloutErr)}
+		return &exitError{code: ExitInput, err: fmt.Errorf("rollout of %s: %w", f.rollout, out.DisruptionErr)}
 	}
 	return repErr
 }
 
-// disrupt starts the event: a restart, a scale-in or a drain.
-func (f *verifyFlags) disrupt(ctx context.Context, w *rollout.Watcher) error {
-	switch {
-	case f.scale:
-		return w.ScaleTo(ctx, int32(f.scaleTo))
-	case f.drain != "":
-		node := f.drain
-		if node == "auto" {
-			var err error
-			if node, err = w.BusiestNode(ctx); err != nil {
-				return err
-			}
-		}
-		return w.Drain(ctx, node)
+// showProgress says whether to draw the bar: as --progress says in tests,
+// else when stderr is a terminal.
+func (f *verifyFlags) showProgress(stderr io.Writer) bool {
+	if f.progress != nil {
+		return *f.progress
 	}
-	return w.Restart(ctx)
+	return isTerminal(stderr)
 }
 
-// startProgress shows a progress bar with the counts on stderr when it is a
-// terminal, and returns the function that removes it.
-func (f *verifyFlags) startProgress(stderr io.Writer, rec *verify.Recorder, cfg loadgen.Config) func() {
-	show := false
-	if f.progress != nil {
-		show = *f.progress
-	} else if fd, ok := stderr.(interface{ Fd() uintptr }); ok {
-		show = term.IsTerminal(int(fd.Fd()))
-	}
-	if !show {
-		return func() {}
-	}
-	total := int64(-1)
-	if cfg.Duration > 0 {
-		total = int64(cfg.Rate * cfg.Duration.Seconds())
-	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription("requests"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionSetPredictTime(false),
-		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetRenderBlankState(true),
-	)
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				n, failed := rec.Counts()
-				bar.Set64(int64(n))
-				bar.Describe(fmt.Sprintf("ok %d, failed %d", n-failed, failed))
-			}
+// requestBar draws verify's counts as a progress bar on w, made at the
+// first report so that it comes after any note about the run.
+type requestBar struct {
+	w     io.Writer
+	total int64 // -1 or 0: unknown (a rollout decides how long)
+	bar   *progressbar.ProgressBar
+}
+
+func (b *requestBar) update(done, failed int) {
+	if b.bar == nil {
+		total := b.total
+		if total <= 0 {
+			total = -1
 		}
-	}()
-	return func() {
-		close(done)
-		<-stopped
-		bar.Finish()
+		b.bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(b.w),
+			progressbar.OptionSetDescription("requests"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionShowElapsedTimeOnFinish(),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+		return // the first report is the start: the bar shows blank
+	}
+	b.bar.Set64(int64(done))
+	b.bar.Describe(fmt.Sprintf("ok %d, failed %d", done-failed, failed))
+}
+
+func (b *requestBar) finish() {
+	if b.bar != nil {
+		b.bar.Finish()
 	}
 }

@@ -17,10 +17,32 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// startWeb creates Deployment web with replicas pods (grace period 1 s,
-// honoured by kwok) and a budget of maxUnavailable 1, waits for it, and
-// starts a watcher that records its events.
+// startWeb creates Deployment web (createWeb) and starts a watcher that
+// records its events.
 func startWeb(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string, replicas int32) (*Watcher, func() []verify.Event) {
+	t.Helper()
+	createWeb(t, ctx, client, ns, replicas)
+	var mu sync.Mutex
+	var events []verify.Event
+	w, err := Start(ctx, client, ns, "web", func(e verify.Event) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return w, func() []verify.Event {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]verify.Event(nil), events...)
+	}
+}
+
+// createWeb creates Deployment web with replicas pods (grace period 1 s,
+// honoured by kwok) and a budget of maxUnavailable 1, and waits for it.
+func createWeb(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string, replicas int32) {
 	t.Helper()
 	labels := map[string]string{"app": "web"}
 	grace := int64(1)
@@ -61,22 +83,6 @@ func startWeb(t *testing.T, ctx context.Context, client kubernetes.Interface, ns
 			t.Fatalf("deployment never became available: %+v", d.Status)
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-	var mu sync.Mutex
-	var events []verify.Event
-	w, err := Start(ctx, client, ns, "web", func(e verify.Event) {
-		mu.Lock()
-		events = append(events, e)
-		mu.Unlock()
-	}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	return w, func() []verify.Event {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]verify.Event(nil), events...)
 	}
 }
 
