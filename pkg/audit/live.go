@@ -272,14 +272,16 @@ func (l *liveChecks) sliceSizes(m *check.Model) []finding.Finding {
 			continue
 		}
 		done[e.Service] = true
+		// The most pods the manifests allow (an autoscaler's maxReplicas):
+		// more live endpoints than that means the count changed since.
 		var replicas int32
 		for _, w := range e.Workloads {
-			replicas += w.Replicas
+			replicas += m.Graph.Replicas(w).Max
 		}
 		n := counts[e.Service.Namespace+"/"+e.Service.Name]
 		if n > rules.EndpointsPerService && int(replicas) <= rules.EndpointsPerService {
 			out = append(out, newFinding("ZD013", finding.Warning, e.Service.Meta,
-				fmt.Sprintf("%s has %d live endpoints (its workloads ask for %d replicas: scaled since?), past the %d endpoints per Service threshold; kube-proxy on every node reprograms on every pod change and lags the rollout.", e.Service.Ref, n, replicas, rules.EndpointsPerService),
+				fmt.Sprintf("%s has %d live endpoints (its workloads ask for at most %d replicas: scaled since?), past the %d endpoints per Service threshold; kube-proxy on every node reprograms on every pod change and lags the rollout.", e.Service.Ref, n, replicas, rules.EndpointsPerService),
 				"make the Service headless (clusterIP: None): ip targets do not need a cluster IP",
 				finding.Fact("endpoints", int64(n), timing.FromManifest, "live EndpointSlices")))
 		}

@@ -215,6 +215,7 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 		out.Errors = append(out.Errors, InputError{File: e.Pos.File, Line: e.Pos.Line, Message: e.Message})
 	}
 	out.Notes = append(out.Notes, inv.Notes...)
+	out.Notes = append(out.Notes, g.Notes...)
 	for _, e := range exps {
 		for _, n := range e.Notes {
 			out.Notes = append(out.Notes, inventory.Note{Pos: e.Front.Pos, Ref: e.Front.Ref, File: e.Front.Pos.File, Line: e.Front.Pos.Line, Message: n})

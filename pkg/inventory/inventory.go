@@ -54,9 +54,12 @@ type Meta struct {
 type Workload struct {
 	Meta
 	Template corev1.PodTemplateSpec
-	// Replicas is the desired count; 1 when unset. PerNode is set for
-	// DaemonSets, whose count is the number of matching nodes.
+	// Replicas is spec.replicas; 1 when unset (ReplicasSet false). PerNode
+	// is set for DaemonSets, whose count is the number of matching nodes.
+	// Rules do not read it: an autoscaler may set the count instead, and
+	// graph.Replicas gives the range the workload runs in.
 	Replicas        int32
+	ReplicasSet     bool
 	PerNode         bool
 	Strategy        Strategy
 	MinReadySeconds int32
@@ -94,6 +97,27 @@ type Ingress struct {
 type PDB struct {
 	Meta
 	Spec policyv1.PodDisruptionBudgetSpec
+}
+
+// HPA is a HorizontalPodAutoscaler (autoscaling/v1, v2, v2beta1 or
+// v2beta2, which share these fields): the workload it scales and the range
+// it keeps the replica count in. The HPA controller sets the workload's
+// replicas within [MinReplicas, MaxReplicas], whatever spec.replicas says.
+type HPA struct {
+	Meta
+	// Target is spec.scaleTargetRef, in the HPA's namespace.
+	Target ScaleTarget
+	// MinReplicas is 1 when unset (MinSet false), as the API defaults it.
+	MinReplicas int32
+	MinSet      bool
+	MaxReplicas int32
+}
+
+// ScaleTarget names the object an autoscaler scales.
+type ScaleTarget struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
 }
 
 // Namespace is a core/v1 Namespace object from the input.
@@ -147,6 +171,7 @@ type Inventory struct {
 	IngressClasses      map[string]*IngressClass
 	IngressClassParams  map[string]*IngressClassParams
 	TargetGroupBindings []*TargetGroupBinding
+	HPAs                []*HPA
 	// Unknown counts objects of kinds zerodrop does not model; they are kept
 	// in Objects.
 	Unknown int
@@ -179,6 +204,7 @@ type typed struct {
 	ingressClass *IngressClass
 	classParams  *IngressClassParams
 	tgb          *TargetGroupBinding
+	hpa          *HPA
 	unknown      bool
 	err          error
 	notes        []Note
@@ -293,6 +319,10 @@ func Moved(o *load.Object, delta int) *load.Object {
 		x := *t.tgb
 		move(&x.Meta)
 		m.tgb = &x
+	case t.hpa != nil:
+		x := *t.hpa
+		move(&x.Meta)
+		m.hpa = &x
 	}
 	m.notes = make([]Note, len(t.notes))
 	for i, n := range t.notes {
@@ -362,6 +392,8 @@ func (inv *Inventory) collect(o *load.Object, t *typed) {
 		inv.IngressClassParams[o.Name] = t.classParams
 	case t.tgb != nil:
 		inv.TargetGroupBindings = append(inv.TargetGroupBindings, t.tgb)
+	case t.hpa != nil:
+		inv.HPAs = append(inv.HPAs, t.hpa)
 	case t.unknown:
 		inv.Unknown++
 	}
@@ -396,6 +428,8 @@ func typeObject(o *load.Object) (t typed) {
 		t.addIngressClassParams(o)
 	case "elbv2.k8s.aws/TargetGroupBinding":
 		t.addTGB(o)
+	case "autoscaling/HorizontalPodAutoscaler":
+		err = t.addHPA(o)
 	default:
 		t.unknown = true
 	}
@@ -587,7 +621,7 @@ func (t *typed) addDeployment(o *load.Object) error {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: meta(o), Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas),
+	w := &Workload{Meta: meta(o), Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas), ReplicasSet: d.Spec.Replicas != nil,
 		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template), ProgressDeadline: 600}
 	if d.Spec.ProgressDeadlineSeconds != nil {
 		w.ProgressDeadline, w.ProgressDeadlineSet = *d.Spec.ProgressDeadlineSeconds, true
@@ -626,7 +660,7 @@ func (t *typed) addStatefulSet(o *load.Object) error {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: meta(o), Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas),
+	w := &Workload{Meta: meta(o), Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas), ReplicasSet: s.Spec.Replicas != nil,
 		MinReadySeconds: s.Spec.MinReadySeconds, Selector: selector(o, s.Spec.Selector, s.Spec.Template)}
 	one := intstr.FromInt32(1)
 	zero := intstr.FromInt32(0)
@@ -683,7 +717,7 @@ func (t *typed) addReplicaSet(o *load.Object) error {
 		t.oldVersion(o, "apps/v1")
 	}
 	t.workload = &Workload{Meta: meta(o), Template: r.Spec.Template,
-		Replicas: replicas(r.Spec.Replicas), MinReadySeconds: r.Spec.MinReadySeconds,
+		Replicas: replicas(r.Spec.Replicas), ReplicasSet: r.Spec.Replicas != nil, MinReadySeconds: r.Spec.MinReadySeconds,
 		Selector: selector(o, r.Spec.Selector, r.Spec.Template), Strategy: Strategy{Type: "None"}}
 	return nil
 }
@@ -730,7 +764,7 @@ func (t *typed) addRollout(o *load.Object) error {
 		return nil
 	}
 	w := &Workload{Meta: meta(o), Template: r.Spec.Template, Replicas: replicas(r.Spec.Replicas),
-		MinReadySeconds: r.Spec.MinReadySeconds, Selector: r.Spec.Selector}
+		ReplicasSet: r.Spec.Replicas != nil, MinReadySeconds: r.Spec.MinReadySeconds, Selector: r.Spec.Selector}
 	switch {
 	case r.Spec.Strategy.BlueGreen != nil:
 		w.Strategy = Strategy{Type: "BlueGreen"}
@@ -815,6 +849,39 @@ func (tt *typed) addTGB(o *load.Object) {
 		}
 	}
 	tt.tgb = t
+}
+
+// hpa is the part of a HorizontalPodAutoscaler that sets a replica range;
+// every served version has these fields.
+type hpa struct {
+	Spec struct {
+		ScaleTargetRef ScaleTarget `json:"scaleTargetRef"`
+		MinReplicas    *int32      `json:"minReplicas"`
+		MaxReplicas    int32       `json:"maxReplicas"`
+	} `json:"spec"`
+}
+
+// addHPA reads an autoscaler, refusing what the API server's validation
+// refuses (no target, maxReplicas below 1 or below minReplicas), so a range
+// the cluster would never hold is never judged.
+func (t *typed) addHPA(o *load.Object) error {
+	var h hpa
+	if err := decode(o, &h); err != nil {
+		return err
+	}
+	sp := h.Spec
+	switch {
+	case sp.ScaleTargetRef.Kind == "" || sp.ScaleTargetRef.Name == "":
+		return errors.New("spec.scaleTargetRef needs a kind and a name")
+	case sp.MaxReplicas < 1:
+		return fmt.Errorf("spec.maxReplicas %d: must be at least 1", sp.MaxReplicas)
+	case sp.MinReplicas != nil && *sp.MinReplicas < 0:
+		return fmt.Errorf("spec.minReplicas %d: must not be negative", *sp.MinReplicas)
+	case sp.MinReplicas != nil && *sp.MinReplicas > sp.MaxReplicas:
+		return fmt.Errorf("spec.minReplicas %d is above spec.maxReplicas %d", *sp.MinReplicas, sp.MaxReplicas)
+	}
+	t.hpa = &HPA{Meta: meta(o), Target: sp.ScaleTargetRef, MinReplicas: replicas(sp.MinReplicas), MinSet: sp.MinReplicas != nil, MaxReplicas: sp.MaxReplicas}
+	return nil
 }
 
 // selector is a workload's selector. extensions/v1beta1 and apps/v1beta1

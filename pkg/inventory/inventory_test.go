@@ -45,6 +45,9 @@ func summary(inv *Inventory) string {
 	for _, p := range inv.PDBs {
 		fmt.Fprintf(&b, "pdb %s %s\n", p.Ref, p.APIVersion)
 	}
+	for _, h := range inv.HPAs {
+		fmt.Fprintf(&b, "hpa %s %v target=%s/%s/%s min=%d(%v) max=%d\n", h.Ref, h.Pos, h.Target.APIVersion, h.Target.Kind, h.Target.Name, h.MinReplicas, h.MinSet, h.MaxReplicas)
+	}
 	var ns []string
 	for n := range inv.Namespaces {
 		ns = append(ns, n)
@@ -650,5 +653,74 @@ spec:
 	w := workload(t, inv, "Deployment", "big-uid")
 	if sc := w.Template.Spec.SecurityContext; w.Replicas != 2 || sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 4294967296 {
 		t.Errorf("an int64 field lost its value: %+v", sc)
+	}
+}
+
+// Autoscalers of every served version are read the same way; what the API
+// server's validation refuses is an input error naming the field.
+func TestHPAs(t *testing.T) {
+	inv := build(t, `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: api}
+spec:
+  scaleTargetRef: {kind: StatefulSet, name: api}
+  maxReplicas: 4
+  targetCPUUtilizationPercentage: 80
+---
+apiVersion: autoscaling/v2beta2
+kind: HorizontalPodAutoscaler
+metadata: {name: inverted}
+spec:
+  scaleTargetRef: {kind: Deployment, name: x}
+  minReplicas: 5
+  maxReplicas: 3
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: untargeted}
+spec:
+  minReplicas: 1
+  maxReplicas: 3
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: nomax}
+spec:
+  scaleTargetRef: {kind: Deployment, name: x}
+`, "prod")
+	if len(inv.HPAs) != 2 {
+		t.Fatalf("want 2 autoscalers, got %d:\n%s", len(inv.HPAs), summary(inv))
+	}
+	web, api := inv.HPAs[0], inv.HPAs[1]
+	if web.Namespace != "shop" || web.Target != (ScaleTarget{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"}) || web.MinReplicas != 2 || !web.MinSet || web.MaxReplicas != 10 {
+		t.Errorf("autoscaling/v2: %+v", web)
+	}
+	if api.Namespace != "prod" || api.Target.Kind != "StatefulSet" || api.MinReplicas != 1 || api.MinSet || api.MaxReplicas != 4 {
+		t.Errorf("autoscaling/v1 with minReplicas left out: %+v", api)
+	}
+	var errs []string
+	for _, e := range inv.Errors {
+		errs = append(errs, e.Message)
+	}
+	got := strings.Join(errs, "\n")
+	for _, want := range []string{
+		"HorizontalPodAutoscaler/inverted in prod: spec.minReplicas 5 is above spec.maxReplicas 3",
+		"HorizontalPodAutoscaler/untargeted in prod: spec.scaleTargetRef needs a kind and a name",
+		"HorizontalPodAutoscaler/nomax in prod: spec.maxReplicas 0: must be at least 1",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("errors lack %q:\n%s", want, got)
+		}
 	}
 }

@@ -2,9 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/graph"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
@@ -98,4 +100,28 @@ func failureWording(lb timing.LB) string {
 		return "clients see connection resets or timeouts"
 	}
 	return "clients get 502, 503 or 504"
+}
+
+// Replicas returns w's replica range (graph.Replicas): spec.replicas, or
+// the range an autoscaler keeps it in.
+func (p *Pass) Replicas(w *inventory.Workload) graph.Replicas { return p.Graph.Replicas(w) }
+
+// replicasFact is the evidence for the count n a rule judged w at, naming
+// where that count comes from.
+func replicasFact(r graph.Replicas, n int32) finding.Evidence {
+	src := timing.FromManifest
+	if r.Defaulted {
+		src = timing.FromDefault
+	}
+	return finding.Fact("replicas", int64(n), src, r.Source())
+}
+
+// judgedAt adds to a message which count an autoscaled workload was judged
+// at: disruption, rollout and spread at minReplicas, scale at maxReplicas.
+func judgedAt(msg string, r graph.Replicas, atMax bool) string {
+	j := r.JudgedAt(atMax)
+	if j == "" {
+		return msg
+	}
+	return msg + " " + strings.ToUpper(j[:1]) + j[1:] + "."
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/graph"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -20,7 +21,12 @@ var PDB = register(&Rule{
 
 func runPDB(p *Pass) {
 	for _, w := range p.SelectedWorkloads() {
-		if !isEvictable(w) || w.Replicas < 2 || len(p.Graph.WorkloadPDBs[w]) > 0 {
+		// Without a budget a drain may evict every replica at once, which
+		// matters as soon as there are two: an autoscaled workload is
+		// judged at its maxReplicas (at one replica a budget that allows
+		// any eviction changes nothing, and one that allows none blocks).
+		r := p.Replicas(w)
+		if !isEvictable(w) || r.Max < 2 || len(p.Graph.WorkloadPDBs[w]) > 0 {
 			continue
 		}
 		create := &finding.Patch{
@@ -32,9 +38,9 @@ func runPDB(p *Pass) {
 			What: fmt.Sprintf("new PodDisruptionBudget %s (policy/v1, maxUnavailable 1)", w.Name),
 		}
 		p.ReportPatch(create, podMeta(w), "", finding.Warning,
-			fmt.Sprintf("%s runs %d replicas behind a Service but no PodDisruptionBudget selects them: a node drain or cluster upgrade may evict all of them at once, leaving nothing to serve.", w.Ref, w.Replicas),
+			judgedAt(fmt.Sprintf("%s runs %s behind a Service but no PodDisruptionBudget selects them: a node drain or cluster upgrade may evict all of them at once, leaving nothing to serve.", w.Ref, upTo(r)), r, true),
 			fmt.Sprintf("add a policy/v1 PodDisruptionBudget with maxUnavailable: 1 and the selector of %s", w.Ref),
-			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"))
+			replicasFact(r, r.Max))
 	}
 	workloadsIn := map[string]bool{}
 	for _, w := range p.Graph.Inv.Workloads {
@@ -81,9 +87,25 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 		}
 		return
 	}
+	// A budget is judged at the fewest pods it may have to keep: the sum
+	// of the selected workloads' counts, at minReplicas where an autoscaler
+	// sets them (it does not scale up to let a drain through).
 	var total int32
+	scaled := false
 	for _, w := range ws {
-		total += w.Replicas
+		r := p.Replicas(w)
+		total += r.Min
+		scaled = scaled || r.Scaled()
+	}
+	judged := func(msg string) string {
+		for _, w := range ws {
+			msg = judgedAt(msg, p.Replicas(w), false)
+		}
+		return msg
+	}
+	selected := finding.Fact("selected replicas", int64(total), timing.FromManifest, "")
+	if scaled {
+		selected = finding.Fact("selected replicas", int64(total), timing.FromManifest, "minReplicas of the autoscaled workloads, spec.replicas of the others")
 	}
 	if pdb.Spec.MinAvailable == nil && pdb.Spec.MaxUnavailable == nil && pdb.APIVersion != "policy/v1beta1" {
 		// The API accepts it, and the disruption controller then wants no
@@ -91,17 +113,15 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 		// (policy/v1beta1 defaulted minAvailable to 1 instead.)
 		allow := specPatch(&pdb.Meta, map[string]any{"maxUnavailable": int64(1)}, "maxUnavailable 1 (one eviction at a time)")
 		p.ReportPatch(allow, &pdb.Meta, "", finding.Warning,
-			fmt.Sprintf("%s sets neither minAvailable nor maxUnavailable: Kubernetes accepts it, and its disruption controller then requires no pod to stay healthy, so a node drain or cluster upgrade may evict all %d selected replicas at once. It protects nothing.", pdb.Ref, total),
-			"set maxUnavailable: 1 (or a minAvailable below the replica count)",
-			finding.Fact("selected replicas", int64(total), timing.FromManifest, ""))
+			judged(fmt.Sprintf("%s sets neither minAvailable nor maxUnavailable: Kubernetes accepts it, and its disruption controller then requires no pod to stay healthy, so a node drain or cluster upgrade may evict all %d selected replicas at once. It protects nothing.", pdb.Ref, total)),
+			"set maxUnavailable: 1 (or a minAvailable below the replica count)", selected)
 		return
 	}
 	if blocksAll(pdb, total) {
 		allow := specPatch(&pdb.Meta, map[string]any{"maxUnavailable": int64(1), "minAvailable": nil}, "maxUnavailable 1 (allows one eviction at a time)")
 		p.ReportPatch(allow, &pdb.Meta, "", finding.Warning,
-			fmt.Sprintf("%s allows no voluntary eviction for its %d selected replicas: node drains and cluster upgrades hang on these pods until someone deletes them by hand (and then without any protection).", pdb.Ref, total),
-			"use maxUnavailable: 1 (or a minAvailable below the replica count)",
-			finding.Fact("selected replicas", int64(total), timing.FromManifest, ""))
+			judged(fmt.Sprintf("%s allows no voluntary eviction for its %d selected replicas: node drains and cluster upgrades hang on these pods until someone deletes them by hand (and then without any protection).", pdb.Ref, total)),
+			"use maxUnavailable: 1 (or a minAvailable below the replica count)", selected)
 	}
 }
 
@@ -118,4 +138,13 @@ func blocksAll(pdb *inventory.PDB, replicas int32) bool {
 	// Neither set: policy/v1beta1 defaults minAvailable to 1; policy/v1
 	// requires nothing.
 	return pdb.APIVersion == "policy/v1beta1" && replicas <= 1
+}
+
+// upTo words a replica count: "3 replicas", or "up to 10 replicas" for an
+// autoscaled workload.
+func upTo(r graph.Replicas) string {
+	if r.Min == r.Max {
+		return fmt.Sprintf("%d replicas", r.Max)
+	}
+	return fmt.Sprintf("up to %d replicas", r.Max)
 }

@@ -40,7 +40,10 @@ func runRollout(p *Pass) {
 		if w.PerNode {
 			continue
 		}
-		surge, unavailable, err := timing.RollingBatch(w.Replicas, st.MaxSurge, st.MaxUnavailable)
+		// A rollout may start at any count the workload runs; at the
+		// fewest (an autoscaler's minReplicas) the fewest pods are left.
+		r := p.Replicas(w)
+		surge, unavailable, err := timing.RollingBatch(r.Min, st.MaxSurge, st.MaxUnavailable)
 		if err != nil {
 			p.Report(podMeta(w), "", finding.Error, fmt.Sprintf("%s has an invalid rolling update: %v.", w.Ref, err), "use whole numbers or percentages like 25%")
 			continue
@@ -64,22 +67,22 @@ func runRollout(p *Pass) {
 		uSrc, uDetail := origin(st.UnavailableDefaulted, "maxUnavailable")
 		sSrc, sDetail := origin(st.SurgeDefaulted, "maxSurge")
 		ev := []finding.Evidence{
-			finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"),
+			replicasFact(r, r.Min),
 			finding.Fact("maxUnavailable", int64(unavailable), uSrc, uDetail),
 			finding.Fact("maxSurge", int64(surge), sSrc, sDetail),
 		}
-		if unavailable >= w.Replicas {
-			fix, patch := "set maxUnavailable to 0 and maxSurge to 1 or 25%", surgePatch(w)
+		if unavailable >= r.Min {
+			fix, patch := "set maxUnavailable to 0 and maxSurge to 1 or 25%", surgePatch(w, r.Min)
 			if w.Kind == "StatefulSet" {
 				// StatefulSets cannot surge: a pod is stopped before its
 				// replacement starts, so only more replicas keep one serving.
 				fix = "run at least 2 replicas (a StatefulSet replaces pods one at a time and cannot start a new pod first)"
-				if w.Replicas > 1 {
+				if r.Min > 1 {
 					fix = "set spec.updateStrategy.rollingUpdate.maxUnavailable to 1"
 				}
 			}
 			p.ReportPatch(patch, podMeta(w), "", finding.Error,
-				fmt.Sprintf("%s allows %d of its %d replicas to be unavailable during a rollout: every old pod may be stopped before a new one is registered with %s, leaving no healthy target.", w.Ref, unavailable, w.Replicas, e.Describe()),
+				judgedAt(fmt.Sprintf("%s allows %d of its %d replicas to be unavailable during a rollout: every old pod may be stopped before a new one is registered with %s, leaving no healthy target.", w.Ref, unavailable, r.Min, e.Describe()), r, false),
 				fix, ev...)
 			continue
 		}
@@ -97,9 +100,20 @@ func runRollout(p *Pass) {
 				fmt.Sprintf("set minReadySeconds to %d, or switch to ip targets with a readiness gate", n.Register.High),
 				append(ev, finding.Span(n.Register), finding.Span(n.StopSending))...)
 		}
-		if d := rolloutDuration(w, surge, unavailable, n, gated); d.Seconds > 3600 {
+		// How long a rollout takes is a scale note: judged at the most
+		// replicas there may be, with the batch sizes at that count.
+		if r.Max != r.Min {
+			surge, unavailable, err = timing.RollingBatch(r.Max, st.MaxSurge, st.MaxUnavailable)
+			if err != nil {
+				continue
+			}
+			ev = []finding.Evidence{replicasFact(r, r.Max),
+				finding.Fact("maxUnavailable", int64(unavailable), uSrc, uDetail),
+				finding.Fact("maxSurge", int64(surge), sSrc, sDetail)}
+		}
+		if d := rolloutDuration(w, r.Max, surge, unavailable, n, gated); d.Seconds > 3600 {
 			p.Report(podMeta(w), "", finding.Info,
-				fmt.Sprintf("A rollout of %s takes about %s: a bad version cannot be replaced quickly.", w.Ref, humanDuration(d.Seconds)),
+				judgedAt(fmt.Sprintf("A rollout of %s takes about %s: a bad version cannot be replaced quickly.", w.Ref, humanDuration(d.Seconds)), r, true),
 				"raise maxSurge (more pods in each batch), shorten registration (tighter health checks) or pause the rollout when something goes wrong",
 				append(ev, finding.Seconds(d))...)
 		}
@@ -113,9 +127,9 @@ func gateLabelled(p *Pass, w *inventory.Workload) bool {
 
 // rolloutDuration estimates ceil(replicas/batch) × (start-up + readiness +
 // registration when gated + minReadySeconds).
-func rolloutDuration(w *inventory.Workload, surge, unavailable int32, n timing.Numbers, gated bool) timing.Value {
+func rolloutDuration(w *inventory.Workload, replicas, surge, unavailable int32, n timing.Numbers, gated bool) timing.Value {
 	batch := max(surge+unavailable, 1)
-	batches := (w.Replicas + batch - 1) / batch
+	batches := (replicas + batch - 1) / batch
 	step := n.Profile.AppStartup.High + int64(w.MinReadySeconds)
 	if len(w.Template.Spec.Containers) > 0 {
 		if rp := w.Template.Spec.Containers[0].ReadinessProbe; rp != nil {
@@ -141,7 +155,7 @@ func humanDuration(s int64) string {
 }
 
 // surgePatch makes a rolling update start new pods before stopping old ones.
-func surgePatch(w *inventory.Workload) *finding.Patch {
+func surgePatch(w *inventory.Workload, replicas int32) *finding.Patch {
 	const what = "maxUnavailable 0, maxSurge 25%"
 	ru := map[string]any{"maxUnavailable": int64(0), "maxSurge": "25%"}
 	switch w.Kind {
@@ -150,7 +164,7 @@ func surgePatch(w *inventory.Workload) *finding.Patch {
 	case "Rollout":
 		return specPatch(&w.Meta, map[string]any{"strategy": map[string]any{"canary": ru}}, what)
 	case "StatefulSet":
-		if w.Replicas > 1 {
+		if replicas > 1 {
 			return specPatch(&w.Meta, map[string]any{"updateStrategy": map[string]any{"rollingUpdate": map[string]any{"maxUnavailable": int64(1)}}}, "maxUnavailable 1")
 		}
 	}

@@ -27,14 +27,21 @@ func runTopology(p *Pass) {
 			continue
 		}
 		e := p.Slowest(w)
-		ev := append(lbContext(e), finding.Fact("replicas", int64(w.Replicas), timing.FromManifest, "spec.replicas"))
-		if w.Replicas == 1 {
+		// Judged at the fewest replicas the workload runs: an autoscaler's
+		// minReplicas is where a single pod, or one zone, is all there is.
+		r := p.Replicas(w)
+		ev := append(lbContext(e), replicasFact(r, r.Min))
+		if r.Min == 1 {
+			fix := "run at least 2 replicas, spread across zones"
+			if r.Scaled() {
+				fix = "set minReplicas to at least 2 on the autoscaler, and spread the pods across zones"
+			}
 			p.Report(podMeta(w), "", finding.Warning,
-				fmt.Sprintf("%s has a single replica behind %s: a node drain, eviction or crash leaves the load balancer with no target until a new pod registers (%ds).", w.Ref, e.Describe(), p.Numbers(e).Register.High),
-				"run at least 2 replicas, spread across zones", ev...)
+				judgedAt(fmt.Sprintf("%s has a single replica behind %s: a node drain, eviction or crash leaves the load balancer with no target until a new pod registers (%ds).", w.Ref, e.Describe(), p.Numbers(e).Register.High), r, false),
+				fix, ev...)
 			continue
 		}
-		if w.Replicas < 2 || spreadsZones(w) {
+		if r.Min < 2 || spreadsZones(w) {
 			continue
 		}
 		sev := finding.Info
@@ -42,7 +49,7 @@ func runTopology(p *Pass) {
 			sev = finding.Warning
 		}
 		p.ReportPatch(spreadPatch(w), podMeta(w), "", sev,
-			fmt.Sprintf("%s's %d replicas are not spread across zones: they may all land in one zone, and losing it (or draining its nodes) empties %s.", w.Ref, w.Replicas, e.Describe()),
+			judgedAt(fmt.Sprintf("%s's %d replicas are not spread across zones: they may all land in one zone, and losing it (or draining its nodes) empties %s.", w.Ref, r.Min, e.Describe()), r, false),
 			fmt.Sprintf("add a topologySpreadConstraint on %s with maxSkew 1 and the pod labels", ZoneKey), ev...)
 	}
 }

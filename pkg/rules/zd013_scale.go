@@ -25,17 +25,25 @@ func runScale(p *Pass) {
 		if e.Service == nil || e.TargetType.Value != timing.TargetIP || e.LB != timing.ALB {
 			continue
 		}
+		// A scale note: judged at the most pods there may be, an
+		// autoscaler's maxReplicas.
 		var total int32
+		msg, detail := "", "sum of spec.replicas"
 		for _, w := range e.Workloads {
-			total += w.Replicas
+			r := p.Replicas(w)
+			total += r.Max
+			msg = judgedAt(msg, r, true)
+			if r.Scaled() {
+				detail = "sum of maxReplicas of the autoscaled workloads and spec.replicas of the others"
+			}
 		}
 		if total <= EndpointsPerService || e.Service.Spec.ClusterIP == corev1.ClusterIPNone {
 			continue
 		}
 		p.Report(&e.Service.Meta, "", finding.Warning,
-			fmt.Sprintf("%s fronts %d pods through %s; past %d endpoints per Service, kube-proxy programming on every node slows and lags pod changes, though the load balancer reaches pods directly.", e.Service.Ref, total, e.Describe(), EndpointsPerService),
+			fmt.Sprintf("%s fronts %d pods through %s; past %d endpoints per Service, kube-proxy programming on every node slows and lags pod changes, though the load balancer reaches pods directly.%s", e.Service.Ref, total, e.Describe(), EndpointsPerService, msg),
 			"make the Service headless (clusterIP: None): ip targets do not need a cluster IP",
-			finding.Fact("replicas", int64(total), timing.FromManifest, "sum of spec.replicas"),
+			finding.Fact("replicas", int64(total), timing.FromManifest, detail),
 			finding.Fact("threshold", int64(EndpointsPerService), timing.FromDefault, "Kubernetes scalability threshold: endpoints per Service"))
 	}
 	for _, o := range p.Graph.Inv.Objects {

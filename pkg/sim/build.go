@@ -137,7 +137,13 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 	if w.PerNode || w.Kind == "Pod" {
 		c.Skip = fmt.Sprintf("%s is not simulated (only Deployments, ReplicaSets, StatefulSets and Argo Rollouts)", w.Kind)
 	}
-	p.Replicas = int(w.Replicas)
+	// The count a rollout, drain or scale-in starts from: the fewest the
+	// workload runs (an autoscaler's minReplicas), as the rules judge it.
+	r := m.Graph.Replicas(w)
+	p.Replicas = int(r.Min)
+	if j := r.JudgedAt(false); j != "" {
+		note("%s", strings.Replace(j, "judged", "simulated", 1))
+	}
 	p.MinReadySeconds = float64(w.MinReadySeconds)
 	p.ProgressDeadline = float64(w.ProgressDeadline)
 	switch w.Strategy.Type {

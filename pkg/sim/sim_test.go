@@ -439,3 +439,27 @@ func casesOf(lr *load.Result) []Case {
 	_, cs := Analyze(lr, zdcheck.Options{})
 	return cs
 }
+
+// An autoscaled workload is simulated at its minReplicas, the count the
+// rules judge disruption at, and the case says so.
+func TestCaseReadsAutoscalerRange(t *testing.T) {
+	data, err := os.ReadFile("../check/testdata/rules/ZD010_hpa_min_one_max_unavailable_one.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cases := Analyze(load.Bytes("hpa.yaml", data, load.Options{}), zdcheck.Options{})
+	if len(cases) != 1 {
+		t.Fatalf("want one case, got %d", len(cases))
+	}
+	c := cases[0]
+	if c.Params.Replicas != 1 || c.Params.ScaleTo != 1 {
+		t.Errorf("replicas %d, scale-in to %d; want 1 and 1 (minReplicas 1, not spec.replicas 4)", c.Params.Replicas, c.Params.ScaleTo)
+	}
+	found := false
+	for _, n := range c.Notes {
+		found = found || n == "HPA web keeps 1–4 replicas; simulated at minReplicas 1"
+	}
+	if !found {
+		t.Errorf("notes %q lack the autoscaler's range", c.Notes)
+	}
+}
