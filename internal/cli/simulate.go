@@ -2,18 +2,13 @@ package cli
 
 import (
 	"bytes"
-	"context"
+	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/zerodrop/zerodrop/pkg/check"
-	"github.com/zerodrop/zerodrop/pkg/fix"
-	"github.com/zerodrop/zerodrop/pkg/inventory"
-	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/sim"
 	"github.com/zerodrop/zerodrop/pkg/sim/simreport"
@@ -146,102 +141,30 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 	if copts.KubeVersion.Major == 0 {
 		copts.KubeVersion = rules.DefaultKubeVersion
 	}
-	cases := func(lr *load.Result) []sim.Case {
-		_, cs := sim.Analyze(lr, copts)
-		return cs
-	}
-
-	type source struct {
-		variant string
-		cases   []sim.Case
-	}
-	var sources []source
-	var inputErrs []load.InputError
+	var an *sim.Analysis
 	if builtIn {
-		for _, v := range sim.BuiltIn() {
-			sources = append(sources, source{v.Name, cases(v.Load(copts.Load))})
-		}
-	} else {
-		// Standard input can be read only once: keep it for fix too.
-		var stdin []byte
-		if contains(copts.Paths, "-") {
-			if stdin, err = io.ReadAll(copts.Stdin); err != nil {
-				return &exitError{code: ExitInput, err: fmt.Errorf("reading stdin: %w", err)}
-			}
-			copts.Stdin = bytes.NewReader(stdin)
-		}
-		lr := loadInputs(c.Context(), copts)
-		if e := check.NoObjects(len(lr.Objects), copts); e != nil {
-			lr.Errors = append(lr.Errors, *e)
-		}
-		inputErrs = lr.Errors
-		sources = append(sources, source{"current", cases(lr)})
-		if f.compare {
-			if stdin != nil {
-				copts.Stdin = bytes.NewReader(stdin)
-			}
-			fixed, err := fixedInputs(c.Context(), copts, lr)
-			if err != nil {
-				return &exitError{code: ExitInput, err: err}
-			}
-			sources = append(sources, source{"fixed", cases(fixed)})
-		}
+		an = sim.AnalyzeBuiltIn(copts)
+	} else if an, err = sim.AnalyzeInputs(c.Context(), copts, f.compare); err != nil {
+		return &exitError{code: ExitInput, err: err}
 	}
 
-	rep := &sim.Report{SchemaVersion: sim.SchemaVersion, Seed: f.seed, Runs: f.runs, Results: []sim.Result{}}
-	rep.Assumptions = assumptions(copts, builtIn)
-	seen := map[string]bool{}
-	steps := 0
-	for _, src := range sources {
-		steps += len(src.cases)
+	opts := sim.Options{Events: events, Seed: f.seed, Runs: f.runs, Workers: f.workers, PlanSurges: surges,
+		RPS: f.rps, Replicas: f.replicas, Nodes: f.nodes, DrainNodes: &f.drainNodes, ScaleTo: &f.scaleTo,
+		App: sim.AppBehaviour(f.app), KeepAlive: f.keepAlive, IdleRace: f.idleRace}
+	if c.Flags().Changed("duration-ms") {
+		opts.DurationMedian = f.durationMs / 1000
 	}
-	if !f.plan {
-		steps *= len(events)
+	bars := &stages{w: c.ErrOrStderr(), show: isTerminal(c.ErrOrStderr())}
+	opts.Progress = func(done, total int) { bars.Report("simulating", done, total) }
+	rep, err := sim.Play(c.Context(), an, opts)
+	bars.Done()
+	var de *sim.DurationError
+	if errors.As(err, &de) {
+		return usageError("--duration-ms %g: the median request duration is above the longest request of %s, %gs (declare a longer one with zerodrop.dev/longest-request or --longest-request)", f.durationMs, de.Workload, de.Max)
+	} else if err != nil {
+		return &exitError{code: ExitInput, err: err}
 	}
-	bar := newProgress(c.ErrOrStderr(), isTerminal(c.ErrOrStderr()), steps, "simulating")
-	for _, src := range sources {
-		for _, cs := range src.cases {
-			f.apply(c, &cs.Params)
-			if pr := &cs.Params; pr.DurationMedian > pr.DurationMax {
-				return usageError("--duration-ms %g: the median request duration is above the longest request of %s, %gs (declare a longer one with zerodrop.dev/longest-request or --longest-request)", f.durationMs, cs.Workload, pr.DurationMax)
-			}
-			for _, a := range cs.Assumptions(f.app) {
-				if !seen[a] {
-					seen[a] = true
-					rep.Assumptions = append(rep.Assumptions, a)
-				}
-			}
-			if f.plan {
-				pl, err := sim.MakePlan(cs, src.variant, surges, f.seed, f.runs, f.workers)
-				if err != nil {
-					return &exitError{code: ExitInput, err: fmt.Errorf("%s: %w", cs.Workload, err)}
-				}
-				rep.Plans = append(rep.Plans, pl)
-				bar.Add(1)
-				continue
-			}
-			for _, ev := range events {
-				bar.Add(1)
-				one := cs
-				one.Params.Event = ev
-				if one.Skip != "" {
-					rep.Results = append(rep.Results, sim.Skipped(one, src.variant))
-					continue
-				}
-				if err := one.Params.Validate(); err != nil {
-					one.Skip = err.Error()
-					rep.Results = append(rep.Results, sim.Skipped(one, src.variant))
-					continue
-				}
-				s, err := sim.MonteCarlo(one.Params, f.seed, f.runs, f.workers)
-				if err != nil {
-					return &exitError{code: ExitInput, err: err}
-				}
-				rep.Results = append(rep.Results, sim.NewResult(one, src.variant, s))
-			}
-		}
-	}
-	bar.Done()
+	inputErrs := an.InputErrors
 	if len(rep.Results) == 0 && len(rep.Plans) == 0 && len(inputErrs) == 0 {
 		fmt.Fprintln(c.ErrOrStderr(), "zerodrop: no workload behind an AWS load balancer found in the input; nothing to simulate")
 	}
@@ -297,92 +220,4 @@ func parseEvents(s string) ([]sim.Event, error) {
 		}
 	}
 	return out, nil
-}
-
-// apply puts the command-line overrides into a case's parameters.
-func (f *simulateFlags) apply(c *cobra.Command, p *sim.Params) {
-	fl := c.Flags()
-	if f.replicas > 0 {
-		p.Replicas = f.replicas
-	}
-	p.RPS = f.rps
-	p.Nodes = sim.DefaultNodes(p)
-	if f.nodes > 0 {
-		p.Nodes = f.nodes
-	}
-	p.DrainNodes = p.Nodes
-	if f.drainNodes >= 0 {
-		p.DrainNodes = min(f.drainNodes, p.Nodes)
-	}
-	p.ScaleTo = sim.DefaultScaleTo(p.Replicas)
-	if f.scaleTo >= 0 {
-		p.ScaleTo = min(f.scaleTo, p.Replicas)
-	}
-	if f.app != "" {
-		p.App = sim.AppBehaviour(f.app)
-	}
-	if fl.Changed("duration-ms") {
-		p.DurationMedian = f.durationMs / 1000
-	}
-	p.KeepAlive = f.keepAlive
-	p.IdleRace = f.idleRace
-}
-
-// loadInputs reads files, directories, stdin and kustomizations as check does.
-func loadInputs(ctx context.Context, opts check.Options) *load.Result {
-	lo := opts.Load
-	lo.Prepare = inventory.Preparer(opts.Namespace)
-	res := load.Paths(ctx, opts.Paths, opts.Stdin, lo)
-	check.HintCharts(res.Errors)
-	for _, c := range opts.Charts {
-		res.Objects, res.Errors, res.Files = check.AppendChart(c, opts.Helm, lo, res.Objects, res.Errors, res.Files)
-	}
-	for _, k := range opts.Kustomizations {
-		r := check.LoadKustomization(k, lo)
-		res.Objects = append(res.Objects, r.Objects...)
-		res.Errors = append(res.Errors, r.Errors...)
-		res.Files += r.Files
-	}
-	return res
-}
-
-// fixedInputs is the input as 'zerodrop fix' would leave it: the files fix
-// changes or creates, read from its dry run, and every other object as read.
-func fixedInputs(ctx context.Context, copts check.Options, orig *load.Result) (*load.Result, error) {
-	fr, err := fix.Run(ctx, fix.Options{Check: copts, DryRun: true})
-	if err != nil {
-		return nil, fmt.Errorf("--compare: %w", err)
-	}
-	lo := copts.Load
-	lo.Prepare = inventory.Preparer(copts.Namespace)
-	changed := map[string]bool{}
-	out := &load.Result{}
-	for _, fl := range fr.Files {
-		changed[fl.Path] = true
-		r := load.Bytes(fl.Path, fl.After, lo)
-		out.Objects = append(out.Objects, r.Objects...)
-		out.Errors = append(out.Errors, r.Errors...)
-	}
-	for _, o := range orig.Objects {
-		if !changed[o.Pos.File] {
-			out.Objects = append(out.Objects, o)
-		}
-	}
-	return out, nil
-}
-
-func assumptions(copts check.Options, builtIn bool) []string {
-	var a []string
-	if builtIn {
-		a = append(a, "built-in scenario: the write-up's echoserver, naive and recommended, behind an ALB (its Ingress) and an NLB (an NLB Service instead)")
-	}
-	if copts.KubeVersion.Assumed {
-		a = append(a, fmt.Sprintf("Kubernetes %s assumed; set --kube-version to change", copts.KubeVersion))
-	}
-	if copts.Timing == nil || copts.Timing.File == "" {
-		a = append(a, "built-in timing presets; set --profile to use measured delays")
-	} else {
-		a = append(a, "timing profile "+copts.Timing.File)
-	}
-	return a
 }
