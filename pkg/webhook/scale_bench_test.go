@@ -30,7 +30,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ktypes "k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 )
@@ -296,7 +300,7 @@ func BenchmarkLiveReviews(b *testing.B) {
 	b.Logf("created %d applications in %s", 1110, time.Since(began).Round(time.Second))
 
 	before := heapInUse()
-	src := startModel(b, webhook.DynamicListerWatcher(dyn), dyn)
+	src := startModel(b, servedKinds(b, cfg), webhook.DynamicListerWatcher(dyn), dyn)
 	b.Logf("model: %d objects, heap %+d MiB", src.Len(), (int64(heapInUse())-int64(before))>>20)
 	client, url := serveTLS(b, src)
 	for _, size := range sizes {
@@ -313,18 +317,38 @@ func BenchmarkLiveReviews(b *testing.B) {
 
 // startModel runs the webhook's model over lw until the benchmark ends and
 // returns it filled.
-func startModel(b *testing.B, lw webhook.ListerWatcherFunc, live dynamic.Interface) *webhook.InformerSource {
-	src, err := webhook.NewInformerSource(webhook.Kinds, lw, live)
+func startModel(b *testing.B, kinds []webhook.Kind, lw webhook.ListerWatcherFunc, live dynamic.Interface) *webhook.InformerSource {
+	src, err := webhook.NewInformerSource(kinds, lw, live)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	src.Start(ctx)
-	if !src.WaitForSync(ctx) {
-		b.Fatal("informers did not sync")
+	syncCtx, stop := context.WithTimeout(ctx, 5*time.Minute)
+	defer stop()
+	if !src.WaitForSync(syncCtx) {
+		b.Fatal("informers did not sync within 5 minutes")
 	}
 	return src
+}
+
+// servedKinds are the webhook's kinds the test control plane serves, as
+// the webhook itself picks them: the optional custom resources are not
+// installed there.
+func servedKinds(b *testing.B, cfg *rest.Config) []webhook.Kind {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	kinds, notes, err := webhook.ServedKinds(restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range notes {
+		b.Log(n)
+	}
+	return kinds
 }
 
 // populate creates size applications in ns through the API server.
@@ -406,7 +430,7 @@ func BenchmarkModel10000(b *testing.B) {
 		}
 	}
 	before := heapInUse()
-	src := startModel(b, webhook.StaticListerWatcher(generate), nil)
+	src := startModel(b, webhook.Kinds, webhook.StaticListerWatcher(generate), nil)
 	model := int64(heapInUse()) - int64(before)
 	debug.FreeOSMemory()
 	rss, peak := rssBytes()

@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	if err != nil {
 		return err
 	}
-	kinds, notes, err := servedKinds(mgr.GetRESTMapper())
+	kinds, notes, err := ServedKinds(mgr.GetRESTMapper())
 	if err != nil {
 		return err
 	}
@@ -152,9 +152,11 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	return mgr.Start(ctx)
 }
 
-// servedKinds are the kinds of Kinds the cluster serves; custom resources
-// that are not installed are left out and named in the notes.
-func servedKinds(mapper meta.RESTMapper) ([]Kind, []string, error) {
+// ServedKinds are the kinds of Kinds the cluster serves; custom resources
+// that are not installed are left out and named in the notes. An informer
+// for a kind the cluster does not serve would never sync, and the model
+// would never be ready.
+func ServedKinds(mapper meta.RESTMapper) ([]Kind, []string, error) {
 	var kinds []Kind
 	var notes []string
 	for _, k := range Kinds {
