@@ -35,6 +35,11 @@ type PreStop struct {
 	Handler string
 	// Shell is true when an exec hook runs through a shell.
 	Shell bool
+	// AfterMain is set (by PreStopFor) for a native sidecar that gets
+	// SIGTERM only after the main containers exit: the hook described is
+	// then the longest of theirs, that of container From.
+	AfterMain bool
+	From      string
 }
 
 // ReadPreStop reads a container's preStop hook.
@@ -111,12 +116,90 @@ func parseSleep(s string) (int64, bool) {
 	return 0, false
 }
 
+// IsSidecar reports a native sidecar: an init container with restartPolicy
+// Always (Kubernetes 1.28 alpha, on by default from 1.29, GA in 1.33). It
+// starts before the main containers and then runs beside them for the
+// pod's life: it serves ports like them (the endpoints controller resolves
+// a named targetPort against it), and on termination it gets SIGTERM only
+// after every main container has exited.
+func IsSidecar(c *corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+}
+
+// Running returns the containers that run once the pod has started: the
+// main containers, then the native sidecars, in the order the endpoints
+// controller looks a named port up in.
+func Running(spec *corev1.PodSpec) []*corev1.Container {
+	out := make([]*corev1.Container, 0, len(spec.Containers)+len(spec.InitContainers))
+	for i := range spec.Containers {
+		out = append(out, &spec.Containers[i])
+	}
+	for i := range spec.InitContainers {
+		if IsSidecar(&spec.InitContainers[i]) {
+			out = append(out, &spec.InitContainers[i])
+		}
+	}
+	return out
+}
+
+// ContainerList names the pod spec list container name is in:
+// "initContainers" for a native sidecar, else "containers".
+func ContainerList(spec *corev1.PodSpec, name string) string {
+	for i := range spec.InitContainers {
+		if c := &spec.InitContainers[i]; c.Name == name && IsSidecar(c) {
+			return "initContainers"
+		}
+	}
+	return "containers"
+}
+
+// PreStopFor is how long after deletion container c of spec keeps running
+// before SIGTERM, as the kubelet orders termination: it starts every
+// container's preStop hook at once, within the one grace period; a main
+// container gets SIGTERM when its own hook ends; a native sidecar only once
+// its own hook has ended and every main container has exited, which is no
+// sooner than the longest of their hooks (kubelet killContainer: the hook,
+// then waitForTurn; "Pod shutdown and sidecar containers" in the pod
+// lifecycle docs). For a main container this is ReadPreStop. For a sidecar
+// whose own hook is shorter than the main containers', or absent, it is
+// their longest hook, with Handler naming it and AfterMain set; a main
+// hook of unknown length leaves a sidecar without a hook of its own
+// unknown too.
+func PreStopFor(spec *corev1.PodSpec, c *corev1.Container) PreStop {
+	own := ReadPreStop(c)
+	if !IsSidecar(c) {
+		return own
+	}
+	var mains PreStop
+	for i := range spec.Containers {
+		m := ReadPreStop(&spec.Containers[i])
+		switch {
+		case !m.Present:
+		case !m.Known:
+			if !mains.Present {
+				mains = PreStop{Present: true, Handler: m.Handler, From: spec.Containers[i].Name}
+			}
+		case !mains.Known || m.Seconds > mains.Seconds:
+			mains = m
+			mains.From = spec.Containers[i].Name
+		}
+	}
+	if !mains.Present || (own.Present && (!mains.Known || (own.Known && own.Seconds >= mains.Seconds))) {
+		return own
+	}
+	if own.Present && !own.Known {
+		return own
+	}
+	mains.AfterMain = true
+	return mains
+}
+
 // ServingContainers returns the containers that serve targetPort (a number or
-// a container port name). When the port matches nothing, it returns nil.
+// a container port name): main containers and native sidecars. When the
+// port matches nothing, it returns nil.
 func ServingContainers(spec *corev1.PodSpec, targetPort intstr.IntOrString) []*corev1.Container {
 	var out []*corev1.Container
-	for i := range spec.Containers {
-		c := &spec.Containers[i]
+	for _, c := range Running(spec) {
 		for _, p := range c.Ports {
 			if (targetPort.Type == intstr.String && p.Name == targetPort.StrVal) ||
 				(targetPort.Type == intstr.Int && p.ContainerPort == targetPort.IntVal) {
@@ -149,9 +232,9 @@ func Serving(spec *corev1.PodSpec, ports []*corev1.ServicePort) (out []*corev1.C
 	if len(out) > 0 {
 		return out, true
 	}
-	for i := range spec.Containers {
-		if len(spec.Containers[i].Ports) > 0 {
-			out = append(out, &spec.Containers[i])
+	for _, c := range Running(spec) {
+		if len(c.Ports) > 0 {
+			out = append(out, c)
 		}
 	}
 	if len(out) == 0 && len(spec.Containers) > 0 {
@@ -176,8 +259,8 @@ func TargetPort(p *corev1.ServicePort) intstr.IntOrString {
 // serve ports they do not declare, so an unmatched numeric targetPort is only
 // a certain mismatch when ports are declared.
 func DeclaresPorts(spec *corev1.PodSpec) bool {
-	for i := range spec.Containers {
-		if len(spec.Containers[i].Ports) > 0 {
+	for _, c := range Running(spec) {
+		if len(c.Ports) > 0 {
 			return true
 		}
 	}

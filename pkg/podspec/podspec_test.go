@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 func TestClassifyScript(t *testing.T) {
@@ -78,5 +79,95 @@ func TestScriptArg(t *testing.T) {
 	inCmd, i, ok = ScriptArg(&c)
 	if !ok || !inCmd || i != 2 {
 		t.Fatalf("ScriptArg = %v %d %v", inCmd, i, ok)
+	}
+}
+
+func sleepHook(secs int64) *corev1.Lifecycle {
+	return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: secs}}}
+}
+
+// sidecarPod has a main container, a plain init container and a native
+// sidecar proxy that serves the pod's named port.
+func sidecarPod() *corev1.PodSpec {
+	always := corev1.ContainerRestartPolicyAlways
+	return &corev1.PodSpec{
+		InitContainers: []corev1.Container{
+			{Name: "migrate", Ports: []corev1.ContainerPort{{Name: "admin", ContainerPort: 9000}}},
+			{Name: "proxy", RestartPolicy: &always, Ports: []corev1.ContainerPort{{Name: "https", ContainerPort: 8443}}},
+		},
+		Containers: []corev1.Container{
+			{Name: "app", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, Lifecycle: sleepHook(25)},
+		},
+	}
+}
+
+func names(cs []*corev1.Container) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func TestNativeSidecarsServePorts(t *testing.T) {
+	spec := sidecarPod()
+	for _, tc := range []struct {
+		port intstr.IntOrString
+		want string
+	}{
+		{intstr.FromString("https"), "proxy"},
+		{intstr.FromInt32(8443), "proxy"},
+		{intstr.FromString("http"), "app"},
+		// A plain init container has exited before the pod is Ready: it
+		// serves nothing.
+		{intstr.FromString("admin"), ""},
+	} {
+		got := names(ServingContainers(spec, tc.port))
+		if (tc.want == "" && len(got) != 0) || (tc.want != "" && (len(got) != 1 || got[0] != tc.want)) {
+			t.Errorf("ServingContainers(%s) = %v, want %q", tc.port.String(), got, tc.want)
+		}
+	}
+	if got := names(Running(spec)); len(got) != 2 || got[0] != "app" || got[1] != "proxy" {
+		t.Errorf("Running = %v, want [app proxy]", got)
+	}
+	if ContainerList(spec, "proxy") != "initContainers" || ContainerList(spec, "app") != "containers" || ContainerList(spec, "migrate") != "containers" {
+		t.Error("ContainerList does not place the sidecar in initContainers")
+	}
+	// Unresolved ports fall back to the containers that declare ports,
+	// sidecars included.
+	only := &corev1.PodSpec{InitContainers: spec.InitContainers, Containers: []corev1.Container{{Name: "app"}}}
+	if got, resolved := Serving(only, nil); resolved || len(got) != 1 || got[0].Name != "proxy" || !DeclaresPorts(only) {
+		t.Errorf("Serving fallback = %v (resolved %v)", names(got), resolved)
+	}
+}
+
+// A native sidecar gets SIGTERM once its own preStop has ended and the main
+// containers have exited: no sooner than the longest of their hooks.
+func TestPreStopForSidecar(t *testing.T) {
+	spec := sidecarPod()
+	proxy := &spec.InitContainers[1]
+	if ps := PreStopFor(spec, proxy); !ps.Present || !ps.Known || ps.Seconds != 25 || !ps.AfterMain || ps.From != "app" || ps.Handler != "sleep" {
+		t.Errorf("sidecar without a hook: %+v, want the main container's 25 s sleep", ps)
+	}
+	proxy.Lifecycle = sleepHook(40)
+	if ps := PreStopFor(spec, proxy); ps.Seconds != 40 || ps.AfterMain {
+		t.Errorf("sidecar with a longer hook: %+v, want its own 40 s", ps)
+	}
+	proxy.Lifecycle = sleepHook(5)
+	if ps := PreStopFor(spec, proxy); ps.Seconds != 25 || !ps.AfterMain {
+		t.Errorf("sidecar with a shorter hook: %+v, want the main container's 25 s", ps)
+	}
+	// A main container is judged by its own hook, whatever the sidecars do.
+	if ps := PreStopFor(spec, &spec.Containers[0]); ps.Seconds != 25 || ps.AfterMain {
+		t.Errorf("main container: %+v", ps)
+	}
+	spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/drain"}}}
+	proxy.Lifecycle = nil
+	if ps := PreStopFor(spec, proxy); !ps.Present || ps.Known || !ps.AfterMain || ps.Handler != "httpGet" {
+		t.Errorf("sidecar behind a main hook of unknown length: %+v", ps)
+	}
+	spec.Containers[0].Lifecycle = nil
+	if ps := PreStopFor(spec, proxy); ps.Present {
+		t.Errorf("no hook anywhere: %+v", ps)
 	}
 }

@@ -50,9 +50,13 @@ func graceValue(w *inventory.Workload) timing.Value {
 	return timing.Value{Name: "terminationGracePeriodSeconds", Seconds: g, Source: timing.FromDefault, Detail: "Kubernetes default"}
 }
 
-// preStopValue returns a container's known preStop delay as a value.
+// preStopValue returns a container's known preStop delay as a value; for a
+// native sidecar that waits for the main containers, the hook it waits for.
 func preStopValue(c *corev1.Container, ps podspec.PreStop) timing.Value {
 	detail := "container " + c.Name + " lifecycle.preStop." + ps.Handler
+	if ps.AfterMain {
+		detail = "native sidecar " + c.Name + " gets SIGTERM after the main containers exit: container " + ps.From + " lifecycle.preStop." + ps.Handler
+	}
 	return timing.Value{Name: "preStop", Seconds: ps.Seconds, Source: timing.FromManifest, Detail: detail}
 }
 

@@ -22,13 +22,15 @@ func podSpecPatch(w *inventory.Workload, fields map[string]any, what string) *fi
 	return &finding.Patch{Target: w.Ref, Merge: atPodSpec(w, fields), What: what}
 }
 
-// containerPatch sets fields of one container of w.
+// containerPatch sets fields of one container of w, in the list it is in
+// (initContainers for a native sidecar).
 func containerPatch(w *inventory.Workload, container string, fields map[string]any, what string) *finding.Patch {
 	c := map[string]any{"name": container}
 	for k, v := range fields {
 		c[k] = v
 	}
-	return &finding.Patch{Target: w.Ref, Merge: atPodSpec(w, map[string]any{"containers": []any{c}}), What: what}
+	list := podspec.ContainerList(&w.Template.Spec, container)
+	return &finding.Patch{Target: w.Ref, Merge: atPodSpec(w, map[string]any{list: []any{c}}), What: what}
 }
 
 // atPodSpec nests fields at the pod spec of w: spec for a Pod,

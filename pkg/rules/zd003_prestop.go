@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 )
@@ -35,7 +36,7 @@ func runPreStop(p *Pass) {
 		need := n.RequiredPreStopFor(app)
 		stop := n.StopSending
 		for _, c := range servingContainers(w, exposurePorts(p.ExposuresOf(w))) {
-			ps := podspec.ReadPreStop(c)
+			ps := podspec.PreStopFor(&w.Template.Spec, c)
 			ev := append(lbContext(e), finding.Span(stop), finding.Span(need), shutdownEvidence(app))
 			if app.Shutdown == timing.ShutdownExit {
 				ev = append(ev, finding.Span(app.LongestRequest))
@@ -48,13 +49,26 @@ func runPreStop(p *Pass) {
 					preStopFix(p.KubeVersion, c.Name, need.High), ev...)
 				continue
 			case !ps.Known:
+				hook := fmt.Sprintf("Container %s has a preStop %s hook", c.Name, ps.Handler)
+				if ps.AfterMain {
+					hook = fmt.Sprintf("Container %s is a native sidecar that gets SIGTERM after the main containers exit, and container %s has a preStop %s hook", c.Name, ps.From, ps.Handler)
+				}
 				p.Report(podMeta(w), c.Name, finding.Info,
-					fmt.Sprintf("Container %s has a preStop %s hook whose duration zerodrop cannot read; it must keep the app serving for at least %ds after deletion (%s).", c.Name, ps.Handler, need.High, need),
+					fmt.Sprintf("%s whose duration zerodrop cannot read; it must keep the app serving for at least %ds after deletion (%s).", hook, need.High, need),
 					preStopFix(p.KubeVersion, c.Name, need.High)+", or make sure the hook lasts that long", ev...)
 				continue
 			}
 			have := preStopValue(c, ps)
 			ev = append(ev, finding.Seconds(have))
+			report := p.ReportPatch
+			if ps.AfterMain {
+				// The delay is the main containers' hook the sidecar waits
+				// for; say so after whichever sentence applies.
+				report = func(patch *finding.Patch, obj *inventory.Meta, container string, sev finding.Severity, msg, fix string, ev ...finding.Evidence) {
+					msg += fmt.Sprintf(" (Container %s is a native sidecar without a longer preStop of its own: it gets SIGTERM only once the main containers have exited, so its preStop is taken as container %s's.)", c.Name, ps.From)
+					p.ReportPatch(patch, obj, container, sev, msg, fix, ev...)
+				}
+			}
 			fix := fmt.Sprintf("raise the preStop delay of container %s to %ds (and the grace period with it, see ZD004)", c.Name, need.High)
 			if ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion) {
 				// Raising a sleep the cluster does not run would not help.
@@ -62,11 +76,11 @@ func runPreStop(p *Pass) {
 			}
 			switch {
 			case stop.Covers(ps.Seconds) == timing.CoversNone:
-				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Error,
+				report(patch(need.High), podMeta(w), c.Name, finding.Error,
 					fmt.Sprintf("On %s, container %s's preStop waits %ds, but %s keeps sending new requests for %s after deletion: even at the low end, requests that arrive in the %ds after the preStop ends reach an app that got SIGTERM and fail (%s).", podDeletion, c.Name, ps.Seconds, e.Describe(), stop, stop.Low-ps.Seconds, failureWording(e.LB)),
 					fix, ev...)
 			case stop.Covers(ps.Seconds) == timing.CoversLow:
-				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Warning,
+				report(patch(need.High), podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("%s may keep sending new requests for %s after deletion; container %s's preStop of %ds covers the low end only: if deregistration runs toward the high end, requests that arrive after the preStop ends fail (%s).", e.Describe(), stop, c.Name, ps.Seconds, failureWording(e.LB)),
 					fix, ev...)
 			case ps.Seconds < need.High && app.Shutdown == timing.ShutdownExit && ps.Seconds < stop.High+app.LongestRequest.High:
@@ -75,18 +89,18 @@ func runPreStop(p *Pass) {
 				if !app.Declared() {
 					sev, msg = finding.Info, msg+" The longest request is zerodrop's default, not yours: "+declareLongest
 				}
-				p.ReportPatch(patch(need.High), podMeta(w), c.Name, sev, msg, fix, ev...)
+				report(patch(need.High), podMeta(w), c.Name, sev, msg, fix, ev...)
 			case ps.Seconds < need.High:
 				// Covers the high end, but not the margin on top of it.
-				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Warning,
+				report(patch(need.High), podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("Container %s's preStop waits %ds, just above the %s %s is estimated to keep sending new requests after deletion, with %ds of the %ds margin; if deregistration runs slower than estimated, late requests reach a container that is shutting down.", c.Name, ps.Seconds, stop, e.Describe(), ps.Seconds-stop.High, need.High-stop.High),
 					fix, ev...)
 			case ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion):
-				p.ReportPatch(patch(ps.Seconds), podMeta(w), c.Name, finding.Warning,
+				report(patch(ps.Seconds), podMeta(w), c.Name, finding.Warning,
 					fmt.Sprintf("Container %s uses the native preStop sleep action, which is on by default only from Kubernetes 1.30; on %s the API server drops or rejects it and the pod gets no delay.", c.Name, p.KubeVersion),
 					fmt.Sprintf(`use lifecycle.preStop.exec.command ["sleep", "%d"] on clusters before 1.30`, ps.Seconds), ev...)
 			case ps.Shell:
-				p.ReportPatch(patch(ps.Seconds), podMeta(w), c.Name, finding.Info,
+				report(patch(ps.Seconds), podMeta(w), c.Name, finding.Info,
 					fmt.Sprintf("Container %s's preStop runs a shell; images without /bin/sh (distroless, scratch) fail the hook and get SIGTERM at once.", c.Name),
 					preStopFix(p.KubeVersion, c.Name, ps.Seconds), ev...)
 			}

@@ -90,12 +90,14 @@ func runGracePeriod(p *Pass) {
 			consider(&graceProblem{sev: sev, container: c, required: need.High, msg: msg,
 				fix: fmt.Sprintf("set terminationGracePeriodSeconds to at least %d, or let SIGTERM reach the app (see ZD007)", need.High), ev: ev})
 		}
-		for i := range w.Template.Spec.Containers {
+		// Every container's preStop runs within the one grace period,
+		// native sidecars' too (and a sidecar's SIGTERM waits for the main
+		// containers: podspec.PreStopFor).
+		for _, c := range podspec.Running(&w.Template.Spec) {
 			if app.Shutdown == timing.ShutdownIgnore {
 				break
 			}
-			c := &w.Template.Spec.Containers[i]
-			ps := podspec.ReadPreStop(c)
+			ps := podspec.PreStopFor(&w.Template.Spec, c)
 			have := preStopValue(c, ps)
 			if !ps.Known {
 				have.Seconds = 0

@@ -185,7 +185,7 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 			p.Probe = &Probe{InitialDelay: float64(rp.InitialDelaySeconds), Period: float64(orDefault(rp.PeriodSeconds, 10)),
 				SuccessThreshold: int(orDefault(rp.SuccessThreshold, 1)), FailureThreshold: int(orDefault(rp.FailureThreshold, 3))}
 		}
-		ps := podspec.ReadPreStop(ctr)
+		ps := podspec.PreStopFor(spec, ctr)
 		switch {
 		case !ps.Present:
 		case !ps.Known:
