@@ -37,7 +37,7 @@ func TestSimulateBuiltIn(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.SchemaVersion != sim.SchemaVersion || len(rep.Results) != 4 {
+	if rep.SchemaVersion != string(sim.SchemaVersion) || len(rep.Results) != 4 {
 		t.Fatalf("schema %q, %d results", rep.SchemaVersion, len(rep.Results))
 	}
 	want := []string{"naive-alb", "recommended-alb", "naive-nlb", "recommended-nlb"}

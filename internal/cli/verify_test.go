@@ -85,7 +85,7 @@ func TestVerifyRunAndRemake(t *testing.T) {
 		t.Errorf("stderr is not a terminal, yet: %q", stderr)
 	}
 	rep := decodeReport(t, stdout)
-	if rep.SchemaVersion != 1 || rep.Requests.Total != 50 || rep.Requests.Failed != 10 || rep.Errors["http_503"] != 10 ||
+	if rep.SchemaVersion != "1" || rep.Requests.Total != 50 || rep.Requests.Failed != 10 || rep.Errors["http_503"] != 10 ||
 		served.Load() != 50 || len(rep.Windows) != 1 || rep.Windows[0].Count != 10 || rep.Passed {
 		t.Errorf("report %+v", rep)
 	}

@@ -3,11 +3,12 @@ package check
 import (
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/schema"
 )
 
 // SchemaVersion is the version of the JSON contract of Result. It changes
 // only when a field is removed or changes meaning.
-const SchemaVersion = "1"
+const SchemaVersion schema.Version = "1"
 
 // InputError is a problem with the input, as reported.
 type InputError struct {
@@ -42,7 +43,7 @@ type Summary struct {
 
 // Result is the outcome of a check: the JSON contract of `check -o json`.
 type Result struct {
-	SchemaVersion string            `json:"schemaVersion"`
+	SchemaVersion schema.Version    `json:"schemaVersion"`
 	Findings      []finding.Finding `json:"findings"`
 	Errors        []InputError      `json:"errors"`
 	Notes         []inventory.Note  `json:"notes"`

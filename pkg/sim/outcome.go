@@ -4,19 +4,21 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/zerodrop/zerodrop/pkg/schema"
 )
 
 // SchemaVersion is the version of the JSON contract of Report. It changes
 // only when a field is removed or changes meaning (2: delays are uniform
 // ranges, min and max, without mode).
-const SchemaVersion = "2"
+const SchemaVersion schema.Version = "2"
 
 // Report is the outcome of `zerodrop simulate`: the JSON contract of -o json.
 type Report struct {
-	SchemaVersion string   `json:"schemaVersion"`
-	Seed          uint64   `json:"seed"`
-	Runs          int      `json:"runs"`
-	Results       []Result `json:"results"`
+	SchemaVersion schema.Version `json:"schemaVersion"`
+	Seed          uint64         `json:"seed"`
+	Runs          int            `json:"runs"`
+	Results       []Result       `json:"results"`
 	// Plans holds the --plan tables.
 	Plans []Plan `json:"plans,omitempty"`
 	// Assumptions lists what was assumed because the input did not say.

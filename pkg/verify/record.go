@@ -15,26 +15,27 @@ import (
 	"time"
 
 	"github.com/zerodrop/zerodrop/pkg/loadgen"
+	"github.com/zerodrop/zerodrop/pkg/schema"
 )
 
 // SchemaVersion is the version of the JSONL records and of the JSON report.
 // It changes when a field changes meaning or goes away, not when one is added.
-const SchemaVersion = 1
+const SchemaVersion schema.Version = "1"
 
 // Meta is the first line of a results file: what was asked for.
 type Meta struct {
-	SchemaVersion int       `json:"schemaVersion"`
-	Start         time.Time `json:"start"` // the base of every atNs
-	URL           string    `json:"url"`
-	Method        string    `json:"method"`
-	Rate          float64   `json:"rate"`
-	DurationS     float64   `json:"durationS,omitempty"` // 0 with a rollout: until it has settled
-	Concurrency   int       `json:"concurrency"`
-	TimeoutS      float64   `json:"timeoutS"`
-	KeepAlive     bool      `json:"keepAlive"`
-	Rollout       string    `json:"rollout,omitempty"` // deployment/NAME
-	Namespace     string    `json:"namespace,omitempty"`
-	MaxErrors     int       `json:"maxErrors"`
+	SchemaVersion schema.Version `json:"schemaVersion"`
+	Start         time.Time      `json:"start"` // the base of every atNs
+	URL           string         `json:"url"`
+	Method        string         `json:"method"`
+	Rate          float64        `json:"rate"`
+	DurationS     float64        `json:"durationS,omitempty"` // 0 with a rollout: until it has settled
+	Concurrency   int            `json:"concurrency"`
+	TimeoutS      float64        `json:"timeoutS"`
+	KeepAlive     bool           `json:"keepAlive"`
+	Rollout       string         `json:"rollout,omitempty"` // deployment/NAME
+	Namespace     string         `json:"namespace,omitempty"`
+	MaxErrors     int            `json:"maxErrors"`
 }
 
 // Event is one thing that happened to the workload during the run: the
@@ -274,7 +275,7 @@ func Read(r io.Reader) (*Run, error) {
 				return nil, fmt.Errorf("line %d: meta record not on the first line", n)
 			}
 			if l.Meta.SchemaVersion != SchemaVersion {
-				return nil, fmt.Errorf("schema version %d, this zerodrop reads %d", l.Meta.SchemaVersion, SchemaVersion)
+				return nil, fmt.Errorf("schema version %s, this zerodrop reads %s", l.Meta.SchemaVersion, SchemaVersion)
 			}
 			run.Meta = l.Meta
 		case "request":

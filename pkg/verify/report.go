@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/zerodrop/zerodrop/pkg/loadgen"
+	"github.com/zerodrop/zerodrop/pkg/schema"
 )
 
 // Report is the JSON contract of `zerodrop verify -o json` (schemaVersion 1).
 type Report struct {
-	SchemaVersion int               `json:"schemaVersion"`
+	SchemaVersion schema.Version    `json:"schemaVersion"`
 	Target        Target            `json:"target"`
 	Start         time.Time         `json:"start"`     // when the first request was due
 	DurationS     float64           `json:"durationS"` // from then until the last response

@@ -192,3 +192,30 @@ func TestTimelineAndHelpers(t *testing.T) {
 		t.Error("WindowGap")
 	}
 }
+
+// TestSchemaVersionIsAString: the report and the records write the version
+// as a string, like every other JSON contract, and records written when it
+// was a number still read.
+func TestSchemaVersionIsAString(t *testing.T) {
+	var buf bytes.Buffer
+	run := synthetic(t, &buf)
+	if !strings.HasPrefix(buf.String(), `{"type":"meta","schemaVersion":"1",`) {
+		t.Errorf("meta line %q", strings.SplitN(buf.String(), "\n", 2)[0])
+	}
+	var rep bytes.Buffer
+	if err := Build(run).WriteJSON(&rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rep.String(), `"schemaVersion": "1",`) {
+		t.Errorf("report %.80s", rep.String())
+	}
+	old := strings.Replace(buf.String(), `"schemaVersion":"1"`, `"schemaVersion":1`, 1)
+	again, err := Read(strings.NewReader(old))
+	if err != nil || len(again.Requests) != len(run.Requests) {
+		t.Errorf("records with a numeric version: %v", err)
+	}
+	newer := strings.Replace(buf.String(), `"schemaVersion":"1"`, `"schemaVersion":"9"`, 1)
+	if _, err := Read(strings.NewReader(newer)); err == nil || !strings.Contains(err.Error(), "schema version 9") {
+		t.Errorf("records of a newer version: %v", err)
+	}
+}
