@@ -284,6 +284,18 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 	p.dKPAdd = pp.EndpointPropagation.Sample(r)
 	p.dKPDel = pp.EndpointPropagation.Sample(r)
 	p.hcFrac = r.Float64()
+	switch pp.skew {
+	case SkewLateJoin:
+		p.dStart, p.dApp = pp.PodStart.Min, pp.AppStartup.Min
+		p.dRegRec, p.dRegProp, p.dKPAdd = pp.Reconcile.Max, pp.RegisterPropagation.Max, pp.EndpointPropagation.Max
+		p.dDeregRec, p.dDeregProp, p.dKPDel = pp.Reconcile.Min, pp.DeregisterPropagation.Min, pp.EndpointPropagation.Min
+		p.hcFrac = 1
+	case SkewEarlyJoin:
+		p.dStart, p.dApp = pp.PodStart.Min, pp.AppStartup.Max
+		p.dRegRec, p.dRegProp, p.dKPAdd = pp.Reconcile.Min, pp.RegisterPropagation.Min, pp.EndpointPropagation.Min
+		p.dDeregRec, p.dDeregProp, p.dKPDel = pp.Reconcile.Max, pp.DeregisterPropagation.Max, pp.EndpointPropagation.Max
+		p.hcFrac = 0
+	}
 	s.pods = append(s.pods, p)
 	s.alive++
 	if steady {
@@ -377,10 +389,21 @@ func (s *sim) localChanged(i int32, delta int, r *rand.Rand) {
 		first += math.Ceil((s.now-first)/pp.HealthInterval) * pp.HealthInterval
 	}
 	var at float64
+	// Under a skew the node joins late and leaves early (SkewLateJoin), or
+	// the other way round.
+	late := pp.skew == SkewLateJoin
 	if want {
-		at = first + float64(pp.HealthyThreshold-1)*pp.HealthInterval + pp.RegisterPropagation.Sample(r)
+		d := pp.RegisterPropagation
+		if pp.skew != SkewNone {
+			d = d.end(late)
+		}
+		at = first + float64(pp.HealthyThreshold-1)*pp.HealthInterval + d.Sample(r)
 	} else {
-		at = first + float64(pp.UnhealthyThreshold-1)*pp.HealthInterval + pp.DeregisterPropagation.Sample(r)
+		d := pp.DeregisterPropagation
+		if pp.skew != SkewNone {
+			d = d.end(!late)
+		}
+		at = first + float64(pp.UnhealthyThreshold-1)*pp.HealthInterval + d.Sample(r)
 	}
 	s.schedule(at, evNode, i, n.gen)
 }

@@ -88,6 +88,14 @@ func (d Dist) String() string {
 	return fmt.Sprintf("%g–%g s", d.Min, d.Max)
 }
 
+// end is the constant at the high end of d, or at its low end.
+func (d Dist) end(high bool) Dist {
+	if high {
+		return Const(d.Max)
+	}
+	return Const(d.Min)
+}
+
 // Mean is the distribution's mean.
 func (d Dist) Mean() float64 { return (d.Min + d.Max) / 2 }
 
@@ -220,6 +228,9 @@ type Params struct {
 	// the app closing that idle connection (an app idle timeout shorter
 	// than the load balancer's); 0 when the app keeps connections longer.
 	IdleRace float64 `json:"idleRace,omitempty"`
+
+	// skew fixes the delays at the ends Skewed picks (SkewNone: drawn).
+	skew Skew
 }
 
 // Defaults for traffic and for delays the profile does not hold.
@@ -298,17 +309,43 @@ func (p *Params) FromProfile(pr timing.Profile) {
 	p.DurationMax = float64(pr.LongestRequest.High)
 }
 
+// Skew fixes each delay at the end of its range that is worst for one kind
+// of harm, rather than every delay at the same end: the inequality a rule
+// judges often sets a delay that brings traffic to a new pod against one
+// that takes it from an old pod, and its conservative case is the first at
+// its high end with the second at its low end.
+type Skew int8
+
+// Skews.
+const (
+	// SkewNone draws every delay across its range.
+	SkewNone Skew = iota
+	// SkewLateJoin: traffic reaches new pods as late as the ranges allow
+	// (reconcile, registration, kube-proxy adding the pod and the first
+	// health check at their high ends) and leaves old ones as early (their
+	// deregistration and removal at the low ends), while pods start as fast
+	// as they can, so that a rollout or a drain moves on at its fastest:
+	// the conservative case of a capacity rule (ZD002, ZD005, ZD010).
+	SkewLateJoin
+	// SkewEarlyJoin: traffic reaches a new pod as early as the ranges
+	// allow while its app takes the longest to listen: the conservative
+	// case of traffic before the app serves (ZD005).
+	SkewEarlyJoin
+)
+
+// Skewed returns p with every random delay fixed at the end k picks.
+func (p Params) Skewed(k Skew) Params {
+	p.skew = k
+	return p
+}
+
 // AtEnd returns p with every random delay fixed at one end of its range:
 // the high end when high is set (every wait as long as it can be: the
 // conservative end for a rule's inequality), else the low end.
 func (p Params) AtEnd(high bool) Params {
 	for _, d := range []*Dist{&p.Reconcile, &p.RegisterPropagation, &p.DeregisterPropagation,
 		&p.EndpointPropagation, &p.PodStart, &p.AppStartup} {
-		if high {
-			*d = Const(d.Max)
-		} else {
-			*d = Const(d.Min)
-		}
+		*d = d.end(high)
 	}
 	return p
 }

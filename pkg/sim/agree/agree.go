@@ -434,7 +434,7 @@ func Judge(c Config, seed uint64) Verdict {
 			v.Events = append(v.Events, o)
 			continue
 		}
-		runs := []sim.Params{p.AtEnd(false), p.AtEnd(true)}
+		runs := []sim.Params{p.AtEnd(false), p.AtEnd(true), p.Skewed(sim.SkewLateJoin), p.Skewed(sim.SkewEarlyJoin)}
 		for range RandomRuns {
 			runs = append(runs, p)
 		}
