@@ -35,7 +35,7 @@ func TestHPARangeInMessagesAndEvidence(t *testing.T) {
 			"runs up to 8 replicas behind a Service but no PodDisruptionBudget selects them: a node drain or cluster upgrade may evict all of them at once, leaving nothing to serve. HPA web keeps 1–8 replicas; judged at maxReplicas 8.",
 			8, "HorizontalPodAutoscaler web (minReplicas 1, maxReplicas 8)"},
 		{"ZD010_hpa_min_one_max_unavailable_one", "ZD010",
-			"allows 1 of its 1 replicas to be unavailable during a rollout: every old pod may be stopped before a new one is registered with ALB (ip targets) via Ingress/web in shop, leaving no healthy target. HPA web keeps 1–4 replicas; judged at minReplicas 1.",
+			"allows 1 of its 1 replicas to be unavailable, so every old pod is deleted at once. ALB (ip targets) via Ingress/web in shop stops sending to them 5–20s after deletion, while the new pods need start-up, readiness and 20–35s to register and pass health checks: the target group holds only draining and initial targets, and requests fail (no target; clients get 502, 503 or 504). HPA web keeps 1–4 replicas; judged at minReplicas 1.",
 			1, "HorizontalPodAutoscaler web (minReplicas 1, maxReplicas 4)"},
 		{"ZD012_hpa_min_one", "ZD012",
 			"HPA web keeps 1–6 replicas; judged at minReplicas 1.",

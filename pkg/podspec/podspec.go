@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zerodrop/zerodrop/pkg/timing"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -444,4 +445,20 @@ func splitStatements(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// Readiness reads a readiness probe's timing with the Kubernetes defaults
+// for unset fields (periodSeconds 10, successThreshold 1); nil is no probe.
+func Readiness(rp *corev1.Probe) timing.Readiness {
+	if rp == nil {
+		return timing.Readiness{}
+	}
+	r := timing.Readiness{InitialDelay: int64(rp.InitialDelaySeconds), Period: int64(rp.PeriodSeconds), SuccessThreshold: int64(rp.SuccessThreshold)}
+	if r.Period == 0 {
+		r.Period = 10
+	}
+	if r.SuccessThreshold == 0 {
+		r.SuccessThreshold = 1
+	}
+	return r
 }

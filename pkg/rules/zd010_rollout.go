@@ -6,6 +6,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 )
 
@@ -81,8 +82,29 @@ func runRollout(p *Pass) {
 					fix = "set spec.updateStrategy.rollingUpdate.maxUnavailable to 1"
 				}
 			}
-			p.ReportPatch(patch, podMeta(w), "", finding.Error,
-				judgedAt(fmt.Sprintf("%s allows %d of its %d replicas to be unavailable during a rollout: every old pod may be stopped before a new one is registered with %s, leaving no healthy target.", w.Ref, unavailable, r.Min, e.Describe()), r, false),
+			head := fmt.Sprintf("During a rollout, %s allows %d of its %d replicas to be unavailable, so every old pod is deleted at once.", w.Ref, unavailable, r.Min)
+			if e.TargetType.Value == timing.TargetIP {
+				p.ReportPatch(patch, podMeta(w), "", finding.Error,
+					judgedAt(fmt.Sprintf("%s %s stops sending to them %s after deletion, while the new pods need start-up, readiness and %s to register and pass health checks: the target group holds only draining and initial targets, and requests fail (no target; %s).", head, e.Describe(), n.StopSending, n.Register, failureWording(e.LB)), r, false),
+					fix, append(ev, finding.Span(n.StopSending), finding.Span(n.Register))...)
+				continue
+			}
+			first, serves, ok := terminatingFallback(p, w, e)
+			if !ok {
+				p.ReportPatch(patch, podMeta(w), "", finding.Error,
+					judgedAt(fmt.Sprintf("%s kube-proxy drops them from the rules behind %s before any new pod is ready, and no pod serves until one is: requests fail (no endpoint; %s).", head, e.Describe(), failureWording(e.LB)), r, false),
+					fix, ev...)
+				continue
+			}
+			ev = append(ev, finding.Span(first), finding.Seconds(serves))
+			if serves.Seconds < first.High {
+				p.ReportPatch(patch, podMeta(w), "", finding.Error,
+					judgedAt(fmt.Sprintf("%s Behind %s, with no ready endpoint left, kube-proxy sends to the terminating pods while they serve, but their apps stop accepting connections %ds after deletion, and the new pods may take %s to get traffic: requests in between are refused or reach exited pods (%s).", head, e.Describe(), serves.Seconds, first, failureWording(e.LB)), r, false),
+					fix, ev...)
+				continue
+			}
+			p.ReportPatch(patch, podMeta(w), "", finding.Warning,
+				judgedAt(fmt.Sprintf("%s With no ready endpoint left, kube-proxy sends to the terminating pods while they serve (Kubernetes 1.26 and later), and their apps accept connections for %ds after deletion, longer than the new pods take to get traffic (%s): nothing fails, but for that time all traffic goes to pods that are shutting down, with no spare capacity.", head, serves.Seconds, first), r, false),
 				fix, ev...)
 			continue
 		}
@@ -93,7 +115,26 @@ func runRollout(p *Pass) {
 		// instance targets both go through kube-proxy and take equally
 		// long, so minReadySeconds 0 is fine there; ip targets without a
 		// gate are ZD002's business.
-		if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.High && n.Register.High > n.StopSending.High {
+		//
+		// Behind externalTrafficPolicy: Local the load balancer sends to a
+		// node only while its health check passes: a new pod on a node
+		// without another ready pod waits for the node to join, while the
+		// node of a deleted pod leaves after its own checks fail. If every
+		// old node leaves first, the load balancer fails open to every node,
+		// and those without a pod of the workload drop what they get. A
+		// drain ignores minReadySeconds, so only the timing decides there.
+		if local := e.Input().LocalTraffic; local && !gated && n.Register.High > n.StopSending.Low {
+			var patch *finding.Patch
+			fix := "switch to ip targets with a readiness gate, or drain nodes one pod at a time (a PodDisruptionBudget of maxUnavailable 1) and slowly"
+			if int64(w.MinReadySeconds) < n.Register.High {
+				patch = specPatch(&w.Meta, map[string]any{"minReadySeconds": n.Register.High}, fmt.Sprintf("minReadySeconds %d", n.Register.High))
+				fix = fmt.Sprintf("set minReadySeconds to %d for rollouts; for drains, %s", n.Register.High, fix)
+			}
+			p.ReportPatch(patch, podMeta(w), "", finding.Warning,
+				fmt.Sprintf("%s sends to a node only while its health check passes (externalTrafficPolicy: Local): a new pod of %s on a node without another ready pod gets traffic %s after it is Ready, while the node of a deleted pod leaves after %s. A rollout (minReadySeconds %d) and a node drain (which ignores minReadySeconds) can replace pods faster: once every old node has left before a new one joins, the load balancer fails open to every node, and the nodes without a pod drop the requests (%s).",
+					e.Describe(), w.Ref, n.Register, n.StopSending, w.MinReadySeconds, failureWording(e.LB)),
+				fix, append(ev, finding.Span(n.Register), finding.Span(n.StopSending))...)
+		} else if !gated && !e.GateCapable() && int64(w.MinReadySeconds) < n.Register.High && n.Register.High > n.StopSending.High {
 			minReady := specPatch(&w.Meta, map[string]any{"minReadySeconds": n.Register.High}, fmt.Sprintf("minReadySeconds %d", n.Register.High))
 			p.ReportPatch(minReady, podMeta(w), "", finding.Warning,
 				fmt.Sprintf("%s cannot use a readiness gate with %s and has minReadySeconds %d: the rollout treats a pod as available %ds before the load balancer can send it traffic, while the pod it replaces stops getting traffic after %ds.", w.Ref, e.Describe(), w.MinReadySeconds, n.Register.High-int64(w.MinReadySeconds), n.StopSending.High),
@@ -118,6 +159,48 @@ func runRollout(p *Pass) {
 				append(ev, finding.Seconds(d))...)
 		}
 	}
+}
+
+// terminatingFallback is, for a Deployment (or Argo Rollout) behind
+// instance targets with externalTrafficPolicy: Cluster on Kubernetes 1.26 or
+// later, when its new pods get traffic (first) and how long a deleted pod's
+// app keeps accepting connections (serves). kube-proxy falls back to serving
+// terminating endpoints when no ready one is left (KEP-1669, beta and on by
+// default in 1.26, GA in 1.28; facts §4.3), and the load balancer's targets,
+// the nodes, stay healthy meanwhile. ok is false where that does not hold:
+// ip targets, externalTrafficPolicy: Local (the node's health check fails
+// once it has only terminating endpoints), a StatefulSet (it starts a
+// replacement only once the old pod is gone), or an older cluster.
+func terminatingFallback(p *Pass, w *inventory.Workload, e *exposure.Exposure) (first timing.Range, serves timing.Value, ok bool) {
+	if e.TargetType.Value != timing.TargetInstance || e.Input().LocalTraffic || !p.KubeVersion.AtLeast(1, 26) ||
+		(w.Kind != "Deployment" && w.Kind != "Rollout") {
+		return first, serves, false
+	}
+	n := p.Numbers(e)
+	cs := servingContainers(w, exposurePorts(p.ExposuresOf(w)))
+	if len(cs) == 0 {
+		return first, serves, false
+	}
+	first = n.FirstTraffic(podspec.Readiness(cs[0].ReadinessProbe))
+	grace, _ := podspec.Grace(&w.Template.Spec)
+	app := p.App(w)
+	serves = timing.Value{Name: "terminating pods serve", Seconds: -1, Source: timing.FromDerived}
+	for _, c := range cs {
+		hook := int64(0)
+		if ps := podspec.ReadPreStop(c); ps.Present && ps.Known && (ps.Handler != "sleep" || p.KubeVersion.NativeSleep()) {
+			hook = ps.Seconds
+		}
+		// The kubelet sends SIGTERM when the preStop ends or the grace
+		// period does, and SIGKILL what is left of it later, 2 s at least.
+		end, detail := min(hook, grace), fmt.Sprintf("until SIGTERM: preStop %ds, grace period %ds", hook, grace)
+		if app.Shutdown == timing.ShutdownIgnore {
+			end, detail = end+max(grace-end, 2), fmt.Sprintf("until SIGKILL: the app never gets SIGTERM (grace period %ds)", grace)
+		}
+		if serves.Seconds < 0 || end < serves.Seconds {
+			serves.Seconds, serves.Detail = end, "container "+c.Name+" "+detail
+		}
+	}
+	return first, serves, true
 }
 
 func gateLabelled(p *Pass, w *inventory.Workload) bool {

@@ -182,8 +182,9 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 	p.Probe, p.PreStop = nil, 0
 	if ctr != nil {
 		if rp := ctr.ReadinessProbe; rp != nil {
-			p.Probe = &Probe{InitialDelay: float64(rp.InitialDelaySeconds), Period: float64(orDefault(rp.PeriodSeconds, 10)),
-				SuccessThreshold: int(orDefault(rp.SuccessThreshold, 1)), FailureThreshold: int(orDefault(rp.FailureThreshold, 3))}
+			r := podspec.Readiness(rp)
+			p.Probe = &Probe{InitialDelay: float64(r.InitialDelay), Period: float64(r.Period),
+				SuccessThreshold: int(r.SuccessThreshold), FailureThreshold: int(orDefault(rp.FailureThreshold, 3))}
 		}
 		ps := podspec.PreStopFor(spec, ctr)
 		switch {

@@ -168,13 +168,16 @@ type node struct {
 
 // sim is one run.
 type sim struct {
-	p      Params
-	seed   uint64
-	rng    *rand.Rand // traffic
-	q      queue
-	seq    uint64
-	now    float64
-	pods   []*pod
+	p    Params
+	seed uint64
+	rng  *rand.Rand // traffic
+	q    queue
+	seq  uint64
+	now  float64
+	pods []*pod
+	// idle stands for the nodes that run no pod of the workload, which a
+	// load balancer failing open sends to (externalTrafficPolicy: Local).
+	idle   *pod
 	surge  int
 	unav   int
 	http   bool
@@ -929,6 +932,16 @@ func (s *sim) rebuildLocal() {
 		if len(s.routable) == mark && any {
 			s.routable = append(s.routable, n.sink)
 		}
+	}
+	if !any {
+		// Failing open, the load balancer sends to every registered node,
+		// and a cluster has nodes that run no pod of this workload (the
+		// controller registers them all): kube-proxy there drops what
+		// arrives. One such node stands for them.
+		if s.idle == nil {
+			s.idle = &pod{id: -1, sink: true, listenStart: inf, listenEnd: inf, exitAt: inf, ipGone: inf, cut: inf, node: -1}
+		}
+		s.routable = append(s.routable, s.idle)
 	}
 }
 

@@ -178,7 +178,7 @@ type Params struct {
 	// readiness gate (a fixed period, not random).
 	GateRequeue float64 `json:"gateRequeue"`
 	// PodStart: from pod creation until its container runs (scheduling,
-	// image pull, sandbox). Not in the profile: check does not use it.
+	// sandbox).
 	PodStart   Dist `json:"podStart"`
 	AppStartup Dist `json:"appStartup"`
 	// SandboxTeardown: from the app's exit until the pod IP stops
@@ -306,6 +306,7 @@ func (p *Params) FromProfile(pr timing.Profile) {
 	p.EndpointPropagation = FromRange(pr.EndpointPropagation)
 	p.GateRequeue = float64(pr.GateRequeue.High)
 	p.AppStartup = FromRange(pr.AppStartup)
+	p.PodStart = FromRange(pr.PodStart)
 	p.DurationMax = float64(pr.LongestRequest.High)
 }
 
@@ -358,8 +359,8 @@ func Default() Params {
 		LB: timing.ALB, TargetType: timing.TargetIP,
 		HealthInterval: 15, HealthyThreshold: 2, UnhealthyThreshold: 2,
 		DeregistrationDelay: 300, IdleTimeout: 60,
-		PodStart: Dist{Min: 1, Max: 3, From: "zerodrop default: scheduling, image pull and sandbox"}, SandboxTeardown: DefaultSandbox,
-		Replicas: 3, Strategy: "RollingUpdate", ProgressDeadline: 600,
+		SandboxTeardown: DefaultSandbox,
+		Replicas:        3, Strategy: "RollingUpdate", ProgressDeadline: 600,
 		Grace: 30, App: AppDrain, Event: Rollout, Nodes: 3,
 		Lead: DefaultLead, Tail: DefaultTail,
 		RPS: DefaultRPS, DurationMedian: DefaultDurationMedian, DurationSigma: DefaultDurationSigma,

@@ -58,6 +58,10 @@ func (ps *Profiles) Compute(in Input) Numbers {
 		n.Register = p.EndpointPropagation.Named("register")
 		n.Register.Detail = "instance targets: the node is already registered; kube-proxy must add the pod (" + p.EndpointPropagation.Name + " " + p.EndpointPropagation.String() + ")"
 		if in.LocalTraffic {
+			// A pod on a node without another ready pod gets traffic only
+			// once the node passes the load balancer's health check.
+			n.Register = Sum("register", p.EndpointPropagation,
+				Times("node health check passes", in.HealthyThreshold, in.Interval.Range()), p.RegisterPropagation)
 			n.StopSending = Sum("stop sending", p.EndpointPropagation,
 				Times("node health check fails", in.UnhealthyThreshold, in.Interval.Range()), p.DeregisterPropagation)
 		} else {
@@ -137,4 +141,39 @@ func RollingBatch(replicas int32, surge, unavailable *intstr.IntOrString) (int32
 		u = 1
 	}
 	return int32(s), int32(u), nil
+}
+
+// Readiness is a readiness probe's timing: the first check InitialDelay
+// after the container starts, then one every Period; SuccessThreshold
+// passes in a row make the container ready. A zero Period is no probe: the
+// container is ready as soon as it runs, whether the app listens or not.
+type Readiness struct {
+	InitialDelay, Period, SuccessThreshold int64
+}
+
+// ReadyAfter is how long after its container starts the probe first
+// reports ready, for an app that listens listen seconds after the start.
+func (r Readiness) ReadyAfter(listen int64) int64 {
+	if r.Period <= 0 {
+		return 0
+	}
+	at := r.InitialDelay
+	if listen > at {
+		at += (listen - at + r.Period - 1) / r.Period * r.Period
+	}
+	return at + (max(r.SuccessThreshold, 1)-1)*r.Period
+}
+
+// FirstTraffic is, behind instance targets, from a new pod's creation until
+// kube-proxy on every node sends it traffic: the pod starts, its probe
+// finds the app listening, and kube-proxy adds the endpoint.
+func (n Numbers) FirstTraffic(r Readiness) Range {
+	p := n.Profile
+	detail := "no readiness probe: ready when the container runs"
+	if r.Period > 0 {
+		detail = fmt.Sprintf("first passing probe after app start-up %s (initialDelaySeconds %d, periodSeconds %d, successThreshold %d)",
+			p.AppStartup, r.InitialDelay, r.Period, max(r.SuccessThreshold, 1))
+	}
+	ready := Range{Name: "readiness", Low: r.ReadyAfter(p.AppStartup.Low), High: r.ReadyAfter(p.AppStartup.High), Source: FromDerived, Detail: detail}
+	return Sum("first traffic", p.PodStart, ready, p.EndpointPropagation)
 }

@@ -28,8 +28,9 @@ func TestComputePresets(t *testing.T) {
 		{NLB, TargetIP, false, 10, 3, span{120, 185}, span{125, 190}, span{0 + 90 + 30, 5 + 180 + 30}},
 		// Instance targets: kube-proxy on every node, 1–5 s.
 		{CLB, TargetInstance, false, 10, 2, span{1, 5}, span{6, 10}, span{1, 5}},
-		// eTP=Local: the node's health check must fail first.
-		{NLB, TargetInstance, true, 10, 2, span{1 + 20 + 120, 5 + 20 + 180}, span{1 + 20 + 120 + 5, 5 + 20 + 180 + 5}, span{1, 5}},
+		// eTP=Local: the node's health check must fail first, and a pod on
+		// a node without another must wait for it to pass.
+		{NLB, TargetInstance, true, 10, 2, span{1 + 20 + 120, 5 + 20 + 180}, span{1 + 20 + 120 + 5, 5 + 20 + 180 + 5}, span{1 + 20 + 90, 5 + 20 + 180}},
 	}
 	for _, c := range cases {
 		in := hc(c.interval, c.healthy, 2)
