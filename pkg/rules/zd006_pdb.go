@@ -80,6 +80,14 @@ func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 	}
 	ws := p.Graph.PDBWorkloads[pdb]
 	if len(ws) == 0 {
+		if sel := pdb.Spec.Selector; nsHasWorkloads && len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+			// Only policy/v1beta1 gets here: in v1, {} selects every pod
+			// of the namespace.
+			p.Report(&pdb.Meta, "", finding.Warning,
+				fmt.Sprintf("%s has an empty selector, which policy/v1beta1 reads as selecting no pod: it protects nothing (policy/v1 reads the same {} as every pod of the namespace).", pdb.Ref),
+				"set spec.selector.matchLabels to the pod labels of the workload it should protect")
+			return
+		}
 		if nsHasWorkloads {
 			p.Report(&pdb.Meta, "", finding.Warning,
 				fmt.Sprintf("%s selects no pod of any workload in the input; it probably protects nothing (a typo in its labels?).", pdb.Ref),
