@@ -7,11 +7,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/zerodrop/zerodrop/internal/workpool"
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/graph"
@@ -162,20 +161,12 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	// Rules are independent readers of the same model: run them side by
 	// side, and keep their findings in rule order.
 	perRule := make([][]finding.Finding, len(run))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, r := range run {
-		if ctx.Err() != nil {
-			break
+	workpool.Each(len(run), 0, func(i int) error {
+		if ctx.Err() == nil {
+			pass.With(func(f finding.Finding) { perRule[i] = append(perRule[i], f) }).Run(run[i])
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			pass.With(func(f finding.Finding) { perRule[i] = append(perRule[i], f) }).Run(r)
-		}()
-	}
-	wg.Wait()
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}

@@ -13,9 +13,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"github.com/zerodrop/zerodrop/internal/workpool"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -334,34 +333,15 @@ func Moved(o *load.Object, delta int) *load.Object {
 	return &c
 }
 
-// parallel calls fn(i) for every i < n on GOMAXPROCS goroutines.
+// parallel calls fn(i) for every i < n on GOMAXPROCS goroutines, in
+// chunks of 64: one object is too little work for a goroutine.
 func parallel(n int, fn func(int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/64+1)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
+	workpool.Chunks(n, 64, min(runtime.GOMAXPROCS(0), n/64+1), func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
 			fn(i)
 		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	const chunk = 64
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(chunk)) - chunk
-				if lo >= n {
-					return
-				}
-				for i := lo; i < min(lo+chunk, n); i++ {
-					fn(i)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+		return nil
+	})
 }
 
 func lessPos(a, b load.Position) bool {

@@ -7,11 +7,12 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/zerodrop/zerodrop/internal/workpool"
 )
 
 // document is one YAML document cut from a stream, with the line it starts on.
@@ -368,30 +369,12 @@ func (s *streamState) parseWindow(res *Result, docs []document) {
 			out[i] = parseDocument(name, d, discovered, opts)
 		}
 	} else {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		next := 0
-		const chunk = 32
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					mu.Lock()
-					lo := next
-					next += chunk
-					mu.Unlock()
-					if lo >= len(docs) {
-						return
-					}
-					hi := min(lo+chunk, len(docs))
-					for i := lo; i < hi; i++ {
-						out[i] = parseDocument(name, docs[i], discovered, opts)
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		workpool.Chunks(len(docs), 32, workers, func(lo, hi int) error {
+			for i := lo; i < hi; i++ {
+				out[i] = parseDocument(name, docs[i], discovered, opts)
+			}
+			return nil
+		})
 	}
 	// Documents are parsed side by side, drawing on one alias budget, so
 	// which of them ran out of it depends on timing. Settle it in document

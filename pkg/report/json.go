@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"runtime"
-	"sync"
 
+	"github.com/zerodrop/zerodrop/internal/workpool"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
@@ -89,30 +89,20 @@ func newEncoder(w io.Writer, prefix string) *json.Encoder {
 // array, on every CPU.
 func encodeFindings(fs []finding.Finding) ([][]byte, error) {
 	parts := make([][]byte, len(fs))
-	workers := min(runtime.GOMAXPROCS(0), 8)
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			var buf bytes.Buffer
-			enc := newEncoder(&buf, "    ")
-			for i := w; i < len(fs); i += workers {
-				buf.Reset()
-				if err := enc.Encode(&fs[i]); err != nil {
-					errs[w] = err
-					return
-				}
-				parts[i] = bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	err := workpool.Chunks(len(fs), 256, min(runtime.GOMAXPROCS(0), 8), func(lo, hi int) error {
+		var buf bytes.Buffer
+		enc := newEncoder(&buf, "    ")
+		for i := lo; i < hi; i++ {
+			buf.Reset()
+			if err := enc.Encode(&fs[i]); err != nil {
+				return err
 			}
-		}(w)
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+			parts[i] = bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return parts, nil
 }

@@ -5,7 +5,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
+
+	"github.com/zerodrop/zerodrop/internal/workpool"
 )
 
 // Simulate runs one scenario with one seed. The same parameters and seed
@@ -97,39 +98,27 @@ func MonteCarlo(p Params, seed uint64, n, workers int) (*Series, error) {
 	var first, example *Run
 	exampleIdx := n
 	var mu sync.Mutex
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				r := newSim(p, RunSeed(seed, i)).runAll()
-				d := r.Duration()
-				if d < 0 {
-					d = r.End - r.EventAt
-				}
-				sums[i] = summary{failed: float64(r.Failed()), dur: d, minH: float64(r.MinHealthy),
-					peak: float64(r.PeakPods), done: r.Done >= 0, deadline: r.DeadlineExceeded, capped: r.Capped}
-				causes[i] = r.Causes
-				// Only the first run and the first failing one are kept
-				// whole.
-				mu.Lock()
-				if i == 0 {
-					first = r
-				}
-				if r.Failed() > 0 && i < exampleIdx {
-					example, exampleIdx = r, i
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	workpool.Each(n, workers, func(i int) error {
+		r := newSim(p, RunSeed(seed, i)).runAll()
+		d := r.Duration()
+		if d < 0 {
+			d = r.End - r.EventAt
+		}
+		sums[i] = summary{failed: float64(r.Failed()), dur: d, minH: float64(r.MinHealthy),
+			peak: float64(r.PeakPods), done: r.Done >= 0, deadline: r.DeadlineExceeded, capped: r.Capped}
+		causes[i] = r.Causes
+		// Only the first run and the first failing one are kept
+		// whole.
+		mu.Lock()
+		if i == 0 {
+			first = r
+		}
+		if r.Failed() > 0 && i < exampleIdx {
+			example, exampleIdx = r, i
+		}
+		mu.Unlock()
+		return nil
+	})
 	if example == nil {
 		example, exampleIdx = first, 0
 	}
