@@ -1,6 +1,9 @@
 package testenv
 
-import "strings"
+import (
+	"embed"
+	"strings"
+)
 
 // Pod annotations read by the kwok stages of the test environment. They stand
 // in for what a real kubelet and a real container would take time to do.
@@ -53,332 +56,44 @@ const gateMessageJQ = `([.status.conditions[]?] as $c | [.spec.readinessGates[]?
 // another message than the kubelet's.
 const readyStale = `(` + gatesOpen + `) == false and (([.status.conditions[]? | select(.type == "Ready")] | first) as $r | $r == null or $r.status != "False" or $r.reason != "ReadinessGatesNotReady" or $r.message != ` + gateMessageJQ + `)`
 
-// The pod stages are built so that at most one of them matches a pod at any
-// time; kwok would pick among several at random.
-const podStages = `
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-pod-start
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: DoesNotExist
-    - key: '.status.phase'
-      operator: In
-      values: ["Pending"]
-  delay:
-    durationMilliseconds: 0
-    durationFrom:
-      expressionFrom: '.metadata.annotations["` + AnnotationStartDelay + `"]'
-  next:
-    event:
-      type: Normal
-      reason: Started
-      message: Started containers
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $root := . }}
-      GATE_MESSAGE
-      conditions:
-      - type: PodReadyToStartContainers
-        status: "True"
-        lastProbeTime: null
-        lastTransitionTime: {{ $now | Quote }}
-      - type: Initialized
-        status: "True"
-        lastProbeTime: null
-        lastTransitionTime: {{ $now | Quote }}
-      - type: ContainersReady
-        status: "True"
-        lastProbeTime: null
-        lastTransitionTime: {{ $now | Quote }}
-      - type: Ready
-        lastProbeTime: null
-        lastTransitionTime: {{ $now | Quote }}
-      {{ if $gateMsg }}
-        status: "False"
-        reason: ReadinessGatesNotReady
-        message: {{ $gateMsg | Quote }}
-      {{ else }}
-        status: "True"
-      {{ end }}
-      containerStatuses:
-      {{ range .spec.containers }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        imageID: {{ printf "kwok://%s" .image | Quote }}
-        containerID: {{ printf "kwok://%s" .name | Quote }}
-        ready: true
-        started: true
-        restartCount: 0
-        state:
-          running:
-            startedAt: {{ $now | Quote }}
-      {{ end }}
-      {{ with .spec.initContainers }}
-      initContainerStatuses:
-      {{ range . }}
-      - name: {{ .name | Quote }}
-        image: {{ .image | Quote }}
-        imageID: {{ printf "kwok://%s" .image | Quote }}
-        containerID: {{ printf "kwok://%s" .name | Quote }}
-        restartCount: 0
-      {{ if eq (.restartPolicy | default "") "Always" }}
-        ready: true
-        started: true
-        state:
-          running:
-            startedAt: {{ $now | Quote }}
-      {{ else }}
-        ready: true
-        started: false
-        state:
-          terminated:
-            exitCode: 0
-            reason: Completed
-            startedAt: {{ $now | Quote }}
-            finishedAt: {{ $now | Quote }}
-      {{ end }}
-      {{ end }}
-      {{ end }}
-      {{ with NodeIPsWith .spec.nodeName }}
-      hostIP: {{ index . 0 | Quote }}
-      hostIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      {{ with PodIPsWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) }}
-      podIP: {{ index . 0 | Quote }}
-      podIPs:
-      {{ range . }}
-      - ip: {{ . | Quote }}
-      {{ end }}
-      {{ end }}
-      phase: Running
-      startTime: {{ $now | Quote }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-pod-gates-open
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: DoesNotExist
-    - key: '.status.phase'
-      operator: In
-      values: ["Running"]
-    - key: '` + readyStatus + `'
-      operator: NotIn
-      values: ["True"]
-    - key: '` + gatesOpen + `'
-      operator: In
-      values: ["true"]
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      - type: Ready
-        status: "True"
-        reason: ""
-        message: ""
-        lastProbeTime: null
-        lastTransitionTime: {{ $now | Quote }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-pod-gates-closed
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: DoesNotExist
-    - key: '.status.phase'
-      operator: In
-      values: ["Running"]
-    - key: '` + readyStale + `'
-      operator: In
-      values: ["true"]
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $root := . }}
-      GATE_MESSAGE
-      conditions:
-      - type: Ready
-        status: "False"
-        reason: ReadinessGatesNotReady
-        message: {{ $gateMsg | Quote }}
-        lastProbeTime: null
-      {{ $was := "" }}
-      {{ range .status.conditions }}{{ if eq .type "Ready" }}{{ $was = .status }}{{ end }}{{ end }}
-      {{ if ne $was "False" }}
-        lastTransitionTime: {{ $now | Quote }}
-      {{ end }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-pod-delete
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: Exists
-    - key: '.metadata.finalizers'
-      operator: DoesNotExist
-    - key: '.metadata.annotations["` + AnnotationHonourGracePeriod + `"]'
-      operator: NotIn
-      values: ["true"]
-  delay:
-    durationMilliseconds: 0
-    durationFrom:
-      expressionFrom: '.metadata.annotations["` + AnnotationDeleteDelay + `"]'
-  next:
-    delete: true
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-pod-delete-at-deadline
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.deletionTimestamp'
-      operator: Exists
-    - key: '.metadata.finalizers'
-      operator: DoesNotExist
-    - key: '.metadata.annotations["` + AnnotationHonourGracePeriod + `"]'
-      operator: In
-      values: ["true"]
-  delay:
-    durationMilliseconds: 0
-    durationFrom:
-      expressionFrom: '.metadata.deletionTimestamp | fromdateiso8601 + 1 | todateiso8601'
-  next:
-    delete: true
-`
+// The stages themselves are YAML files in kwok/, embedded: pods.yaml plays
+// the kubelet for pods (start, readiness, termination), nodes.yaml brings
+// fake nodes up (Ready, with addresses, capacity and node info) and
+// refreshes their conditions now and then (kwok renews a node's lease on its
+// own). The upper-case words in them stand for the annotations and the
+// expressions above, each defined once here.
+//
+//go:embed kwok/pods.yaml kwok/nodes.yaml
+var kwokStages embed.FS
 
-// nodeStages bring a fake node up (Ready, with addresses, capacity and node
-// info) and refresh its conditions now and then; kwok renews the node's
-// lease on its own.
-const nodeStages = `
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-node-up
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Node
-  selector:
-    matchExpressions:
-    - key: '.status.conditions[]? | select(.type == "Ready") | .status'
-      operator: NotIn
-      values: ["True"]
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      {{ range NodeConditions }}
-      - type: {{ .type | Quote }}
-        status: {{ .status | Quote }}
-        reason: {{ .reason | Quote }}
-        message: {{ .message | Quote }}
-        lastHeartbeatTime: {{ $now | Quote }}
-        lastTransitionTime: {{ $now | Quote }}
-      {{ end }}
-      addresses:
-      - type: InternalIP
-        address: {{ NodeIP | Quote }}
-      - type: Hostname
-        address: {{ .metadata.name | Quote }}
-      allocatable:
-      {{ with .status.allocatable }}
-      {{ YAML . 1 }}
-      {{ else }}
-        cpu: "1000"
-        memory: 1Ti
-        pods: "1000000"
-      {{ end }}
-      capacity:
-      {{ with .status.capacity }}
-      {{ YAML . 1 }}
-      {{ else }}
-        cpu: "1000"
-        memory: 1Ti
-        pods: "1000000"
-      {{ end }}
-      nodeInfo:
-        architecture: amd64
-        operatingSystem: linux
-        osImage: zerodrop-testenv
-        kernelVersion: {{ printf "kwok-%s" Version | Quote }}
-        containerRuntimeVersion: {{ printf "kwok-%s" Version | Quote }}
-        kubeletVersion: KUBE_VERSION
-        kubeProxyVersion: KUBE_VERSION
-        machineID: ""
-        systemUUID: ""
-        bootID: ""
-      phase: Running
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: zerodrop-node-heartbeat
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Node
-  selector:
-    matchExpressions:
-    - key: '.status.conditions[]? | select(.type == "Ready") | .status'
-      operator: In
-      values: ["True"]
-  delay:
-    durationMilliseconds: 300000
-    jitterDurationMilliseconds: 360000
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      conditions:
-      {{ range NodeConditions }}
-      - type: {{ .type | Quote }}
-        status: {{ .status | Quote }}
-        reason: {{ .reason | Quote }}
-        message: {{ .message | Quote }}
-        lastHeartbeatTime: {{ $now | Quote }}
-      {{ end }}
-`
-
-// kwokConfig returns the kwok configuration file: the stages above, with the
-// API server's version reported as the nodes' kubelet version.
+// kwokConfig returns the kwok configuration file: the stages, with the API
+// server's version reported as the nodes' kubelet version.
 func kwokConfig(kubeVersion string) string {
 	r := strings.NewReplacer(
+		"ANNOTATION_START_DELAY", AnnotationStartDelay,
+		"ANNOTATION_DELETE_DELAY", AnnotationDeleteDelay,
+		"ANNOTATION_HONOUR_GRACE_PERIOD", AnnotationHonourGracePeriod,
+		"READY_STATUS", readyStatus,
+		"GATES_OPEN", gatesOpen,
+		"READY_STALE", readyStale,
 		"GATE_MESSAGE", indent(gateMessage, "      "),
 		"KUBE_VERSION", `"`+kubeVersion+`"`,
 	)
-	return strings.TrimSpace(r.Replace(podStages)) + "\n---\n" + strings.TrimSpace(r.Replace(nodeStages)) + "\n"
+	return stageFile(r, "pods.yaml") + "\n---\n" + stageFile(r, "nodes.yaml") + "\n"
+}
+
+// stageFile is one embedded stage file with its words filled in, without
+// its opening comment.
+func stageFile(r *strings.Replacer, name string) string {
+	b, err := kwokStages.ReadFile("kwok/" + name)
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	for len(lines) > 0 && strings.HasPrefix(lines[0], "#") {
+		lines = lines[1:]
+	}
+	return strings.TrimSpace(r.Replace(strings.Join(lines, "")))
 }
 
 // indent indents every line after the first, for a fragment placed in a YAML
