@@ -40,22 +40,26 @@ func writeJSON(w io.Writer, res *check.Result, _ Options) error {
 	}
 	// A large result spends most of its time encoding findings, which are
 	// independent: encode them in parallel, in the layout the encoder gives
-	// the whole (the test compares both byte for byte).
-	parts, err := encodeFindings(out.Findings)
-	if err != nil {
-		return err
-	}
+	// the whole (the test compares both byte for byte), a window at a time
+	// so that the encoded text is never held whole.
 	sv, _ := json.Marshal(out.SchemaVersion)
 	bw.WriteString("{\n  \"schemaVersion\": ")
 	bw.Write(sv)
 	bw.WriteString(",\n  \"findings\": [\n")
-	for i, p := range parts {
-		bw.WriteString("    ")
-		bw.Write(p)
-		if i < len(parts)-1 {
-			bw.WriteString(",\n")
-		} else {
-			bw.WriteString("\n")
+	for lo := 0; lo < len(out.Findings); lo += findingsWindow {
+		hi := min(lo+findingsWindow, len(out.Findings))
+		parts, err := encodeFindings(out.Findings[lo:hi])
+		if err != nil {
+			return err
+		}
+		for i, p := range parts {
+			bw.WriteString("    ")
+			bw.Write(p)
+			if lo+i < len(out.Findings)-1 {
+				bw.WriteString(",\n")
+			} else {
+				bw.WriteString("\n")
+			}
 		}
 	}
 	bw.WriteString("  ],\n")
@@ -75,6 +79,9 @@ func writeJSON(w io.Writer, res *check.Result, _ Options) error {
 	bw.WriteString("}\n")
 	return bw.Flush()
 }
+
+// findingsWindow is how many findings are encoded before they are written.
+var findingsWindow = 4096
 
 // newEncoder indents by two spaces and keeps file names such as <stdin>
 // readable (no HTML escaping).

@@ -23,19 +23,24 @@ func TestParallelJSONMatchesEncoder(t *testing.T) {
 			Container: "app", File: "<stdin>", Line: i, Message: "msg <with> & \"quotes\"", Fix: "fix",
 			Evidence: []finding.Evidence{finding.Fact("x", int64(i), "manifest", "d")}, Suppressed: i%7 == 0})
 	}
-	var got bytes.Buffer
-	if err := writeJSON(&got, res, Options{}); err != nil {
-		t.Fatal(err)
-	}
 	var want bytes.Buffer
 	if err := newEncoder(&want, "").Encode(res); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Bytes(), want.Bytes()) {
-		t.Fatalf("parallel JSON differs from the encoder's:\n%s\n---\n%s", head(got.Bytes()), head(want.Bytes()))
-	}
-	if !json.Valid(got.Bytes()) {
-		t.Fatal("invalid JSON")
+	// One window, and windows that do not divide the findings evenly.
+	defer func(w int) { findingsWindow = w }(findingsWindow)
+	for _, w := range []int{findingsWindow, 64} {
+		findingsWindow = w
+		var got bytes.Buffer
+		if err := writeJSON(&got, res, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Fatalf("window %d: parallel JSON differs from the encoder's:\n%s\n---\n%s", w, head(got.Bytes()), head(want.Bytes()))
+		}
+		if !json.Valid(got.Bytes()) {
+			t.Fatal("invalid JSON")
+		}
 	}
 }
 
