@@ -34,7 +34,6 @@ type fastLine struct {
 
 type fastParser struct {
 	data []byte
-	src  string // data as a string: scalars are cut from it without copying
 	off  int    // start of the next unread line
 	num  int    // number of that line
 	cur  fastLine
@@ -49,9 +48,7 @@ func fastDocument(data []byte) (m map[string]any, firstLine int, ok bool) {
 			return nil, 0, false
 		}
 	}
-	// The capacity is cut to the length, so str can find a slice's offset.
-	data = data[:len(data):len(data)]
-	p := &fastParser{data: data, src: string(data), num: 1}
+	p := &fastParser{data: data, num: 1}
 	l, ok := p.peek()
 	if !ok || isEntry(l.text) {
 		return nil, 0, false
@@ -98,14 +95,9 @@ func (p *fastParser) peek() (fastLine, bool) {
 
 func (p *fastParser) next() { p.have = false }
 
-// str returns b, a slice of p.data, as a substring of p.src.
-func (p *fastParser) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	start := len(p.data) - cap(b) // b shares p.data's backing array to its end
-	return p.src[start : start+len(b)]
-}
+// str returns b as a string of its own: a substring of the document would
+// keep the whole text alive as long as any of its values is held.
+func (p *fastParser) str(b []byte) string { return string(b) }
 
 // isEntry reports a block sequence entry: "-" alone or followed by a space.
 func isEntry(text []byte) bool {
