@@ -34,8 +34,8 @@ type fastLine struct {
 
 type fastParser struct {
 	data []byte
-	off  int    // start of the next unread line
-	num  int    // number of that line
+	off  int // start of the next unread line
+	num  int // number of that line
 	cur  fastLine
 	have bool // cur holds the next content line
 }
