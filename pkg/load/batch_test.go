@@ -3,6 +3,8 @@ package load_test
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -99,5 +101,104 @@ func TestStreamErrorsCapped(t *testing.T) {
 	}
 	if last := res.Errors[1000]; last.Message != "4000 more problems in this stream, not listed (the first 1000 are)" {
 		t.Errorf("last error: %v", last)
+	}
+}
+
+// A document over the size limit is refused where it starts, with its
+// size, whether the stream is read whole or in batches and however the
+// batches fall; the documents around it are read.
+func TestOversizedDocumentInBatches(t *testing.T) {
+	opts := load.Options{MaxDocumentBytes: 300}
+	big := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n" + strings.Repeat("  k: v # padding padding\n", 40)
+	long := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: long}\ndata: {k: " + strings.Repeat("v", 1000) + "}\n"
+	small := func(n int) string { return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", n) }
+	inputs := []string{
+		big,
+		small(1) + "---\n" + big + "---\n" + small(2),
+		small(1) + "---\n" + big + "--- # next\n" + small(2) + "---\n" + big,
+		small(1) + "...\n" + big + "...\n" + small(2),
+		small(1) + "---\n" + big + "--- {apiVersion: v1, kind: ConfigMap, metadata: {name: inline}}\n" + small(3),
+		big + "---",
+		big + "--- {apiVersion: v1, kind: Namespace, metadata: {name: n}}",
+		strings.Repeat("x", 2000),
+		strings.Repeat("x", 2000) + "\n---\n" + small(4),
+		small(1) + "---\n" + long + "---\n" + small(2),
+		strings.ReplaceAll(small(1)+"---\n"+big+"---\n"+small(2), "\n", "\r\n"),
+		"---" + strings.Repeat(" ", 500) + "\n" + small(5) + "---\n" + big + "---x\n" + small(6),
+		strings.Repeat(small(7)+"---\n", 30),
+		strings.Repeat(small(8)+"...\n", 30) + big,
+		strings.Repeat(small(8)+"...\n", 30) + big + "...\n" + small(9),
+		small(1) + "---\n" + strings.Repeat("x", 2000) + "\n--- " + small(2),
+		small(1) + "---\n" + strings.Repeat("x", 2000) + "\n... #",
+		small(1) + "---\n" + strings.Repeat("x", 2000) + "\n---",
+		small(1) + "---\n" + strings.Repeat("x", 2000) + "\n--- x: y",
+	}
+	for i, in := range inputs {
+		for _, batch := range []int{64, 100, 257, 1000, 1 << 20} {
+			t.Run(fmt.Sprint(i, "/", batch), func(t *testing.T) {
+				defer load.SetBatchBytes(batch)()
+				pad := strings.Repeat("# padding comment line\n", 400)
+				sameRead(t, []byte(pad+in), opts)
+				sameRead(t, []byte(in), opts)
+				// Padding in documents of its own, so that the stream is
+				// read in batches and the input's first document is not
+				// the first of the stream.
+				sameRead(t, []byte(strings.Repeat("# pad\n---\n", 2500)+in), opts)
+			})
+		}
+	}
+	res := load.Reader("in.yaml", strings.NewReader(strings.Repeat("# pad\n---\n", 1000)+inputs[1]), opts)
+	if len(res.Objects) != 2 || len(res.Errors) != 1 || res.Errors[0].Pos.Line != 2005 ||
+		res.Errors[0].Message != "document is 1.0 KiB, over the 300 B limit; refused" {
+		t.Fatalf("%d objects, errors %v", len(res.Objects), res.Errors)
+	}
+}
+
+func FuzzOversizedBatches(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add([]byte(s+"\n---\n"+s), uint16(64), uint16(100))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, batch, limit uint16) {
+		defer load.SetBatchBytes(int(batch%4096) + 64)()
+		opts := fuzzOptions
+		opts.MaxDocumentBytes = int(limit%2048) + 1
+		// Documents of padding first, so that data is read in batches.
+		pad := strings.Repeat("#"+strings.Repeat(" pad", 250)+"\n---\n", 20)
+		sameRead(t, append([]byte(pad), data...), opts)
+	})
+}
+
+// endless is a reader of n bytes of comment lines and no separator.
+type endless struct{ n int }
+
+func (e *endless) Read(p []byte) (int, error) {
+	if e.n == 0 {
+		return 0, io.EOF
+	}
+	line := "# a comment line of padding, sixty-four bytes long, repeated..\n"
+	k := 0
+	for k < len(p) && e.n > 0 {
+		c := copy(p[k:min(len(p), k+e.n)], line[(k)%len(line):])
+		k += c
+		e.n -= c
+	}
+	return k, nil
+}
+
+// A stream that is one endless document is read past, not held: what the
+// reader allocates stays near the document limit, far under the stream's
+// size.
+func TestEndlessDocumentNotHeld(t *testing.T) {
+	const size = 256 << 20
+	opts := load.Options{MaxDocumentBytes: 1 << 20, MaxFileBytes: 1 << 30}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := load.Reader("<stdin>", &endless{n: size}, opts)
+	runtime.ReadMemStats(&after)
+	if len(res.Errors) != 1 || res.Errors[0].Message != "document is 256.0 MiB, over the 1.0 MiB limit; refused" || res.Errors[0].Pos.Line != 1 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+		t.Errorf("reading a %d MiB document allocated %d MiB", size>>20, alloc>>20)
 	}
 }

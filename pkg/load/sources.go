@@ -202,7 +202,9 @@ var batchBytes = 4 << 20
 
 // readStream reads and parses a stream batch by batch. The stream as a
 // whole is bounded by opts.MaxFileBytes; over it, everything read is
-// dropped and the stream refused, as if it had been read whole.
+// dropped and the stream refused, as if it had been read whole. A document
+// over opts.MaxDocumentBytes is refused as soon as it is known to be, and
+// read past without being held.
 func readStream(name string, r io.Reader, discovered bool, opts Options) *Result {
 	fail := func(msg string) *Result {
 		return &Result{Files: 1, Errors: []InputError{{Pos: Position{File: name}, Message: msg}}}
@@ -217,8 +219,8 @@ func readStream(name string, r io.Reader, discovered bool, opts Options) *Result
 	if isBinary(head) {
 		return fail(errBinary.Error())
 	}
-	if eof || utf16BOM(head) || bytes.IndexByte(head, '\n') < 0 {
-		// Short, UTF-16 or without a line break early on: read whole.
+	if eof || utf16BOM(head) || classicMac(head) {
+		// Short, UTF-16 or with classic Mac line ends: read whole.
 		data, err := readRest(head, r, eof, opts.MaxFileBytes)
 		if err != nil {
 			return fail(err.Error())
@@ -230,7 +232,7 @@ func readStream(name string, r io.Reader, discovered bool, opts Options) *Result
 	s := newStreamState(name, discovered, opts)
 	buf := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	total := int64(n)
-	line := 1
+	line := 1 // the file line of buf[0]
 	for !eof {
 		if cap(buf)-len(buf) < max(1, batchBytes/2) {
 			nb := make([]byte, len(buf), max(2*len(buf), batchBytes))
@@ -252,6 +254,50 @@ func readStream(name string, r io.Reader, discovered bool, opts Options) *Result
 			break
 		}
 		cut := lastSeparator(buf)
+		if cut <= 0 && len(buf) > opts.MaxDocumentBytes {
+			if line == 1 && classicMac(buf) {
+				data, err := readRest(buf, r, false, opts.MaxFileBytes-(total-int64(len(buf))))
+				if err != nil {
+					return fail(err.Error())
+				}
+				return parseStream(name, data, discovered, opts)
+			}
+			// Separators other than "---" lines (lastSeparator looks for
+			// those only) may cut the buffer; the last document is what
+			// follows the last separator among its complete lines.
+			// The line being read counts only when it cannot be a
+			// separator.
+			cut = 0
+			complete := bytes.LastIndexByte(buf, '\n') + 1
+			sepLen, bodyLine := 0, 1
+			if chunks := Split(buf[:complete]); len(chunks) > 0 {
+				last := chunks[len(chunks)-1]
+				sepLen, bodyLine = len(last.Sep), last.Line
+				cut = complete - len(last.Sep) - len(last.Body)
+			}
+			end := len(buf)
+			if maybeSeparator(buf[complete:]) {
+				end = complete
+			}
+			if end-cut-sepLen > opts.MaxDocumentBytes {
+				if cut > 0 {
+					s.parse(res, buf[:cut], line)
+				}
+				sk := skipDocument(r, buf[cut+sepLen:], opts.MaxFileBytes-total)
+				if sk.err != nil {
+					return fail(sk.err.Error())
+				}
+				total += sk.read
+				if total > opts.MaxFileBytes {
+					return fail(tooLarge(opts.MaxFileBytes))
+				}
+				s.refuse(res, InputError{Pos: Position{File: name, Line: line + bodyLine - 1},
+					Message: docTooLarge(sk.size, opts.MaxDocumentBytes)})
+				line += bodyLine - 1 + sk.lines
+				buf, eof = sk.rest, sk.eof
+				continue
+			}
+		}
 		if cut <= 0 {
 			continue // one document so far: read on
 		}
@@ -263,9 +309,130 @@ func readStream(name string, r io.Reader, discovered bool, opts Options) *Result
 		buf = make([]byte, len(rest), max(batchBytes, 2*len(rest)))
 		copy(buf, rest)
 	}
+	if line == 1 && classicMac(buf) {
+		return parseStream(name, buf, discovered, opts)
+	}
 	s.parse(res, buf, line)
 	s.finish(res)
 	return res
+}
+
+// classicMac reports text whose lines end in a lone CR, which the loader
+// reads as LF when the whole stream has no LF at all.
+func classicMac(data []byte) bool {
+	return bytes.IndexByte(data, '\n') < 0 && bytes.IndexByte(data, '\r') >= 0
+}
+
+// skipped is what skipDocument read.
+type skipped struct {
+	size  int64  // the document's bytes
+	lines int    // line breaks in them
+	rest  []byte // the stream from the line after the document on
+	read  int64  // bytes read from the reader
+	eof   bool
+	err   error
+}
+
+// skipDocument reads past the rest of a document that is over the size
+// limit, holding only the line it is on: body is what was read of the
+// document so far; it stops once more than limit bytes were read. The
+// document ends where Split would end it, at a separator line; rest then
+// starts on that line (an inline "--- {a: b}" starts the next document)
+// or after it.
+func skipDocument(r io.Reader, body []byte, limit int64) skipped {
+	var sk skipped
+	// Complete lines of body hold no separator (Split would have cut
+	// there): count them and keep only the line being read.
+	if i := bytes.LastIndexByte(body, '\n'); i >= 0 {
+		sk.size, sk.lines = int64(i+1), bytes.Count(body[:i+1], []byte("\n"))
+		body = body[i+1:]
+	}
+	// cur is the line being read, kept only while it may be a separator.
+	var cur []byte
+	curLen := int64(0)
+	mayBeSep := true
+	take := func(part []byte) {
+		curLen += int64(len(part))
+		if mayBeSep {
+			cur = append(cur, part...)
+			mayBeSep = maybeSeparator(cur)
+			if !mayBeSep {
+				cur = cur[:0]
+			}
+		}
+	}
+	buf := make([]byte, 64<<10)
+	data := body
+	for {
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				take(data)
+				break
+			}
+			take(data[:i+1])
+			data = data[i+1:]
+			if mayBeSep {
+				if sep, inline := isSeparator(cur); sep {
+					if inline {
+						sk.rest = append(append([]byte{}, cur...), data...)
+					} else {
+						sk.lines++
+						sk.rest = append([]byte{}, data...)
+					}
+					return sk
+				}
+			}
+			sk.size += curLen
+			sk.lines++
+			cur, curLen, mayBeSep = cur[:0], 0, true
+		}
+		if sk.eof {
+			// The last line has no line break; it too may end the document.
+			if mayBeSep && len(cur) > 0 {
+				if sep, inline := isSeparator(cur); sep {
+					if inline {
+						sk.rest = cur
+					}
+					return sk
+				}
+			}
+			sk.size += curLen
+			return sk
+		}
+		m, err := io.ReadFull(r, buf)
+		sk.read += int64(m)
+		if sk.read > limit {
+			return sk // the caller refuses the stream
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			sk.eof = true
+		} else if err != nil {
+			sk.err = fmt.Errorf("read failed: %w", err)
+			return sk
+		}
+		data = buf[:m]
+	}
+}
+
+// maybeSeparator reports whether a line that starts with line may be a
+// separator line (see isSeparator).
+func maybeSeparator(line []byte) bool {
+	for _, marker := range []string{"---", "..."} {
+		n := min(len(line), 3)
+		if string(line[:n]) != marker[:n] {
+			continue
+		}
+		if len(line) <= 3 {
+			return true
+		}
+		if marker == "---" {
+			return line[3] == ' ' || line[3] == '\t' || line[3] == '\r' || line[3] == '\n'
+		}
+		rest := bytes.TrimLeft(line[3:], " \t")
+		return len(rest) == 0 || rest[0] == '#' || rest[0] == '\r' || rest[0] == '\n'
+	}
+	return false
 }
 
 // lastSeparator returns where the last complete "---" separator line of

@@ -401,13 +401,23 @@ func (s *streamState) parseWindow(res *Result, docs []document) {
 	for _, r := range out {
 		res.Objects = append(res.Objects, r.objects...)
 		for _, e := range r.errors {
-			if s.errors < maxStreamErrors {
-				res.Errors = append(res.Errors, e)
-			}
-			s.errors++
+			s.refuse(res, e)
 		}
 		res.Skipped += r.skipped
 	}
+}
+
+// refuse adds a problem of the stream, in document order, counted with the
+// others.
+func (s *streamState) refuse(res *Result, e InputError) {
+	if s.errors < maxStreamErrors {
+		res.Errors = append(res.Errors, e)
+	}
+	s.errors++
+}
+
+func docTooLarge(size int64, limit int) string {
+	return fmt.Sprintf("document is %s, over the %s limit; refused", humanBytes(size), humanBytes(int64(limit)))
 }
 
 // finish adds the count of problems that were not listed.
@@ -438,8 +448,7 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		}
 	}()
 	if len(d.data) > opts.MaxDocumentBytes {
-		return docResult{errors: []InputError{{Pos: pos, Message: fmt.Sprintf(
-			"document is %s, over the %s limit; refused", humanBytes(int64(len(d.data))), humanBytes(int64(opts.MaxDocumentBytes)))}}}
+		return docResult{errors: []InputError{{Pos: pos, Message: docTooLarge(int64(len(d.data)), opts.MaxDocumentBytes)}}}
 	}
 	if len(bytes.TrimSpace(d.data)) == 0 {
 		return docResult{}
