@@ -94,7 +94,7 @@ func (s *InformerSource) Len() int {
 // "namespace/value".
 func indexers() cache.Indexers {
 	idx := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	for _, name := range []string{IndexPodLabel, IndexSelector, IndexService} {
+	for _, name := range []string{IndexPodLabel, IndexSelector, IndexService, IndexScaleTarget} {
 		idx[name] = func(obj any) ([]string, error) {
 			o, ok := obj.(*Object)
 			if !ok {

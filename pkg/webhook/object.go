@@ -23,6 +23,9 @@ const (
 	// IndexService indexes Ingresses and TargetGroupBindings by the name of
 	// each Service they route to.
 	IndexService = "zerodrop/service"
+	// IndexScaleTarget indexes HorizontalPodAutoscalers by the
+	// "Kind/name" of the workload they scale.
+	IndexScaleTarget = "zerodrop/scale-target"
 )
 
 // MatchAnything is the IndexSelector value of a budget whose selector is
@@ -46,6 +49,8 @@ type Object struct {
 	MatchAll bool
 	// Services are the Services an Ingress or TargetGroupBinding routes to.
 	Services []string
+	// ScaleTarget is the "Kind/name" an autoscaler scales.
+	ScaleTarget string
 	// JSON is the object.
 	JSON []byte
 }
@@ -132,6 +137,12 @@ func relationsOf(k Kind, u *unstructured.Unstructured) *Object {
 		if name, _ := nested(m, "spec", "serviceRef", "name").(string); name != "" {
 			o.Services = []string{name}
 		}
+	case k.Kind == "HorizontalPodAutoscaler":
+		kind, _ := nested(m, "spec", "scaleTargetRef", "kind").(string)
+		name, _ := nested(m, "spec", "scaleTargetRef", "name").(string)
+		if kind != "" && name != "" {
+			o.ScaleTarget = kind + "/" + name
+		}
 	}
 	return o
 }
@@ -162,6 +173,11 @@ func (o *Object) indexValues(index string) []string {
 		return pairs(o.Match)
 	case IndexService:
 		return o.Services
+	case IndexScaleTarget:
+		if o.ScaleTarget == "" {
+			return nil
+		}
+		return []string{o.ScaleTarget}
 	}
 	return nil
 }

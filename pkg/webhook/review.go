@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
@@ -225,10 +226,11 @@ func (g *gathering) add(o *Object, report bool) bool {
 //
 //   - the workloads it concerns: itself; those a Service selects; those
 //     behind the Services an Ingress or binding routes to; those a budget
-//     selects; every workload of a Namespace;
+//     selects; the one an autoscaler scales; every workload of a
+//     Namespace;
 //   - for each, the Services selecting it, the Ingresses and bindings
-//     routing to those, its budgets, and the other workloads behind the
-//     same Services (read, not reported);
+//     routing to those, its budgets, the autoscalers that scale it, and
+//     the other workloads behind the same Services (read, not reported);
 //   - the IngressClasses and IngressClassParams, and the Namespace.
 //
 // The findings on the admitted object, its workloads and their Services,
@@ -264,6 +266,20 @@ func (g *gathering) gather(kind Kind, self *Object) error {
 		}
 	case kind.Kind == "Namespace":
 		workloads = g.allWorkloads()
+	case kind.Kind == "HorizontalPodAutoscaler":
+		target, name, _ := strings.Cut(self.ScaleTarget, "/")
+		for _, k := range Kinds {
+			if !k.Workload || k.Kind != target {
+				continue
+			}
+			w, err := g.r.src.Get(g.ctx, k, g.ns, name)
+			if err != nil {
+				return err
+			}
+			if w != nil {
+				workloads = append(workloads, w)
+			}
+		}
 	}
 	for _, w := range workloads {
 		if g.err != nil {
@@ -279,6 +295,10 @@ func (g *gathering) gather(kind Kind, self *Object) error {
 		}
 		for _, b := range g.budgetsFor(w.Match) {
 			g.add(b, true)
+		}
+		// The autoscalers that set its replica range.
+		for _, h := range g.lookup(hpaKind, IndexScaleTarget, w.Kind+"/"+w.Name) {
+			g.add(h, true)
 		}
 	}
 	for _, k := range Kinds {
@@ -372,7 +392,10 @@ func (g *gathering) servicesSelecting(labels map[string]string) []*Object {
 	return out
 }
 
-var budgetKind, _ = kindOf(schema.GroupKind{Group: "policy", Kind: "PodDisruptionBudget"})
+var (
+	budgetKind, _ = kindOf(schema.GroupKind{Group: "policy", Kind: "PodDisruptionBudget"})
+	hpaKind, _    = kindOf(schema.GroupKind{Group: "autoscaling", Kind: "HorizontalPodAutoscaler"})
+)
 
 // budgetsFor returns the budgets that may select pods with labels; budgets
 // selecting by expressions are all candidates (the rules decide).
