@@ -50,8 +50,17 @@ func runHealthCheck(p *Pass) {
 			fix += ", and the healthy and unhealthy thresholds equal"
 		}
 		if len(bad) > 0 {
+			if e.TargetType.Value == timing.TargetInstance {
+				// The targets are the nodes: a target group that stops
+				// following changes keeps them, and kube-proxy on each
+				// still forwards to whichever pods are ready.
+				p.ReportPatch(healthCheckPatch(e, timeoutMax), e.Front, "", finding.Warning,
+					fmt.Sprintf("The health check of %s is one the ELB API rejects: %s. The controller's reconcile fails: a new load balancer is never created, and an existing one stops following changes. Its targets are nodes, which it keeps, and kube-proxy forwards to the ready pods, so rollouts, scale-ins and drains of the pods drop nothing; but nodes added later are never registered, and once the registered nodes are replaced (a cluster upgrade) no target is left.", e.Describe(), joinList(bad)),
+					fix, ev...)
+				continue
+			}
 			p.ReportPatch(healthCheckPatch(e, timeoutMax), e.Front, "", finding.Error,
-				fmt.Sprintf("The health check of %s is one the ELB API rejects: %s. The controller's reconcile fails, so the load balancer is not created or stops following the pods.", e.Describe(), joinList(bad)),
+				fmt.Sprintf("The health check of %s is one the ELB API rejects: %s. The controller's reconcile fails: a new load balancer is never created, and an existing target group stops following the pods. On every rollout, scale-in and drain, deleted pods stay registered and new ones are never added, so requests go to pods that are shutting down or gone, and once the old pods are gone no target is left (%s).", e.Describe(), joinList(bad), failureWording(e.LB)),
 				fix, ev...)
 			continue
 		}
@@ -74,7 +83,7 @@ func runHealthCheck(p *Pass) {
 					raise = specPatch(&w.Meta, map[string]any{"progressDeadlineSeconds": secs}, fmt.Sprintf("%s: progressDeadlineSeconds %d", w.Ref, secs))
 				}
 				p.ReportPatch(raise, e.Front, "", finding.Error,
-					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: the rollout is marked failed (ProgressDeadlineExceeded).", w.Ref, n.GateWait.High, e.Describe(), deadline.Seconds),
+					fmt.Sprintf("With a readiness gate, each new pod of %s waits %ds for %s to pass it healthy, not less than its progress deadline of %ds: a rollout is marked failed (ProgressDeadlineExceeded) and stalls with old and new pods side by side, and a stalled rollout blocks the next fix.", w.Ref, n.GateWait.High, e.Describe(), deadline.Seconds),
 					"tighten the health check (interval 10 s, healthy threshold 2) or raise progressDeadlineSeconds", append(ev, finding.Span(n.GateWait), finding.Seconds(deadline))...)
 				break
 			}

@@ -5,13 +5,20 @@
 // judges three properties over every event:
 //
 //   - P1, no false all-clear: check without a warning or error ⇒ no failed
-//     request in any run, with delays drawn across their whole ranges and
-//     at each end of them;
+//     request in any run, with delays drawn across their whole ranges, at
+//     each end of them, and at each skew (sim.Skew: the delays that bring
+//     traffic to new pods at one end, those that take it from old pods at
+//     the other);
 //   - P2, no unexplained drop: failed requests in at least 1% of the runs
 //     of an event ⇒ a warning or error whose rule explains (sim.Links) a
 //     cause the simulator reports for that event;
-//   - P3, no unfounded error: every error ⇒ the simulator reproduces a cause
-//     the rule explains with every delay at the conservative (high) end.
+//   - P3, no unfounded error: every error ⇒ a run at the conservative end
+//     of the rule's inequality (every delay high, or a skew) shows a cause
+//     the rule explains; where it does not, the error is judged in
+//     isolation: zerodrop fix's own patches for every other rule are
+//     applied and the result is checked and simulated again, since where a
+//     configuration has several errors the first mechanism to cut a request
+//     takes it.
 //
 // Failures the event does not cause (sim.Cause.Steady: the idle timeout)
 // are left out of all three.
@@ -21,6 +28,8 @@
 package agree
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -28,7 +37,9 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/fix"
 	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/sim"
 )
 
@@ -391,30 +402,48 @@ type Verdict struct {
 	// P2 lists the events whose drops no finding explains; P2Judged the
 	// events that dropped in at least 1% of runs.
 	P2, P2Judged []sim.Event
-	// P3 lists the error rules the simulator does not reproduce; P3Judged
-	// every error rule.
-	P3, P3Judged []string
+	// P3 lists the error rules the simulator does not reproduce, even in
+	// isolation (P3Notes says what isolation showed); P3Judged every error
+	// rule; Isolated the error rules reproduced only once the other
+	// findings were fixed.
+	P3, P3Judged, Isolated []string
+	P3Notes                []string
+
+	seed uint64
 }
 
 // Judge runs one configuration through check and the simulator.
 func Judge(c Config, seed uint64) Verdict {
-	v := Verdict{Config: c}
-	lr := load.Bytes(fmt.Sprintf("agree-%d.yaml", c.Index), c.Manifests(), load.Options{})
+	v := Verdict{Config: c, seed: seed ^ uint64(c.Index)<<20}
+	v.Findings, v.Events, v.InputErrors = judgeStream(fmt.Sprintf("agree-%d.yaml", c.Index), c.Manifests(), v.seed)
+	if len(v.InputErrors) > 0 {
+		return v
+	}
+	v.judge()
+	return v
+}
+
+// judgeStream checks a YAML stream holding one exposed workload and simulates every
+// event: the runs at each end of the ranges, at each skew, and RandomRuns
+// random ones. It returns the unsuppressed warnings and errors, what each
+// event showed, and any problem reading the stream.
+func judgeStream(name string, data []byte, seed uint64) (findings []finding.Finding, events []EventOutcome, inputErrors []string) {
+	lr := load.Bytes(name, data, load.Options{})
 	for _, e := range lr.Errors {
-		v.InputErrors = append(v.InputErrors, e.Error())
+		inputErrors = append(inputErrors, e.Error())
 	}
 	res, cases := sim.Analyze(lr, check.Options{})
 	for _, e := range res.Errors {
-		v.InputErrors = append(v.InputErrors, e.Message)
+		inputErrors = append(inputErrors, e.Message)
 	}
 	for _, f := range res.Findings {
 		if !f.Suppressed && f.Severity >= finding.Warning {
-			v.Findings = append(v.Findings, f)
+			findings = append(findings, f)
 		}
 	}
 	if len(cases) != 1 {
-		v.InputErrors = append(v.InputErrors, fmt.Sprintf("%d simulated cases, want 1", len(cases)))
-		return v
+		inputErrors = append(inputErrors, fmt.Sprintf("%d simulated cases, want 1", len(cases)))
+		return findings, nil, inputErrors
 	}
 	cs := cases[0]
 	for _, ev := range sim.Events() {
@@ -426,12 +455,12 @@ func Judge(c Config, seed uint64) Verdict {
 		}
 		if cs.Skip != "" {
 			o.Skipped = cs.Skip
-			v.Events = append(v.Events, o)
+			events = append(events, o)
 			continue
 		}
 		if err := p.Validate(); err != nil {
 			o.Skipped = err.Error()
-			v.Events = append(v.Events, o)
+			events = append(events, o)
 			continue
 		}
 		runs := []sim.Params{p.AtEnd(false), p.AtEnd(true), p.Skewed(sim.SkewLateJoin), p.Skewed(sim.SkewEarlyJoin)}
@@ -439,7 +468,7 @@ func Judge(c Config, seed uint64) Verdict {
 			runs = append(runs, p)
 		}
 		for i, q := range runs {
-			r, err := sim.Simulate(q, sim.RunSeed(seed^uint64(c.Index)<<20, i))
+			r, err := sim.Simulate(q, sim.RunSeed(seed, i))
 			if err != nil {
 				o.Skipped = err.Error()
 				break
@@ -466,10 +495,64 @@ func Judge(c Config, seed uint64) Verdict {
 				o.HighStalled = r.Done < 0 || r.DeadlineExceeded
 			}
 		}
-		v.Events = append(v.Events, o)
+		events = append(events, o)
 	}
-	v.judge()
-	return v
+	return findings, events, inputErrors
+}
+
+// isolate judges an error of rule that the configuration's own runs did
+// not reproduce, in isolation: where a configuration has several errors, the
+// first mechanism to cut a request takes it (an app that exits at once
+// leaves nothing in flight for a later connection termination to cut). It
+// applies zerodrop fix's own patches for every other rule's findings (a dry
+// run of pkg/fix, rounds included), checks and simulates the result again,
+// and reports whether rule is still an error there and the simulator shows
+// a cause the rule explains. The fixed stream is returned for examples.
+func isolate(v *Verdict, rule string, seed uint64) (reproduced bool, note string) {
+	others := map[string]bool{}
+	for _, r := range rules.All() {
+		if r.ID != rule {
+			others[r.ID] = true
+		}
+	}
+	res, err := fix.Run(context.Background(), fix.Options{
+		Check:  check.Options{Paths: []string{"-"}, Stdin: bytes.NewReader(v.Config.Manifests())},
+		DryRun: true, Rules: others,
+	})
+	if err != nil {
+		return false, "fix: " + err.Error()
+	}
+	var b bytes.Buffer
+	for _, f := range res.Files {
+		if b.Len() > 0 {
+			b.WriteString("\n---\n")
+		}
+		b.Write(f.After)
+	}
+	if b.Len() == 0 {
+		return false, "zerodrop fix changes nothing for the other findings"
+	}
+	var changes []string
+	for _, c := range res.Changes {
+		changes = append(changes, c.Rule+": "+c.What)
+	}
+	note = "with the other findings fixed (" + strings.Join(changes, "; ") + ")"
+	findings, events, inputErrors := judgeStream(fmt.Sprintf("agree-%d-isolated-%s.yaml", v.Config.Index, rule), b.Bytes(), seed)
+	if len(inputErrors) > 0 {
+		return false, note + ": " + strings.Join(inputErrors, "; ")
+	}
+	still := false
+	for _, f := range findings {
+		still = still || f.Rule == rule && f.Severity == finding.Error
+	}
+	if !still {
+		return false, note + ": no longer an error"
+	}
+	w := Verdict{Findings: findings, Events: events}
+	if w.reproduced(rule) {
+		return true, note
+	}
+	return false, note + ": " + strings.TrimSpace(w.describeEvents())
 }
 
 func (v *Verdict) judge() {
@@ -494,8 +577,14 @@ func (v *Verdict) judge() {
 			continue
 		}
 		v.P3Judged = append(v.P3Judged, f.Rule)
-		if !v.reproduced(f.Rule) {
+		if v.reproduced(f.Rule) {
+			continue
+		}
+		if ok, note := isolate(v, f.Rule, v.seed); ok {
+			v.Isolated = append(v.Isolated, f.Rule)
+		} else {
 			v.P3 = append(v.P3, f.Rule)
+			v.P3Notes = append(v.P3Notes, f.Rule+" "+note)
 		}
 	}
 }
@@ -546,6 +635,15 @@ func (v *Verdict) Rules() string {
 func (v *Verdict) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n    check: %s\n", v.Config, v.Rules())
+	b.WriteString(v.describeEvents())
+	for _, n := range v.P3Notes {
+		fmt.Fprintf(&b, "    isolated: %s\n", n)
+	}
+	return b.String()
+}
+
+func (v *Verdict) describeEvents() string {
+	var b strings.Builder
 	for _, o := range v.Events {
 		if o.Skipped != "" {
 			fmt.Fprintf(&b, "    %s: not simulated: %s\n", o.Event, o.Skipped)
@@ -573,13 +671,19 @@ type Tally struct {
 	// Unexplained and Unfounded count violations by rule or event cause.
 	Unfounded   map[string]int
 	Unexplained map[string]int
+	// Isolated counts, by rule, the errors reproduced only once the other
+	// findings were fixed.
+	Isolated map[string]int
 }
 
 // Add counts one verdict, keeping the first few examples of each
 // violation.
 func (t *Tally) Add(v Verdict, examples int) {
 	if t.Unfounded == nil {
-		t.Unfounded, t.Unexplained = map[string]int{}, map[string]int{}
+		t.Unfounded, t.Unexplained, t.Isolated = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	for _, r := range v.Isolated {
+		t.Isolated[r]++
 	}
 	t.Configs++
 	keep := func(list *[]string, s string) {
@@ -656,6 +760,7 @@ func (t *Tally) Report() string {
 	}
 	counts("unexplained drops by event and cause", t.Unexplained)
 	counts("unreproduced errors by rule", t.Unfounded)
+	counts("errors reproduced only with the other findings fixed", t.Isolated)
 	ex := func(title string, list []string) {
 		if len(list) == 0 {
 			return
