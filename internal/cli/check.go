@@ -38,7 +38,7 @@ func (f *inputFlags) add(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "file, directory or - (stdin) to read; repeatable (like kubectl -f)")
 	fl.BoolVarP(&f.recursive, "recursive", "R", false, "walk directories recursively (always on when no path is given)")
-	fl.StringArrayVarP(&f.kustomize, "kustomize", "k", nil, "build this kustomization directory in-process and check its output; repeatable")
+	fl.StringArrayVarP(&f.kustomize, "kustomize", "k", nil, "build this kustomization directory in-process and read its output (fix: with -o patch or --dry-run, as a build cannot be edited in place); repeatable")
 	fl.StringVarP(&f.namespace, "namespace", "n", "", "namespace for objects that have none, as kubectl apply would use (default \"default\")")
 	fl.IntVar(&f.maxDocBytes, "max-document-size", load.DefaultMaxDocumentBytes, "refuse YAML/JSON documents larger than this many bytes")
 	addSelectorFlag(c, &f.selector)
@@ -172,17 +172,10 @@ rules in .zerodrop.yaml. Suppressed findings are always listed.`,
   zerodrop check deploy.yaml --profile measured-nlb.yaml --fail-on error`,
 		RunE: func(c *cobra.Command, args []string) error { return runCheck(c, &f, args) },
 	}
-	f.in.add(c)
+	f.addManifestFlags(c, report.Formats()...)
 	fl := c.Flags()
-	fl.StringVarP(&f.output, "output", "o", "text", "output format: "+strings.Join(report.Formats(), ", "))
-	fl.StringVar(&f.failOn, "fail-on", "", "lowest severity that makes the exit code 1: info, warning, error or none (default warning)")
-	fl.StringVar(&f.profile, "profile", "", "timing profile file overriding the built-in delays (see docs/timing.md)")
-	fl.StringVar(&f.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29, for version-dependent advice (default: "+rules.DefaultKubeVersion.String()+", stated in the output)")
-	fl.StringVar(&f.configPath, "config", "", "config file (default: "+config.FileName+" in the current directory, if present)")
-	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names (e.g. ZD003,ZD004)")
-	fl.StringVar(&f.color, "color", "auto", "colour text output: auto (on a terminal, unless NO_COLOR is set), always or never")
-	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: show every number's source in full")
-	f.app.add(fl)
+	addRulesFlag(fl, &f.only)
+	addFindingOutputFlags(fl, &f.failOn, &f.color, &f.verbose)
 	return c
 }
 

@@ -49,7 +49,9 @@ them from there. Every finding left is listed with the reason fix leaves it.
 For output you cannot edit (Helm, generators, kustomize builds), -o patch
 --patch-dir DIR writes strategic-merge patches and a kustomization fragment
 listing them instead; with -k, the patches name objects as the source files
-do, so they apply in the overlay before its namePrefix and namespace.
+do, so they apply in the overlay before its namePrefix and namespace; with -k
+and --dry-run, the diff shows the changes to the build. A build cannot be
+edited in place, so -k needs one of the two.
 
 Exit codes: 0 nothing fixable left, 1 findings remain that fix could not
 apply, 2 usage or input errors.`,
@@ -59,19 +61,13 @@ apply, 2 usage or input errors.`,
   helm template my-chart | zerodrop fix - -o patch --patch-dir patches/`,
 		RunE: func(c *cobra.Command, args []string) error { return runFix(c, &f, args) },
 	}
-	f.check.in.add(c)
+	f.check.addManifestFlags(c, "text", "json", "patch (kustomize patches in --patch-dir)")
 	fl := c.Flags()
-	// A build's output is not a file to edit: say what fix does with it.
-	fl.Lookup("kustomize").Usage = "build this kustomization directory in-process and fix it: with -o patch, write patches against its base objects (names and namespaces as in the source files); with --dry-run, show the changes; repeatable"
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print a unified diff of what would change and write nothing")
 	fl.StringVar(&f.fixRules, "rules", "", "apply only the fixes of these rules, comma-separated IDs or names")
 	fl.BoolVar(&f.allowReplace, "allow-replace", false, "allow fixes that replace a cloud load balancer (moving an in-tree NLB/CLB Service to the AWS Load Balancer Controller)")
 	fl.StringVar(&f.probePath, "probe-path", "", "readiness probes added by ZD005 use httpGet on this path (default: tcpSocket on the served port)")
-	fl.StringVarP(&f.check.output, "output", "o", "text", "output: text (what changed and why), json, or patch (write kustomize patches to --patch-dir)")
 	fl.StringVar(&f.patchDir, "patch-dir", "", "directory for -o patch")
-	fl.StringVar(&f.check.profile, "profile", "", "timing profile file overriding the built-in delays")
-	fl.StringVar(&f.check.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29: from 1.30 preStop uses the native sleep action, before it exec sleep")
-	fl.StringVar(&f.check.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
 	return c
 }
 

@@ -69,12 +69,8 @@ or input errors.`,
   zerodrop simulate --runs 200 --report simulate.html`,
 		RunE: func(c *cobra.Command, args []string) error { return runSimulate(c, &f, args) },
 	}
-	f.check.in.add(c)
+	f.check.addManifestFlags(c, "text", "json")
 	fl := c.Flags()
-	fl.StringVarP(&f.check.output, "output", "o", "text", "output format: text or json")
-	fl.StringVar(&f.check.profile, "profile", "", "timing profile file overriding the built-in delays (see docs/timing.md)")
-	fl.StringVar(&f.check.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29 (default: "+rules.DefaultKubeVersion.String()+")")
-	fl.StringVar(&f.check.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
 	fl.StringVar(&f.events, "event", "rollout", "what to simulate: rollout, scale-in, drain, a comma-separated list, or all")
 	fl.Float64Var(&f.rps, "rps", sim.DefaultRPS, "requests per second through the load balancer")
 	fl.IntVar(&f.replicas, "replicas", 0, "simulate with this many replicas instead of the manifest's")

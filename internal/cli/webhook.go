@@ -89,10 +89,10 @@ Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
 	fl.IntVar(&f.maxInFlight, "max-in-flight", 0, "reviews checked at once per handler; one more is allowed at once, unchecked, with a warning (default 16 per CPU)")
 	fl.IntVar(&f.maxWarnings, "max-warnings", webhook.DefaultMaxWarnings, "warnings per admission; the rest are counted in one more line")
 	fl.StringVar(&f.warnOn, "warn-on", "warning", "lowest severity returned as a warning: info, warning or error")
-	fl.StringVar(&f.profile, "profile", "", "timing profile file overriding the built-in delays")
+	addProfileFlag(fl, &f.profile)
 	fl.StringVar(&f.kubeVersion, "kube-version", "", "override the server's version for version-dependent advice")
-	fl.StringVar(&f.configPath, "config", "", "config file (default: .zerodrop.yaml in the current directory, if present)")
-	fl.StringVar(&f.only, "rules", "", "run only these rules, comma-separated IDs or names")
+	addConfigFlag(fl, &f.configPath)
+	addRulesFlag(fl, &f.only)
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level of the JSON log on stderr: debug, info, warn or error")
 	return c
 }
