@@ -22,8 +22,8 @@ var Signals = register(&Rule{
 
 func runSignals(p *Pass) {
 	for _, w := range p.Graph.Inv.Workloads {
-		for i := range w.Template.Spec.Containers {
-			c := &w.Template.Spec.Containers[i]
+		// Native sidecars get SIGTERM too (after the main containers).
+		for _, c := range podspec.Running(&w.Template.Spec) {
 			kind, script := podspec.ClassifyEntrypoint(c)
 			ev := finding.Fact("script", oneLine(script), timing.FromManifest, "container "+c.Name+" command/args")
 			switch kind {
