@@ -28,7 +28,7 @@ func runTargetType(p *Pass) {
 			continue
 		case tt != timing.TargetInstance:
 			p.ReportPatch(targetTypePatch(e), e.Front, "", finding.Error,
-				fmt.Sprintf("%s asks for target type %q, which the controller rejects (valid: ip, instance); the target group is never reconciled and changes never reach the load balancer.", e.Front.Ref, tt),
+				fmt.Sprintf("%s asks for target type %q, which the controller rejects (valid: ip, instance); the target group is never reconciled and changes never reach the load balancer: a new load balancer has no target at all, and an existing one stops following the pods, so every rollout, scale-in and drain leaves it with targets that are gone and finally none (%s).", e.Front.Ref, tt, failureWording(e.LB)),
 				"set the target type to ip", lbContext(e)...)
 			continue
 		}
@@ -36,7 +36,7 @@ func runTargetType(p *Pass) {
 			// Instance targets are node ports; a ClusterIP Service has none,
 			// and the controller fails to build the target group.
 			p.ReportPatch(targetTypePatch(e), e.Front, "", finding.Error,
-				fmt.Sprintf("%s uses instance targets, which route to the Service's node port, but %s is of type ClusterIP and has none: the controller cannot build the target group, so the Ingress is never reconciled and its backend gets no traffic (or keeps stale settings).", e.Describe(), e.Service.Ref),
+				fmt.Sprintf("%s uses instance targets, which route to the Service's node port, but %s is of type ClusterIP and has none: the controller cannot build the target group, so the Ingress is never reconciled and its backend gets no traffic (or keeps stale settings): the load balancer has no target for this backend, before, during and after every rollout, scale-in and drain (%s).", e.Describe(), e.Service.Ref, failureWording(e.LB)),
 				"annotate the Ingress (or the Service) with alb.ingress.kubernetes.io/target-type: ip, which works with a ClusterIP Service",
 				append(lbContext(e), finding.Fact("service type", string(e.Service.Spec.Type), timing.FromManifest, "spec.type of "+e.Service.Ref.String()))...)
 			continue
@@ -76,7 +76,7 @@ func runTargetType(p *Pass) {
 			what = fmt.Sprintf("aws-load-balancer-nlb-target-type %q (valid: ip, instance)", tt)
 		}
 		p.ReportPatch(annotationPatch(&s.Meta, map[string]string{exposure.NLBTargetTypeAnno: timing.TargetIP}, "nlb-target-type: ip"), &s.Meta, "", finding.Error,
-			fmt.Sprintf("%s has aws-load-balancer-type: external but %s: neither the AWS Load Balancer Controller nor the in-tree controller reconciles it, so it gets no load balancer (unless the controller's Service webhook sets loadBalancerClass when the Service is created, and then it gets instance targets).", s.Ref, what),
+			fmt.Sprintf("%s has aws-load-balancer-type: external but %s: neither the AWS Load Balancer Controller nor the in-tree controller reconciles it, so it gets no load balancer (unless the controller's Service webhook sets loadBalancerClass when the Service is created, and then it gets instance targets): clients have nothing to connect to, whatever the pods do (no target).", s.Ref, what),
 			"annotate it with service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip",
 			finding.Fact("aws-load-balancer-type", "external", timing.FromAnnotation, exposure.LBTypeAnno))
 	}

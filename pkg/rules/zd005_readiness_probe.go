@@ -38,7 +38,8 @@ func runReadinessProbe(p *Pass) {
 					msg = fmt.Sprintf("Container %s has no readinessProbe. Behind %s the readiness gate keeps the pod out of traffic until the load balancer's health check passes, so rollouts are safe; but nothing takes the container out of the Service's endpoints when the app stops answering later, and in-cluster clients keep calling it.", c.Name, p.Slowest(w).Describe())
 				case exposed:
 					sev = finding.Error
-					msg = fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so %s sends it requests before the app listens (refused or reset), and a rollout moves on before the new pods work.", c.Name, p.Slowest(w).Describe())
+					e := p.Slowest(w)
+					msg = fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts, so on every rollout and drain (and scale-out) %s sends the new pods requests before the app listens, which are refused or reset (%s); and the rollout or drain counts them available and takes the old pods away before the new ones work.", c.Name, e.Describe(), failureWording(e.LB))
 				}
 				p.ReportPatch(probePatch(p, w, c, servicePorts(svcs)), podMeta(w), c.Name, sev, msg,
 					fmt.Sprintf("add a readinessProbe to container %s on the port the Service targets (httpGet on a health path, or tcpSocket)", c.Name),

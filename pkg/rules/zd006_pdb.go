@@ -54,7 +54,7 @@ func runPDB(p *Pass) {
 func checkPDBObject(p *Pass, pdb *inventory.PDB, nsHasWorkloads bool) {
 	if pdb.APIVersion == "policy/v1beta1" {
 		sev := finding.Error
-		detail := fmt.Sprintf("policy/v1beta1, which is not served from Kubernetes 1.25: on %s applying this object fails and the workload has no budget", p.KubeVersion)
+		detail := fmt.Sprintf("policy/v1beta1, which is not served from Kubernetes 1.25: on %s applying this object fails and the workload has no budget, so a node drain evicts every replica on the node at once and the load balancer can be left with no target until new pods register", p.KubeVersion)
 		if !p.KubeVersion.AtLeast(1, 25) {
 			sev = finding.Warning
 			detail = "policy/v1beta1, which is removed in Kubernetes 1.25: the next upgrade breaks this object"

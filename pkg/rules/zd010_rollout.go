@@ -30,7 +30,7 @@ func runRollout(p *Pass) {
 			rolling := specPatch(&w.Meta, map[string]any{"strategy": map[string]any{"type": "RollingUpdate",
 				"rollingUpdate": map[string]any{"maxUnavailable": int64(0), "maxSurge": "25%"}}}, "strategy RollingUpdate, maxUnavailable 0, maxSurge 25%")
 			p.ReportPatch(rolling, podMeta(w), "", finding.Error,
-				fmt.Sprintf("%s uses the Recreate strategy: every pod is stopped before a new one starts, so %s has no target for the whole rollout (503s), plus %ds to register the new pods.", w.Ref, e.Describe(), n.Register.High),
+				fmt.Sprintf("%s uses the Recreate strategy: on every rollout every pod is stopped before a new one starts, so %s has no target for the whole rollout, plus up to %ds to register the new pods (%s).", w.Ref, e.Describe(), n.Register.High, failureWording(e.LB)),
 				"use strategy type RollingUpdate with maxUnavailable: 0 and maxSurge: 25%",
 				finding.Fact("strategy", "Recreate", timing.FromManifest, "spec.strategy.type"), finding.Span(n.Register))
 			continue
@@ -46,7 +46,7 @@ func runRollout(p *Pass) {
 		r := p.Replicas(w)
 		surge, unavailable, err := timing.RollingBatch(r.Min, st.MaxSurge, st.MaxUnavailable)
 		if err != nil {
-			p.Report(podMeta(w), "", finding.Error, fmt.Sprintf("%s has an invalid rolling update: %v.", w.Ref, err), "use whole numbers or percentages like 25%")
+			p.Report(podMeta(w), "", finding.Error, fmt.Sprintf("%s has an invalid rolling update: %v. The API server rejects the object, so it cannot be applied and no rollout of it happens.", w.Ref, err), "use whole numbers or percentages like 25%")
 			continue
 		}
 		// Where each value came from: the manifest, or the default of the

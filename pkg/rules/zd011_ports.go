@@ -41,7 +41,7 @@ func runPorts(p *Pass) {
 				}
 				if tp.Type == intstr.String {
 					p.Report(&s.Meta, "", finding.Error,
-						fmt.Sprintf("%s port %d targets the named port %q, which no container of %s declares: those pods get no endpoint for it, and a load balancer in front has no target (503).", s.Ref, sp.Port, tp.StrVal, w.Ref),
+						fmt.Sprintf("%s port %d targets the named port %q, which no container of %s declares: those pods get no endpoint for it, and a load balancer in front has no target, before, during and after every rollout, scale-in and drain (an ALB answers 503; NLB clients get timeouts).", s.Ref, sp.Port, tp.StrVal, w.Ref),
 						fmt.Sprintf("name a container port %q in %s, or set targetPort to the number the app listens on", tp.StrVal, w.Ref), ev)
 				} else if podspec.DeclaresPorts(spec) {
 					p.Report(&s.Meta, "", finding.Warning,

@@ -45,7 +45,7 @@ var Links = links(
 	group{"ZD006", capacity, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
 	group{"ZD007", []Cause{CauseKilled, CauseExitInFlight}, all, "the app never sees SIGTERM, or exits at once on it"},
 	group{"ZD008", []Cause{CauseDeregEnd}, all, "the deregistration delay ends before the last request does"},
-	group{"ZD009", capacity, all, "the ELB API refuses the health check: the target group stops following the pods"},
+	group{"ZD009", capacity, all, "the ELB API refuses the health check: the target group stops following the pods (ip targets)"},
 	group{"ZD010", capacity, []Event{Rollout}, "the update strategy takes every pod down at once"},
 	group{"ZD010", []Cause{CauseNoLocalEndpoint}, []Event{Rollout, Drain}, "externalTrafficPolicy: Local: a new pod's node joins only once its health check passes; when every old node has left first, the load balancer fails open to nodes without a pod"},
 	group{"ZD011", []Cause{CauseNoTargets, CauseNoEndpoints}, all, "the Service's targetPort reaches no container"},
