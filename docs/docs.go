@@ -19,6 +19,19 @@ func Rule(id string) (string, bool) {
 	return string(b), true
 }
 
+// RulePages lists the IDs of the rule pages, in name order, so that a test
+// can hold every page to a rule.
+func RulePages() []string {
+	entries, _ := rulePages.ReadDir("rules")
+	var ids []string
+	for _, e := range entries {
+		if id, ok := strings.CutSuffix(e.Name(), ".md"); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // RepoURL is where the documentation is published, for links in reports.
 const RepoURL = "https://github.com/zerodrop/zerodrop"
 

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/zerodrop/zerodrop/docs"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 )
@@ -60,8 +59,8 @@ narrows or widens them.`,
 			if r == nil {
 				return usageError("unknown rule %q; 'zerodrop rules' lists them", args[0])
 			}
-			page, ok := docs.Rule(r.ID)
-			if !ok {
+			page := r.Doc()
+			if page == "" {
 				return fmt.Errorf("rule %s has no documentation page", r.ID)
 			}
 			_, err := fmt.Fprint(c.OutOrStdout(), page)

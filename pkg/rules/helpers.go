@@ -45,9 +45,9 @@ func servicePorts(svcs []*inventory.Service) []*corev1.ServicePort {
 func graceValue(w *inventory.Workload) timing.Value {
 	g, set := podspec.Grace(&w.Template.Spec)
 	if set {
-		return timing.Value{Name: "terminationGracePeriodSeconds", Seconds: g, Source: timing.FromManifest, Detail: "spec.template.spec.terminationGracePeriodSeconds"}
+		return timing.Value{Name: string(KeyGracePeriod), Seconds: g, Source: timing.FromManifest, Detail: "spec.template.spec.terminationGracePeriodSeconds"}
 	}
-	return timing.Value{Name: "terminationGracePeriodSeconds", Seconds: g, Source: timing.FromDefault, Detail: "Kubernetes default"}
+	return timing.Value{Name: string(KeyGracePeriod), Seconds: g, Source: timing.FromDefault, Detail: "Kubernetes default"}
 }
 
 // preStopValue returns a container's known preStop delay as a value; for a
@@ -63,8 +63,8 @@ func preStopValue(c *corev1.Container, ps podspec.PreStop) timing.Value {
 // lbContext is the evidence every exposure finding starts with.
 func lbContext(e *exposure.Exposure) []finding.Evidence {
 	return []finding.Evidence{
-		finding.Fact("load balancer", string(e.LB), timing.FromManifest, "via "+e.Front.Ref.String()),
-		finding.Fact("target type", e.TargetType.Value, e.TargetType.Source, e.TargetType.Detail),
+		KeyLoadBalancer.Fact(string(e.LB), timing.FromManifest, "via "+e.Front.Ref.String()),
+		KeyTargetType.Fact(e.TargetType.Value, e.TargetType.Source, e.TargetType.Detail),
 	}
 }
 

@@ -1,13 +1,17 @@
-// Package rules holds zerodrop's rules. Each rule is a value in its own file:
-// an ID, a name, a one-line title, the highest severity it reports, its scope
-// and a Run function that reports findings through a Pass. The driver (the
-// check package, the webhook, the auditor) knows nothing about any one rule.
+// Package rules holds zerodrop's rules. Each rule is a value in its own file
+// that owns all of itself: an ID, a name, a one-line title, the highest
+// severity it reports, its scope, its documentation page, the static check
+// (Run) that reports findings and fix patches through a Pass, the live check
+// an audit adds from a running cluster, and what the admission webhook says
+// or changes for it. The drivers (check, fix, audit, webhook) know nothing
+// about any one rule: they go through the registry.
 package rules
 
 import (
 	"fmt"
 	"sort"
 
+	"github.com/zerodrop/zerodrop/docs"
 	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/graph"
@@ -39,7 +43,28 @@ type Rule struct {
 	// Severity is the highest severity the rule reports.
 	Severity finding.Severity
 	Scope    Scope
-	Run      func(*Pass)
+	// Run is the static check: it reads the manifests through the pass and
+	// reports findings, with the patch that fixes each where there is one.
+	Run func(*Pass)
+	// Live, when set, is what an audit adds from a running cluster: facts
+	// the manifests cannot show (live pods, endpoint counts, the load
+	// balancer controller's webhook). It reports through the same pass,
+	// after Run.
+	Live func(*Pass, *Cluster)
+	// Mutates says the admission webhook may apply this rule's patches to
+	// the objects it admits (mutating mode).
+	Mutates bool
+	// Warning, when set, shortens one of this rule's findings to an
+	// admission warning; text is the first clause of its message. Without
+	// it the warning is that clause.
+	Warning func(f finding.Finding, text string) string
+}
+
+// Doc returns the rule's documentation page (docs/rules/ID.md, embedded),
+// or "" when it has none.
+func (r *Rule) Doc() string {
+	page, _ := docs.Rule(r.ID)
+	return page
 }
 
 var registry []*Rule
@@ -193,6 +218,17 @@ func (p *Pass) With(report func(finding.Finding)) *Pass {
 func (p *Pass) Run(r *Rule) {
 	p.rule = r
 	r.Run(p)
+	p.rule = nil
+}
+
+// RunLive runs a rule's live check, if it has one, over the pass and what
+// the cluster shows.
+func (p *Pass) RunLive(r *Rule, c *Cluster) {
+	if r.Live == nil {
+		return
+	}
+	p.rule = r
+	r.Live(p, c)
 	p.rule = nil
 }
 

@@ -16,6 +16,7 @@ var ReadinessGate = register(&Rule{
 	ID: "ZD002", Name: "readiness-gate", Severity: finding.Error, Scope: Exposed,
 	Title: "Namespace does not inject the load balancer readiness gate",
 	Run:   runReadinessGate,
+	Live:  liveReadinessGate,
 })
 
 func runReadinessGate(p *Pass) {

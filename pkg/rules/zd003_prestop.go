@@ -18,6 +18,9 @@ var PreStop = register(&Rule{
 	ID: "ZD003", Name: "prestop", Severity: finding.Error, Scope: Exposed,
 	Title: "No preStop delay, or one shorter than the load balancer's stop-sending time",
 	Run:   runPreStop,
+	// The mutating webhook may add the preStop delay.
+	Mutates: true,
+	Warning: preStopWarning,
 })
 
 // podDeletion names the events that delete a pod.
@@ -113,5 +116,16 @@ const declareLongest = "declare it with the annotation " + timing.LongestRequest
 
 // shutdownEvidence is the shutdown mode in effect, with its source.
 func shutdownEvidence(app timing.App) finding.Evidence {
-	return finding.Fact("shutdown mode", string(app.Shutdown), app.ShutdownFrom.Source, app.ShutdownFrom.Detail)
+	return KeyShutdownMode.Fact(string(app.Shutdown), app.ShutdownFrom.Source, app.ShutdownFrom.Detail)
+}
+
+// preStopWarning adds to the admission warning how long the load balancer
+// keeps sending after a pod is deleted.
+func preStopWarning(f finding.Finding, text string) string {
+	if lb, ok := KeyLoadBalancer.In(f); ok {
+		if stop, ok := KeyStopSending.In(f); ok {
+			text += fmt.Sprintf("; %v sends for %s after delete", lb.Value, stop.Text())
+		}
+	}
+	return text
 }

@@ -19,6 +19,9 @@ var GracePeriod = register(&Rule{
 	ID: "ZD004", Name: "grace-period", Severity: finding.Error, Scope: Everywhere,
 	Title: "terminationGracePeriodSeconds shorter than preStop plus shutdown",
 	Run:   runGracePeriod,
+	// The mutating webhook may lengthen the grace period.
+	Mutates: true,
+	Warning: gracePeriodWarning,
 })
 
 // graceProblem is one container's reason for a longer grace period.
@@ -45,10 +48,10 @@ func runGracePeriod(p *Pass) {
 		}
 		// What the app needs after SIGTERM, and whether that rests on
 		// numbers the user declared.
-		drain := timing.Max("shutdown", app.ShutdownAllowance, app.LongestRequest)
+		drain := timing.Max(string(KeyShutdown), app.ShutdownAllowance, app.LongestRequest)
 		declared := app.Declared() || app.ShutdownAllowance.Source != timing.FromDefault
 		if app.Shutdown == timing.ShutdownExit {
-			drain = app.ShutdownAllowance.Named("shutdown")
+			drain = app.ShutdownAllowance.Named(string(KeyShutdown))
 			declared = app.ShutdownAllowance.Source != timing.FromDefault
 		}
 		soft := func(msg string) (finding.Severity, string) {
@@ -173,4 +176,17 @@ func firstServing(p *Pass, w *inventory.Workload) string {
 		return ""
 	}
 	return cs[0].Name
+}
+
+// gracePeriodWarning says the admission warning in numbers: the grace
+// period against what preStop and shutdown need.
+func gracePeriodWarning(f finding.Finding, text string) string {
+	req, ok := KeyRequiredGrace.In(f)
+	if !ok {
+		return text
+	}
+	grace, _ := KeyGracePeriod.In(f)
+	preStop, _ := KeyRequiredPreStop.In(f)
+	shutdown, _ := KeyShutdown.In(f)
+	return fmt.Sprintf("grace period %s < %vs needed (preStop %vs + shutdown %vs)", grace.Text(), req.Value, preStop.Value, shutdown.Value)
 }

@@ -15,6 +15,7 @@ var Scale = register(&Rule{
 	ID: "ZD013", Name: "scale", Severity: finding.Warning, Scope: Exposed,
 	Title: "Very large target set on a ClusterIP/NodePort Service, or hand-written Endpoints",
 	Run:   runScale,
+	Live:  liveScale,
 })
 
 // EndpointsPerService is the scalability threshold for endpoints per Service.

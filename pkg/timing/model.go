@@ -49,7 +49,7 @@ func (ps *Profiles) Compute(in Input) Numbers {
 			checks = Value{Name: "checks to healthy", Seconds: 1, Source: FromDefault, Detail: "a new ALB target needs one passed health check"}
 		}
 		n.Register = Sum("register", p.Reconcile, p.RegisterPropagation, Times("health checks", checks, in.Interval.Range()))
-		n.StopSending = Sum("stop sending", p.Reconcile, p.DeregisterPropagation)
+		n.StopSending = Sum(NameStopSending, p.Reconcile, p.DeregisterPropagation)
 		// The gate flips at the controller's next poll after the target
 		// turns healthy: at once at best, a whole period at worst.
 		poll := Range{Name: "gate poll", Low: 0, High: p.GateRequeue.High, Source: FromDerived, Detail: "0 to one " + p.GateRequeue.Name + " period"}
@@ -62,16 +62,24 @@ func (ps *Profiles) Compute(in Input) Numbers {
 			// once the node passes the load balancer's health check.
 			n.Register = Sum("register", p.EndpointPropagation,
 				Times("node health check passes", in.HealthyThreshold, in.Interval.Range()), p.RegisterPropagation)
-			n.StopSending = Sum("stop sending", p.EndpointPropagation,
+			n.StopSending = Sum(NameStopSending, p.EndpointPropagation,
 				Times("node health check fails", in.UnhealthyThreshold, in.Interval.Range()), p.DeregisterPropagation)
 		} else {
-			n.StopSending = p.EndpointPropagation.Named("stop sending")
+			n.StopSending = p.EndpointPropagation.Named(NameStopSending)
 			n.StopSending.Detail = "instance targets: kube-proxy on every node must drop the pod (" + p.EndpointPropagation.Name + " " + p.EndpointPropagation.String() + ")"
 		}
 	}
-	n.RequiredPreStop = Sum("required preStop", n.StopSending, p.Margin)
+	n.RequiredPreStop = Sum(NameRequiredPreStop, n.StopSending, p.Margin)
 	return n
 }
+
+// Names of the numbers that findings carry as evidence and that readers
+// pick out again (the admission webhook's short warnings).
+const (
+	NameStopSending     = "stop sending"
+	NameRequiredPreStop = "required preStop"
+	NameRequiredGrace   = "required grace"
+)
 
 // RequiredPreStopFor is the preStop a pod of app needs. A draining app may
 // get SIGTERM once the LB stops sending (plus the margin); an app that exits
@@ -81,7 +89,7 @@ func (ps *Profiles) Compute(in Input) Numbers {
 // RequiredGrace).
 func (n Numbers) RequiredPreStopFor(app App) Range {
 	if app.Shutdown == ShutdownExit {
-		return Sum("required preStop", n.StopSending, app.LongestRequest, n.Profile.Margin)
+		return Sum(NameRequiredPreStop, n.StopSending, app.LongestRequest, n.Profile.Margin)
 	}
 	return n.RequiredPreStop
 }
@@ -96,11 +104,11 @@ func (n Numbers) RequiredPreStopFor(app App) Range {
 func (n Numbers) RequiredGrace(preStop Range, app App) Range {
 	switch app.Shutdown {
 	case ShutdownExit:
-		return Sum("required grace", preStop.Named("preStop"), app.ShutdownAllowance)
+		return Sum(NameRequiredGrace, preStop.Named("preStop"), app.ShutdownAllowance)
 	case ShutdownIgnore:
-		return Sum("required grace", n.StopSending, app.LongestRequest, n.Profile.Margin)
+		return Sum(NameRequiredGrace, n.StopSending, app.LongestRequest, n.Profile.Margin)
 	}
-	return Sum("required grace", preStop.Named("preStop"), Max("shutdown", app.ShutdownAllowance, app.LongestRequest))
+	return Sum(NameRequiredGrace, preStop.Named("preStop"), Max("shutdown", app.ShutdownAllowance, app.LongestRequest))
 }
 
 // RequiredDeregistrationDelay is the deregistration delay that lets the

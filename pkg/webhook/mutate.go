@@ -8,15 +8,24 @@ import (
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/rules"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// mutatingRules are the rules whose patches the mutating handler applies:
-// the preStop delay and the grace period. Never probes, never anything
-// else.
-var mutatingRules = []string{"ZD003", "ZD004"}
+// mutatingRules are the rules whose patches the mutating handler applies
+// (Rule.Mutates: the preStop delay and the grace period). Never probes,
+// never anything else.
+var mutatingRules = func() []string {
+	var ids []string
+	for _, r := range rules.All() {
+		if r.Mutates {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}()
 
 // mutableKinds are the kinds the mutating handler changes, with the typed
 // struct that tells the strategic merge how to merge containers.
@@ -33,7 +42,8 @@ var allowedPatchPath = regexp.MustCompile(`^/spec/template/spec/(terminationGrac
 // for a longer grace period, which is found on the next round.
 const maxRounds = 3
 
-// mutate adds what ZD003 and ZD004 would add, and nothing else.
+// mutate adds what the mutating rules (ZD003 and ZD004) would add, and
+// nothing else.
 func (r *reviewer) mutate(ctx context.Context, req admission.Request) answer {
 	if !checked(req) {
 		return skipped("operation not mutated")

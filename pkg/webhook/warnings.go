@@ -9,6 +9,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/rules"
 )
 
 // MaxWarningLength bounds one warning line: the API server may cut long
@@ -90,12 +91,8 @@ func warningLine(f finding.Finding, self inventory.Ref) string {
 }
 
 // shortText says a finding in a few words: the first clause of its message,
-// with the numbers that matter for the common rules.
+// which the finding's rule may sharpen with its numbers (Rule.Warning).
 func shortText(f finding.Finding, namespace string) string {
-	ev := map[string]finding.Evidence{}
-	for _, e := range f.Evidence {
-		ev[e.Name] = e
-	}
 	text := firstClause(f.Message)
 	if namespace != "" {
 		text = strings.ReplaceAll(text, " in "+namespace+"'s", "'s")
@@ -106,18 +103,8 @@ func shortText(f finding.Finding, namespace string) string {
 	if m := viaSelf.FindStringSubmatch(text); m != nil && m[1] == f.Object.Kind+"/"+f.Object.Name {
 		text = m[2]
 	}
-	switch f.Rule {
-	case "ZD003":
-		if lb, ok := ev["load balancer"]; ok {
-			if stop, ok := ev["stop sending"]; ok {
-				text += fmt.Sprintf("; %v sends for %s after delete", lb.Value, stop.Text())
-			}
-		}
-	case "ZD004":
-		if req, ok := ev["required grace"]; ok {
-			text = fmt.Sprintf("grace period %s < %vs needed (preStop %vs + shutdown %vs)",
-				ev["terminationGracePeriodSeconds"].Text(), req.Value, ev["required preStop"].Value, ev["shutdown"].Value)
-		}
+	if r := rules.Lookup(f.Rule); r != nil && r.Warning != nil {
+		text = r.Warning(f, text)
 	}
 	return text
 }
