@@ -12,6 +12,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/config"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/helmchart"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/report"
 	"github.com/zerodrop/zerodrop/pkg/rules"
@@ -201,7 +202,7 @@ func (r ruleSettings) apply(opts *check.Options) (*config.Config, error) {
 		return nil, usageError("--fail-on: %v", err)
 	}
 	if kv := first(r.kubeVersion, cfg.KubeVersion); kv != "" {
-		if opts.KubeVersion, err = config.ParseKubeVersion(kv); err != nil {
+		if opts.KubeVersion, err = kubeversion.Parse(kv); err != nil {
 			return nil, usageError("--kube-version: %v", err)
 		}
 	}

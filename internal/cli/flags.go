@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/zerodrop/zerodrop/pkg/config"
-	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 )
 
 // The flags that several commands share are registered here, each with one
@@ -24,7 +24,7 @@ func (f *checkFlags) addManifestFlags(c *cobra.Command, formats ...string) {
 	addOutputFlag(fl, &f.output, formats...)
 	addProfileFlag(fl, &f.profile)
 	addConfigFlag(fl, &f.configPath)
-	fl.StringVar(&f.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29, for version-dependent advice and fixes (default: "+rules.DefaultKubeVersion.String()+", stated in the output)")
+	fl.StringVar(&f.kubeVersion, "kube-version", "", "target Kubernetes version, e.g. 1.29, for version-dependent advice and fixes (default: "+kubeversion.Default.String()+", stated in the output)")
 	f.app.add(fl)
 }
 

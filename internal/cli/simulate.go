@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/sim"
 	"github.com/zerodrop/zerodrop/pkg/sim/simreport"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -135,7 +135,7 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 		return err
 	}
 	if copts.KubeVersion.Major == 0 {
-		copts.KubeVersion = rules.DefaultKubeVersion
+		copts.KubeVersion = kubeversion.Default
 	}
 	var an *sim.Analysis
 	if builtIn {

@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"github.com/zerodrop/zerodrop/pkg/check"
-	"github.com/zerodrop/zerodrop/pkg/config"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/load"
-	"github.com/zerodrop/zerodrop/pkg/rules"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -297,12 +296,12 @@ func inNS(ns string) string {
 	return " in " + ns
 }
 
-func (a *auditor) serverVersion(ctx context.Context) (rulesVersion, error) {
+func (a *auditor) serverVersion(ctx context.Context) (kubeversion.Version, error) {
 	if a.c.Discovery == nil {
-		return rulesVersion{}, fmt.Errorf("no discovery client")
+		return kubeversion.Version{}, fmt.Errorf("no discovery client")
 	}
 	type res struct {
-		v   rulesVersion
+		v   kubeversion.Version
 		err error
 	}
 	ch := make(chan res, 1)
@@ -312,16 +311,16 @@ func (a *auditor) serverVersion(ctx context.Context) (rulesVersion, error) {
 			ch <- res{err: err}
 			return
 		}
-		v, err := config.ParseKubeVersion(info.Major + "." + strings.TrimSuffix(info.Minor, "+"))
+		v, err := kubeversion.FromServer(info.Major, info.Minor)
 		ch <- res{v: v, err: err}
 	}()
 	select {
 	case r := <-ch:
 		return r.v, r.err
 	case <-time.After(a.opts.CallTimeout):
-		return rulesVersion{}, fmt.Errorf("server version: %w", context.DeadlineExceeded)
+		return kubeversion.Version{}, fmt.Errorf("server version: %w", context.DeadlineExceeded)
 	case <-ctx.Done():
-		return rulesVersion{}, ctx.Err()
+		return kubeversion.Version{}, ctx.Err()
 	}
 }
 
@@ -416,6 +415,3 @@ func (a *auditor) add(u *unstructured.Unstructured, kind string) {
 	}
 	a.lr.Objects = append(a.lr.Objects, load.FromAPI(obj, a.opts.Source))
 }
-
-// rulesVersion is a Kubernetes minor version.
-type rulesVersion = rules.KubeVersion

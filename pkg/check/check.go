@@ -16,6 +16,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/graph"
 	"github.com/zerodrop/zerodrop/pkg/helmchart"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
@@ -48,7 +49,7 @@ type Options struct {
 	Namespace string
 	Timing    *timing.Profiles
 	// KubeVersion drives version-dependent advice; zero means assumed.
-	KubeVersion rules.KubeVersion
+	KubeVersion kubeversion.Version
 	// FailOn is the lowest severity that fails the check (0: never).
 	FailOn finding.Severity
 	// RuleSeverity re-grades rules by ID; a 0 severity disables the rule
@@ -94,7 +95,7 @@ type Model struct {
 	Graph       *graph.Graph
 	Exposures   []*exposure.Exposure
 	Timing      *timing.Profiles
-	KubeVersion rules.KubeVersion
+	KubeVersion kubeversion.Version
 	// Pass gives the rules' view: timing numbers per exposure and so on.
 	Pass *rules.Pass
 }
@@ -128,7 +129,7 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	exps := exposure.Find(g)
 	kv := opts.KubeVersion
 	if kv.Major == 0 {
-		kv = rules.DefaultKubeVersion
+		kv = kubeversion.Default
 	}
 	if kv.Assumed {
 		out.Assumptions = append(out.Assumptions, fmt.Sprintf("Kubernetes %s assumed (native preStop sleep available, policy/v1beta1 not served); set --kube-version to change", kv))

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
@@ -120,20 +121,5 @@ func (c *Config) RuleSeverity() (map[string]finding.Severity, error) {
 	return out, nil
 }
 
-// ParseKubeVersion reads "1.30", "v1.30" or "1.30.2".
-func ParseKubeVersion(s string) (rules.KubeVersion, error) {
-	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
-	var major, minor int
-	parts := strings.SplitN(t, ".", 3)
-	if len(parts) < 2 {
-		return rules.KubeVersion{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
-	}
-	if _, err := fmt.Sscanf(parts[0], "%d", &major); err != nil || major < 1 {
-		return rules.KubeVersion{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
-	}
-	minorStr := strings.TrimRight(parts[1], "+")
-	if _, err := fmt.Sscanf(minorStr, "%d", &minor); err != nil || minor < 0 {
-		return rules.KubeVersion{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
-	}
-	return rules.KubeVersion{Major: major, Minor: minor}, nil
-}
+// ParseKubeVersion reads "1.30", "v1.30" or "1.30.2" (kubeversion.Parse).
+func ParseKubeVersion(s string) (kubeversion.Version, error) { return kubeversion.Parse(s) }

@@ -8,6 +8,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/graph"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
@@ -72,10 +73,10 @@ func lbContext(e *exposure.Exposure) []finding.Evidence {
 func podMeta(w *inventory.Workload) *inventory.Meta { return &w.Meta }
 
 // nativeSleepAvailable reports whether lifecycle.preStop.sleep can be used.
-func nativeSleepAvailable(kv KubeVersion) bool { return kv.NativeSleep() }
+func nativeSleepAvailable(kv kubeversion.Version) bool { return kv.NativeSleep() }
 
 // preStopFix words the preStop fix for the cluster version.
-func preStopFix(kv KubeVersion, container string, secs int64) string {
+func preStopFix(kv kubeversion.Version, container string, secs int64) string {
 	if nativeSleepAvailable(kv) {
 		return fmt.Sprintf("add to container %s: lifecycle: {preStop: {sleep: {seconds: %d}}} (native sleep, Kubernetes %s; no shell or sleep binary needed)", container, secs, kv)
 	}

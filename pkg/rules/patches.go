@@ -8,6 +8,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -58,7 +59,7 @@ func specPatch(m *inventory.Meta, fields map[string]any, what string) *finding.P
 
 // preStopHandler is the hook zerodrop writes: the kubelet's own sleep where
 // the cluster has it, else exec of the sleep binary; never a shell.
-func preStopHandler(kv KubeVersion, secs int64) map[string]any {
+func preStopHandler(kv kubeversion.Version, secs int64) map[string]any {
 	if nativeSleepAvailable(kv) {
 		return map[string]any{"sleep": map[string]any{"seconds": secs}}
 	}
@@ -125,7 +126,7 @@ func servedPort(c *corev1.Container, ports []*corev1.ServicePort) any {
 // preStopPatch sets container c's preStop delay to secs, keeping the kind of
 // hook the user chose where it is a plain sleep. It returns nil when the hook
 // does more than sleep: that is the user's code, not zerodrop's to rewrite.
-func preStopPatch(kv KubeVersion, w *inventory.Workload, c *corev1.Container, secs int64) *finding.Patch {
+func preStopPatch(kv kubeversion.Version, w *inventory.Workload, c *corev1.Container, secs int64) *finding.Patch {
 	ps := podspec.ReadPreStop(c)
 	what := fmt.Sprintf("container %s: preStop sleeps %ds", c.Name, secs)
 	set := func(h map[string]any) *finding.Patch {

@@ -8,7 +8,6 @@
 package rules
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/zerodrop/zerodrop/docs"
@@ -16,6 +15,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/graph"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
@@ -111,31 +111,12 @@ func equalFold(a, b string) bool {
 	return true
 }
 
-// KubeVersion is the target cluster's minor version.
-type KubeVersion struct {
-	Major, Minor int
-	// Assumed is true when the user did not give one.
-	Assumed bool
-}
+// KubeVersion is the target cluster's minor version; the type lives in
+// kubeversion, below every package that reads it.
+type KubeVersion = kubeversion.Version
 
-// AtLeast reports whether the version is at least major.minor.
-func (v KubeVersion) AtLeast(major, minor int) bool {
-	return v.Major > major || (v.Major == major && v.Minor >= minor)
-}
-
-// NativeSleep reports whether the kubelet runs lifecycle.preStop.sleep
-// (on by default from 1.30); before that the pod gets no delay.
-func (v KubeVersion) NativeSleep() bool { return v.AtLeast(1, 30) }
-
-// ServesPolicyV1beta1 reports whether the API server still serves
-// policy/v1beta1 PodDisruptionBudgets (removed in 1.25).
-func (v KubeVersion) ServesPolicyV1beta1() bool { return !v.AtLeast(1, 25) }
-
-func (v KubeVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
-
-// DefaultKubeVersion is assumed when none is given: the oldest minor still in
-// standard EKS support at the time of writing.
-var DefaultKubeVersion = KubeVersion{Major: 1, Minor: 31, Assumed: true}
+// DefaultKubeVersion is kubeversion.Default, assumed when none is given.
+var DefaultKubeVersion = kubeversion.Default
 
 // Pass is what a rule sees: the linked objects, the exposures, the timing
 // model, the cluster version; and a way to report.
@@ -143,7 +124,7 @@ type Pass struct {
 	Graph       *graph.Graph
 	Exposures   []*exposure.Exposure
 	Timing      *timing.Profiles
-	KubeVersion KubeVersion
+	KubeVersion kubeversion.Version
 	// ProbePath, when set, makes readiness-probe patches use httpGet on it.
 	ProbePath string
 
@@ -156,7 +137,7 @@ type Pass struct {
 }
 
 // NewPass prepares a pass over a graph. report receives every finding.
-func NewPass(g *graph.Graph, exps []*exposure.Exposure, tp *timing.Profiles, kv KubeVersion, report func(finding.Finding)) *Pass {
+func NewPass(g *graph.Graph, exps []*exposure.Exposure, tp *timing.Profiles, kv kubeversion.Version, report func(finding.Finding)) *Pass {
 	p := &Pass{Graph: g, Exposures: exps, Timing: tp, KubeVersion: kv, report: report,
 		byWorkload: map[*inventory.Workload][]*exposure.Exposure{},
 		numbers:    make(map[*exposure.Exposure]timing.Numbers, len(exps)),

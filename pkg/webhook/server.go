@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/zerodrop/zerodrop/pkg/config"
-	"github.com/zerodrop/zerodrop/pkg/rules"
+	"github.com/zerodrop/zerodrop/pkg/kubeversion"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -172,18 +170,16 @@ func ServedKinds(mapper meta.RESTMapper) ([]Kind, []string, error) {
 	return kinds, notes, nil
 }
 
-func serverVersion(cfg *rest.Config) (rulesVersion, error) {
+func serverVersion(cfg *rest.Config) (kubeversion.Version, error) {
 	c := rest.CopyConfig(cfg)
 	c.Timeout = 20 * time.Second
 	d, err := discovery.NewDiscoveryClientForConfig(c)
 	if err != nil {
-		return rulesVersion{}, err
+		return kubeversion.Version{}, err
 	}
 	info, err := d.ServerVersion()
 	if err != nil {
-		return rulesVersion{}, err
+		return kubeversion.Version{}, err
 	}
-	return config.ParseKubeVersion(info.Major + "." + strings.TrimSuffix(info.Minor, "+"))
+	return kubeversion.FromServer(info.Major, info.Minor)
 }
-
-type rulesVersion = rules.KubeVersion
