@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 const echoChart = "../../examples/helm/echoserver"
@@ -91,7 +93,7 @@ func TestFixChart(t *testing.T) {
 func TestSelector(t *testing.T) {
 	labelled := strings.ReplaceAll(risky, "metadata: {name: web, namespace: shop}", "metadata: {name: web, namespace: shop, labels: {app: web, tier: front}}")
 	labelled = strings.Replace(labelled, "  name: web\n  namespace: shop\n", "  name: web\n  namespace: shop\n  labels: {app: web}\n", 1)
-	dir := writeFiles(t, map[string]string{"web.yaml": labelled})
+	dir := testutil.WriteTree(t, map[string]string{"web.yaml": labelled})
 	for sel, want := range map[string]bool{"app=web": true, "app in (web,api),tier!=cache": true, "app=other": false, "!app": false} {
 		_, out, _ := run(t, "", "check", dir, "-l", sel, "-o", "json")
 		if got := strings.Contains(out, "ZD003"); got != want {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 // run calls the CLI in-process and returns exit code, stdout and stderr.
@@ -16,22 +18,6 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := Main(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-// writeFiles writes name → content into a new temp dir and returns it.
-func writeFiles(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 const risky = `apiVersion: apps/v1
@@ -84,7 +70,7 @@ spec:
 `
 
 func TestExitCodes(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"risky.yaml": risky, "info.yaml": onlyInfo, "broken.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: x\n"})
+	dir := testutil.WriteTree(t, map[string]string{"risky.yaml": risky, "info.yaml": onlyInfo, "broken.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: x\n"})
 	cases := []struct {
 		name string
 		args []string
@@ -118,7 +104,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestInputErrorStillReportsFindings(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"all.yaml": risky + "---\nkind: [broken\n---\n" + onlyInfo})
+	dir := testutil.WriteTree(t, map[string]string{"all.yaml": risky + "---\nkind: [broken\n---\n" + onlyInfo})
 	code, out, _ := run(t, "", "check", "-o", "json", filepath.Join(dir, "all.yaml"))
 	if code != ExitInput {
 		t.Fatalf("exit %d, want %d", code, ExitInput)
@@ -148,7 +134,7 @@ func TestInputErrorStillReportsFindings(t *testing.T) {
 }
 
 func TestOutputFormats(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"risky.yaml": risky})
+	dir := testutil.WriteTree(t, map[string]string{"risky.yaml": risky})
 	path := filepath.Join(dir, "risky.yaml")
 
 	t.Run("text", func(t *testing.T) {
@@ -234,7 +220,7 @@ func TestStdinAndNamespace(t *testing.T) {
 }
 
 func TestNoArgumentsChecksCurrentDirectory(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"deep/nested/app.yaml": risky, "values.yaml": "replicaCount: 2\n"})
+	dir := testutil.WriteTree(t, map[string]string{"deep/nested/app.yaml": risky, "values.yaml": "replicaCount: 2\n"})
 	wd, _ := os.Getwd()
 	if err := os.Chdir(dir); err != nil {
 		t.Fatal(err)
@@ -248,7 +234,7 @@ func TestNoArgumentsChecksCurrentDirectory(t *testing.T) {
 
 func TestSuppressionAndConfig(t *testing.T) {
 	suppressed := strings.Replace(risky, "    metadata: {labels: {app: web}}", "    metadata:\n      labels: {app: web}\n      annotations: {zerodrop.dev/ignore: \"ZD003,ZD005\", zerodrop.dev/ignore-reason: \"drains in-app\"}", 1)
-	dir := writeFiles(t, map[string]string{"app.yaml": suppressed, ".zerodrop.yaml": "rules:\n  ZD012: off\n  ZD006: error\nkubeVersion: \"1.29\"\n"})
+	dir := testutil.WriteTree(t, map[string]string{"app.yaml": suppressed, ".zerodrop.yaml": "rules:\n  ZD012: off\n  ZD006: error\nkubeVersion: \"1.29\"\n"})
 	_, out, _ := run(t, "", "check", "-o", "json", "--config", filepath.Join(dir, ".zerodrop.yaml"), filepath.Join(dir, "app.yaml"))
 	var res struct {
 		Findings []struct {
@@ -373,7 +359,7 @@ spec:
 }
 
 func TestKustomize(t *testing.T) {
-	dir := writeFiles(t, map[string]string{
+	dir := testutil.WriteTree(t, map[string]string{
 		"base/app.yaml":           risky,
 		"base/kustomization.yaml": "resources: [app.yaml]\n",
 		"prod/kustomization.yaml": "resources: [../base]\nnamePrefix: prod-\n",
@@ -389,7 +375,7 @@ func TestKustomize(t *testing.T) {
 }
 
 func TestProfileFile(t *testing.T) {
-	dir := writeFiles(t, map[string]string{
+	dir := testutil.WriteTree(t, map[string]string{
 		"app.yaml":     risky,
 		"profile.yaml": "presets:\n  ALB/ip:\n    deregisterPropagation: 40\n",
 		"bad.yaml":     "presets:\n  ALB/ip:\n    deregisterPropagaton: 40\n",

@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 // Nothing checked is not success: every command that reads manifests exits
 // 2 and names what it read when no Kubernetes object was in it.
 func TestNoObjectsIsAnInputError(t *testing.T) {
-	dir := writeFiles(t, map[string]string{
+	dir := testutil.WriteTree(t, map[string]string{
 		"empty.yaml":              "",
 		"comments.yaml":           "# nothing here\n---\n---\n",
 		"values/values.yaml":      "replicaCount: 2\n",
@@ -56,7 +58,7 @@ func TestNoObjectsIsAnInputError(t *testing.T) {
 // stdin is a pipe with data, the error says how to read stdin, without
 // reading it unasked.
 func TestNoPathHintsAtStdin(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"README.md": "# docs\n"})
+	dir := testutil.WriteTree(t, map[string]string{"README.md": "# docs\n"})
 	wd, _ := os.Getwd()
 	if err := os.Chdir(dir); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	sigyaml "sigs.k8s.io/yaml"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 // naive is a first draft, one object per file, as most people write it:
@@ -181,7 +183,7 @@ func parseFixJSON(t *testing.T, out string) fixReport {
 }
 
 func TestFixDryRunPrintsDiffAndWritesNothing(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	before := snapshot(t, dir)
 	code, out, errOut := run(t, "", "fix", "--dry-run", dir)
 	if code != ExitOK {
@@ -206,7 +208,7 @@ func TestFixDryRunPrintsDiffAndWritesNothing(t *testing.T) {
 }
 
 func TestFixInPlaceThenCheckIsClean(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	if err := os.Chmod(filepath.Join(dir, "deployment.yaml"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +259,7 @@ func TestFixRounds(t *testing.T) {
 	// Moving to ip targets raises the preStop the pod needs (10 s behind
 	// instance targets, 25 s behind ip targets) and brings in the namespace
 	// label and the deregistration delay: a second round.
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	_, out, _ := run(t, "", "fix", "-o", "json", "--dry-run", dir)
 	r := parseFixJSON(t, out)
 	if r.Rounds < 2 {
@@ -282,7 +284,7 @@ func TestFixRounds(t *testing.T) {
 }
 
 func TestFixJSONOutput(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	code, out, errOut := run(t, "", "fix", "-o", "json", dir)
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
@@ -310,7 +312,7 @@ func TestFixJSONOutput(t *testing.T) {
 }
 
 func TestFixPatchMode(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	before := snapshot(t, dir)
 	patches := filepath.Join(t.TempDir(), "zerodrop")
 	code, out, errOut := run(t, "", "fix", "-o", "patch", "--patch-dir", patches, dir)
@@ -372,7 +374,7 @@ func TestFixPatchModeWithKustomize(t *testing.T) {
 	for name, content := range naive {
 		files["base/"+name] = content
 	}
-	dir := writeFiles(t, files)
+	dir := testutil.WriteTree(t, files)
 	base := filepath.Join(dir, "base")
 	before := snapshot(t, base)
 
@@ -432,7 +434,7 @@ func anySlice(v any) []any {
 }
 
 func TestFixUsageErrors(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	before := snapshot(t, dir)
 	cases := []struct {
 		name string
@@ -456,7 +458,7 @@ func TestFixUsageErrors(t *testing.T) {
 }
 
 func TestFixRulesFilter(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	code, out, errOut := run(t, "", "fix", "-o", "json", "--rules", "ZD003", dir)
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d (other rules' findings remain)\n%s\n%s", code, ExitFindings, out, errOut)
@@ -482,7 +484,7 @@ func TestFixRulesFilter(t *testing.T) {
 	}
 
 	// Names work as well as IDs.
-	dir = writeFiles(t, naive)
+	dir = testutil.WriteTree(t, naive)
 	_, out, _ = run(t, "", "fix", "-o", "json", "--rules", "grace-period,pdb", dir)
 	for _, c := range parseFixJSON(t, out).Changes {
 		if c.Rule != "ZD004" && c.Rule != "ZD006" {
@@ -541,7 +543,7 @@ func TestFixStdin(t *testing.T) {
 func TestFixReadOnlyFileRefusedRestWritten(t *testing.T) {
 	// The engine checks the permission bits itself, so this holds when the
 	// tests run as root, who could otherwise write anyway.
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	ro := filepath.Join(dir, "ingress.yaml")
 	if err := os.Chmod(ro, 0o444); err != nil {
 		t.Fatal(err)
@@ -566,7 +568,7 @@ func TestFixReadOnlyFileRefusedRestWritten(t *testing.T) {
 }
 
 func TestFixSymlinkRefused(t *testing.T) {
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	target := filepath.Join(t.TempDir(), "real-pdb.yaml")
 	if err := os.Rename(filepath.Join(dir, "pdb.yaml"), target); err != nil {
 		t.Fatal(err)
@@ -594,7 +596,7 @@ func TestFixLeavesFileWithInputErrorUntouched(t *testing.T) {
 	}
 	broken := naive["deployment.yaml"] + "---\nkind: [broken\n"
 	files["deployment.yaml"] = broken
-	dir := writeFiles(t, files)
+	dir := testutil.WriteTree(t, files)
 	code, out, errOut := run(t, "", "fix", dir)
 	if code != ExitInput {
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitInput, out, errOut)
@@ -612,7 +614,7 @@ func TestFixLeavesFileWithInputErrorUntouched(t *testing.T) {
 }
 
 func TestFixJSONStaysJSON(t *testing.T) {
-	dir := writeFiles(t, map[string]string{
+	dir := testutil.WriteTree(t, map[string]string{
 		"deploy.json": `{"apiVersion": "apps/v1", "kind": "Deployment",
  "metadata": {"name": "api", "namespace": "default"},
  "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "api"}},
@@ -656,7 +658,7 @@ func TestFixDryRunDiffApplies(t *testing.T) {
 	if err != nil {
 		t.Skip("git not installed: cannot check that the diff applies")
 	}
-	dir := writeFiles(t, naive)
+	dir := testutil.WriteTree(t, naive)
 	_, out, _ := run(t, "", "fix", "--dry-run", dir)
 	i := strings.Index(out, "--- ")
 	j := strings.Index(out, "would fix")
@@ -675,7 +677,7 @@ func TestFixDryRunDiffApplies(t *testing.T) {
 		t.Fatalf("git apply: %v\n%s\n%s", err, msg, diff)
 	}
 	applied := snapshot(t, dir)
-	fixedDir := writeFiles(t, naive)
+	fixedDir := testutil.WriteTree(t, naive)
 	run(t, "", "fix", fixedDir)
 	fixed := snapshot(t, fixedDir)
 	for name, content := range fixed {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/sim"
 )
 
@@ -83,7 +84,7 @@ func TestSimulateTextAndReport(t *testing.T) {
 }
 
 func TestSimulateCompare(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"app.yaml": risky})
+	dir := testutil.WriteTree(t, map[string]string{"app.yaml": risky})
 	code, out, errb := run(t, "", "simulate", dir, "--compare", "-o", "json", "--seed", "3")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb)

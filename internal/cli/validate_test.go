@@ -3,12 +3,14 @@ package cli
 import (
 	"strings"
 	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 // Every bad flag value is an exit 2 naming the flag, the value and what is
 // accepted.
 func TestFlagValidation(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"risky.yaml": risky})
+	dir := testutil.WriteTree(t, map[string]string{"risky.yaml": risky})
 	for _, c := range []struct {
 		args []string
 		want string

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 func TestWebhookUsageErrors(t *testing.T) {
@@ -30,7 +32,7 @@ func TestWebhookUsageErrors(t *testing.T) {
 
 // With no API server to read, the webhook does not start: exit 1, at once.
 func TestWebhookWithoutCluster(t *testing.T) {
-	dir := writeFiles(t, map[string]string{"kubeconfig": `apiVersion: v1
+	dir := testutil.WriteTree(t, map[string]string{"kubeconfig": `apiVersion: v1
 kind: Config
 clusters:
 - name: none

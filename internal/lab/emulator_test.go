@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/zerodrop/zerodrop/internal/testenv"
+	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/sim"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -154,7 +155,7 @@ func TestEmulatorOnRealControlPlane(t *testing.T) {
 	lctx, stop := context.WithCancel(ctx)
 	var logMu sync.Mutex
 	var logs []string
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	em, err := NewEmulator(lctx, tg, client, bin, t.TempDir(), listen, 1, func(f string, args ...any) {
 		logMu.Lock()
 		logs = append(logs, fmt.Sprintf(f, args...))

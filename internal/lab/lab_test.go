@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 func TestGuard(t *testing.T) {
@@ -29,15 +31,6 @@ func TestGuard(t *testing.T) {
 	if CheckAddr(netip.MustParseAddr("::ffff:10.201.1.5")) != nil {
 		t.Error("a v4-mapped lab address must pass")
 	}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestHAProxyRuntime drives a real HAProxy (Debian's) through its runtime
@@ -58,7 +51,7 @@ func TestHAProxyRuntime(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	h, err := StartHAProxy(ctx, bin, t.TempDir(), listen, true, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -10,28 +10,10 @@ import (
 	"testing"
 	"unicode/utf16"
 
+	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/load"
 )
-
-// naiveStream is the seed example as one multi-document stream.
-func naiveStream(t *testing.T) []byte {
-	t.Helper()
-	names, _ := filepath.Glob("../../examples/seed/naive/*.yaml")
-	if len(names) < 3 {
-		t.Fatal("examples/seed/naive is missing")
-	}
-	var b bytes.Buffer
-	for _, n := range names {
-		data, err := os.ReadFile(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString("---\n")
-		b.Write(data)
-	}
-	return b.Bytes()
-}
 
 // variant is a way a file can be stored.
 type variant struct {
@@ -79,7 +61,7 @@ func fixFile(t *testing.T, path string) *Result {
 // came back without its Service and Ingress), the byte order mark and line
 // ends kept. A second fix then changes nothing.
 func TestEncodingsAreKept(t *testing.T) {
-	plain := naiveStream(t)
+	plain := testutil.SeedStream(t, "naive")
 	dir := t.TempDir()
 	ref := filepath.Join(dir, "ref.yaml")
 	if err := os.WriteFile(ref, plain, 0o644); err != nil {
@@ -129,7 +111,7 @@ func TestEncodingsAreKept(t *testing.T) {
 func TestUndecodableFileIsLeftAlone(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "odd.yaml")
-	data := append(toUTF16(binary.LittleEndian)(naiveStream(t)), 'x')
+	data := append(toUTF16(binary.LittleEndian)(testutil.SeedStream(t, "naive")), 'x')
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +133,7 @@ func TestUndecodableFileIsLeftAlone(t *testing.T) {
 func TestEditedMeanwhileIsNotOverwritten(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "app.yaml")
-	if err := os.WriteFile(path, naiveStream(t), 0o644); err != nil {
+	if err := os.WriteFile(path, testutil.SeedStream(t, "naive"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	theirs := []byte("# saved by someone else\n")
@@ -179,7 +161,7 @@ func TestEditedMeanwhileIsNotOverwritten(t *testing.T) {
 // loader, and so for fix: the object after it is fixed like the one check
 // reports (fix once skipped it, splitting only at a bare "...").
 func TestDocumentEndMarkerWithComment(t *testing.T) {
-	plain := naiveStream(t)
+	plain := testutil.SeedStream(t, "naive")
 	text := bytes.ReplaceAll(plain, []byte("---\n"), []byte("... # end\n"))
 	text = bytes.TrimPrefix(text, []byte("... # end\n"))
 	dir := t.TempDir()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/load"
@@ -44,22 +45,6 @@ func copyTree(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// readTree returns relative path → content of every file under dir.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, _ := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = string(b)
-		return nil
-	})
-	return out
 }
 
 func runFix(t *testing.T, dir string, mod func(*Options)) *Result {
@@ -103,7 +88,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("write error: %s", fr.Error)
 				}
 			}
-			got := readTree(t, dir)
+			got := testutil.ReadTree(t, dir)
 			wantDir := filepath.Join(c, "want")
 			if *update {
 				os.RemoveAll(wantDir)
@@ -115,7 +100,7 @@ func TestGolden(t *testing.T) {
 					}
 				}
 			}
-			want := readTree(t, wantDir)
+			want := testutil.ReadTree(t, wantDir)
 			if len(want) == 0 {
 				t.Fatalf("no golden output in %s; run go test ./pkg/fix -run TestGolden -update and review it", wantDir)
 			}
@@ -137,7 +122,7 @@ func TestGolden(t *testing.T) {
 			if len(again.Changes) != 0 || len(again.Files) != 0 {
 				t.Errorf("second fix changed something: %+v", again.Changes)
 			}
-			if second := readTree(t, dir); !equalTrees(second, got) {
+			if second := testutil.ReadTree(t, dir); !equalTrees(second, got) {
 				t.Error("second fix is not byte-identical")
 			}
 		})
@@ -247,12 +232,12 @@ func roundTrip(t *testing.T, dir string, allowReplace bool) {
 	for _, f := range fixableLeft(after) {
 		t.Errorf("fixable finding left: %s %s: %s", f.Rule, f.Object, f.Message)
 	}
-	first := readTree(t, dir)
+	first := testutil.ReadTree(t, dir)
 	again := runFix(t, dir, func(o *Options) { o.AllowReplace = allowReplace })
 	if len(again.Changes) > 0 {
 		t.Errorf("second fix changed: %+v", again.Changes)
 	}
-	if !equalTrees(first, readTree(t, dir)) {
+	if !equalTrees(first, testutil.ReadTree(t, dir)) {
 		t.Error("second fix is not byte-identical")
 	}
 }
@@ -273,7 +258,7 @@ func TestPatchModeMatchesInPlace(t *testing.T) {
 				t.Fatal("no patches written")
 			}
 			// The sources are untouched in patch mode.
-			if !equalTrees(readTree(t, in), withoutDir(readTree(t, base), "zerodrop-patches")) {
+			if !equalTrees(testutil.ReadTree(t, in), withoutDir(testutil.ReadTree(t, base), "zerodrop-patches")) {
 				t.Fatal("patch mode edited the sources")
 			}
 			// A kustomization over the sources plus the fragment's entries.
@@ -286,7 +271,7 @@ func TestPatchModeMatchesInPlace(t *testing.T) {
 				t.Fatal(err)
 			}
 			var resources []string
-			for rel := range readTree(t, in) {
+			for rel := range testutil.ReadTree(t, in) {
 				resources = append(resources, rel)
 			}
 			sort.Strings(resources)
@@ -337,7 +322,7 @@ func withoutDir(m map[string]string, dir string) map[string]string {
 // keyed by kind/namespace/name.
 func objectsOf(t *testing.T, dir string) map[string]string {
 	var all []byte
-	for _, content := range readTree(t, dir) {
+	for _, content := range testutil.ReadTree(t, dir) {
 		all = append(all, []byte("\n---\n"+content+"\n")...)
 	}
 	return objectsOfStream(t, all)
@@ -468,7 +453,7 @@ func TestBrokenDocumentFileIsNotWritten(t *testing.T) {
 
 func TestInterruptedWriteLeavesNoPartialFile(t *testing.T) {
 	dir := copyTree(t, "testdata/golden/ZD007_exec_and_recreate/in")
-	before := readTree(t, dir)
+	before := testutil.ReadTree(t, dir)
 	beforeRename = func(string) error { return errors.New("simulated crash before rename") }
 	defer func() { beforeRename = func(string) error { return nil } }()
 	res := runFix(t, dir, nil)
@@ -481,19 +466,19 @@ func TestInterruptedWriteLeavesNoPartialFile(t *testing.T) {
 	if !failed {
 		t.Fatal("the interruption was not reported")
 	}
-	if after := readTree(t, dir); !equalTrees(before, after) {
+	if after := testutil.ReadTree(t, dir); !equalTrees(before, after) {
 		t.Errorf("an interrupted write changed the directory: %v", keys(after))
 	}
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
 	dir := copyTree(t, "testdata/golden/ZD001_alb_instance_to_ip/in")
-	before := readTree(t, dir)
+	before := testutil.ReadTree(t, dir)
 	res := runFix(t, dir, func(o *Options) { o.DryRun = true })
 	if len(res.Files) == 0 || len(res.Changes) == 0 {
 		t.Fatal("dry run found nothing to change")
 	}
-	if !equalTrees(before, readTree(t, dir)) {
+	if !equalTrees(before, testutil.ReadTree(t, dir)) {
 		t.Error("dry run wrote files")
 	}
 }

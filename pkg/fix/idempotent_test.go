@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 // writeApp writes the seed's Deployment, Service and Ingress (no
@@ -43,7 +45,7 @@ func TestSecondFixOfOneFileIsANoOp(t *testing.T) {
 	if created == 0 {
 		t.Fatalf("the first fix created no file; the test proves nothing: %+v", first.Files)
 	}
-	before := readTree(t, dir)
+	before := testutil.ReadTree(t, dir)
 	second := fixFile(t, path)
 	if len(second.Changes) != 0 || len(second.Files) != 0 || len(second.Skipped) != 0 {
 		t.Fatalf("second fix: %d changes, %d files, skipped %+v", len(second.Changes), len(second.Files), second.Skipped)
@@ -51,7 +53,7 @@ func TestSecondFixOfOneFileIsANoOp(t *testing.T) {
 	if len(second.Adopted) != created {
 		t.Errorf("second fix read %v, want the %d files the first created", second.Adopted, created)
 	}
-	if !equalTrees(before, readTree(t, dir)) {
+	if !equalTrees(before, testutil.ReadTree(t, dir)) {
 		t.Error("the second fix changed the directory")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 // TestKilledFixLeavesWholeFiles builds zerodrop, fixes a tree of many files
@@ -34,7 +36,7 @@ func TestKilledFixLeavesWholeFiles(t *testing.T) {
 	}
 
 	// The tree: many files, each a whole application that needs fixing.
-	stream := naiveStream(t)
+	stream := testutil.SeedStream(t, "naive")
 	old := map[string][]byte{}
 	const files = 150
 	for i := 0; i < files; i++ {
@@ -58,7 +60,7 @@ func TestKilledFixLeavesWholeFiles(t *testing.T) {
 		}
 	}
 	took := time.Since(start)
-	fixed := readTree(t, full)
+	fixed := testutil.ReadTree(t, full)
 	changed := 0
 	for name, data := range old {
 		if fixed[name] != string(data) {
@@ -84,7 +86,7 @@ func TestKilledFixLeavesWholeFiles(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		nOld, nNew := 0, 0
-		for name, data := range readTree(t, dir) {
+		for name, data := range testutil.ReadTree(t, dir) {
 			if strings.HasPrefix(name, ".") && strings.Contains(name, ".zerodrop-") {
 				continue // a temporary file the kill left; never a manifest
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	sigyaml "sigs.k8s.io/yaml"
@@ -51,7 +52,7 @@ func TestPatchesForAnOverlayApplyToItsBase(t *testing.T) {
 
 func overlayPatches(t *testing.T, leaveOut string) {
 	base, overlay := overlayTree(t, leaveOut)
-	before := readTree(t, base)
+	before := testutil.ReadTree(t, base)
 	built, err := check.Kustomize(overlay)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +121,7 @@ func overlayPatches(t *testing.T, leaveOut string) {
 			t.Errorf("left after the patches: %s %s: %s", f.Rule, f.Object, f.Message)
 		}
 	}
-	if !equalTrees(before, readTree(t, base)) {
+	if !equalTrees(before, testutil.ReadTree(t, base)) {
 		t.Error("patch mode changed the base")
 	}
 }

@@ -10,27 +10,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zerodrop/zerodrop/internal/testutil"
 )
 
 const configMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n"
 
 func cm(name string) string { return strings.Replace(configMap, "%s", name, 1) }
-
-// writeTree creates files (path → content) under a new temporary directory.
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for p, content := range files {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
 
 // objectNames lists the names of the objects, sorted.
 func objectNames(objs []*Object) []string {
@@ -53,7 +39,7 @@ service:
 `
 
 func TestDirectories(t *testing.T) {
-	root := writeTree(t, map[string]string{
+	root := testutil.WriteTree(t, map[string]string{
 		"a.yaml":               cm("a"),
 		"b.yml":                cm("b"),
 		"c.json":               `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}`,
@@ -160,7 +146,7 @@ func TestMissingFields(t *testing.T) {
 func TestDiscoveredSkipping(t *testing.T) {
 	// In a discovered file, only what is plainly not a Kubernetes object is
 	// skipped; broken objects are still reported.
-	root := writeTree(t, map[string]string{
+	root := testutil.WriteTree(t, map[string]string{
 		"mixed.yaml": "# values\nreplicas: 2\n---\n- a\n- b\n---\n" + cm("ok") + "---\napiVersion: v1\nmetadata:\n  name: no-kind\n---\nkind: Service\nmetadata:\n  name: no-version\n",
 	})
 	res := Paths(context.Background(), []string{root}, nil, Options{})
@@ -178,7 +164,7 @@ func TestDiscoveredSkipping(t *testing.T) {
 }
 
 func TestBadPaths(t *testing.T) {
-	root := writeTree(t, map[string]string{"ok.yaml": cm("ok")})
+	root := testutil.WriteTree(t, map[string]string{"ok.yaml": cm("ok")})
 	missing := filepath.Join(root, "missing.yaml")
 	res := Paths(context.Background(), []string{missing, filepath.Join(root, "ok.yaml"), filepath.Join(root, "nodir", "x.yaml")}, nil, Options{})
 	errorContaining(t, res.Errors, missing, "no such file or directory")
@@ -194,7 +180,7 @@ func TestUnreadable(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("root reads files whatever their mode")
 	}
-	root := writeTree(t, map[string]string{
+	root := testutil.WriteTree(t, map[string]string{
 		"locked.yaml":    cm("locked"),
 		"ok.yaml":        cm("ok"),
 		"sub/inner.yaml": cm("inner"),
@@ -233,7 +219,7 @@ func TestNonRegularFiles(t *testing.T) {
 
 	// A named pipe found in a directory is refused without opening it:
 	// opening a pipe nobody writes to would wait for ever.
-	root := writeTree(t, map[string]string{"ok.yaml": cm("ok")})
+	root := testutil.WriteTree(t, map[string]string{"ok.yaml": cm("ok")})
 	fifo := filepath.Join(root, "pipe.yaml")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip("no named pipes here:", err)
@@ -294,7 +280,7 @@ func TestStdin(t *testing.T) {
 }
 
 func TestFileLimitOnDisk(t *testing.T) {
-	root := writeTree(t, map[string]string{"big.yaml": strings.Repeat("# padding\n", 2000) + cm("big")})
+	root := testutil.WriteTree(t, map[string]string{"big.yaml": strings.Repeat("# padding\n", 2000) + cm("big")})
 	res := Paths(context.Background(), []string{filepath.Join(root, "big.yaml")}, nil, Options{MaxFileBytes: 10000})
 	errorContaining(t, res.Errors, "big.yaml", "over the 9.8 KiB limit")
 	if len(res.Objects) != 0 {
@@ -303,7 +289,7 @@ func TestFileLimitOnDisk(t *testing.T) {
 }
 
 func TestCancelled(t *testing.T) {
-	root := writeTree(t, map[string]string{"a.yaml": cm("a")})
+	root := testutil.WriteTree(t, map[string]string{"a.yaml": cm("a")})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	res := Paths(ctx, []string{root, "-"}, strings.NewReader(cm("b")), Options{})

@@ -8,7 +8,6 @@ package webhook_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/go-logr/logr/testr"
 	"github.com/zerodrop/zerodrop/internal/testenv"
+	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/webhook"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -161,21 +161,11 @@ func certDir(t *testing.T, env *testenv.Env) string {
 	return dir
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // serve runs the webhook in this process until the test ends and returns
 // its base URL once it is ready.
 func serve(t *testing.T, env *testenv.Env, o webhook.ServerOptions) string {
 	t.Helper()
-	o.Host, o.Port, o.CertDir, o.HTTPAddr = "127.0.0.1", freePort(t), certDir(t, env), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	o.Host, o.Port, o.CertDir, o.HTTPAddr = "127.0.0.1", testutil.FreePort(t), certDir(t, env), fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
 	o.Log = testr.NewWithOptions(t, testr.Options{Verbosity: 1})
 	ready := make(chan struct{})
 	var once sync.Once
@@ -399,7 +389,7 @@ func TestFailsOpenWhenKilled(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	bin := buildZerodrop(t)
-	port, httpPort := freePort(t), freePort(t)
+	port, httpPort := testutil.FreePort(t), testutil.FreePort(t)
 	var logs strings.Builder
 	cmd := exec.Command(bin, "webhook", "--kubeconfig", env.Kubeconfig, "--enforce",
 		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--cert-dir", certDir(t, env),
