@@ -38,8 +38,15 @@ func limitMemoryBy(paths []string, perByte, floor int64) {
 	}
 	debug.SetMemoryLimit(max(floor, perByte*total))
 	// With the limit in place, collecting every time the heap doubles only
-	// costs CPU (a sixth of a large check): let it grow to the limit.
-	if os.Getenv("GOGC") == "" {
+	// costs CPU (a sixth of a large check): let it grow to the limit. A
+	// small input keeps the default, so that what hostile input of a few
+	// kilobytes makes (alias expansion, many tiny documents) is collected
+	// early and the peak stays near the binary's own size.
+	if os.Getenv("GOGC") == "" && total >= largeInput {
 		debug.SetGCPercent(400)
 	}
 }
+
+// largeInput is the input size from which a check collects garbage by the
+// memory limit rather than by heap growth.
+const largeInput = 4 << 20
