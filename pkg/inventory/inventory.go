@@ -466,7 +466,13 @@ func decode(o *load.Object, into any) error {
 	if hasLargeNumber(o.Raw, 0) {
 		return decodeJSON(o, into)
 	}
-	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(pruned(o), into); err != nil {
+	m := pruned(o)
+	if convertFast(m, into) == nil {
+		return nil
+	}
+	v := reflect.ValueOf(into).Elem()
+	v.Set(reflect.Zero(v.Type()))
+	if err := k8sruntime.DefaultUnstructuredConverter.FromUnstructured(m, into); err != nil {
 		// The converter's messages do not name the field; encoding/json's do.
 		if jerr := decodeJSON(o, reflect.New(reflect.TypeOf(into).Elem()).Interface()); jerr != nil {
 			return jerr
