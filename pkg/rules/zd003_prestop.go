@@ -7,6 +7,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // PreStop flags serving containers that get SIGTERM before the load balancer
@@ -100,15 +101,24 @@ func runPreStop(p *Pass) {
 					fix, ev...)
 			case ps.Handler == "sleep" && !nativeSleepAvailable(p.KubeVersion):
 				report(patch(ps.Seconds), podMeta(w), c.Name, finding.Warning,
-					fmt.Sprintf("Container %s uses the native preStop sleep action, which is on by default only from Kubernetes 1.30; on %s the API server drops or rejects it and the pod gets no delay.", c.Name, p.KubeVersion),
+					fmt.Sprintf("Container %s uses the native preStop sleep action, which is on by default only from Kubernetes 1.30; on %s the API server drops or rejects it and the pod gets no delay.", hookOwner(c, ps), p.KubeVersion),
 					fmt.Sprintf(`use lifecycle.preStop.exec.command ["sleep", "%d"] on clusters before 1.30`, ps.Seconds), ev...)
 			case ps.Shell:
 				report(patch(ps.Seconds), podMeta(w), c.Name, finding.Info,
-					fmt.Sprintf("Container %s's preStop runs a shell; images without /bin/sh (distroless, scratch) fail the hook and get SIGTERM at once.", c.Name),
+					fmt.Sprintf("Container %s's preStop runs a shell; images without /bin/sh (distroless, scratch) fail the hook and get SIGTERM at once.", hookOwner(c, ps)),
 					preStopFix(p.KubeVersion, c.Name, ps.Seconds), ev...)
 			}
 		}
 	}
+}
+
+// hookOwner names the container whose hook ps is: c's own, or, for a
+// native sidecar that waits for the main containers, theirs.
+func hookOwner(c *corev1.Container, ps podspec.PreStop) string {
+	if ps.AfterMain {
+		return ps.From
+	}
+	return c.Name
 }
 
 // declareLongest says how to declare the longest request.
