@@ -1,12 +1,10 @@
 // Package testutil is zerodrop's one home for test setup that several
 // packages need: file trees in a temporary directory, the write-up's
-// example manifests, free ports on 127.0.0.1, and waiting for a Deployment
-// on a real control plane (internal/testenv). Tests import it instead of
+// example manifests, and free ports on 127.0.0.1. Tests import it instead of
 // copying the same helpers, so a fix to one is made once.
 package testutil
 
 import (
-	"context"
 	"io/fs"
 	"net"
 	"os"
@@ -14,10 +12,6 @@ import (
 	"runtime"
 	"sort"
 	"testing"
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 )
 
 // WriteTree writes files (slash-separated relative path → content) into a
@@ -94,24 +88,4 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// WaitAvailable waits until Deployment ns/name has replicas available and
-// its controller has seen its latest generation, failing the test when ctx
-// ends first.
-func WaitAvailable(t testing.TB, ctx context.Context, client kubernetes.Interface, ns, name string, replicas int32) {
-	t.Helper()
-	for {
-		d, err := client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Status.AvailableReplicas == replicas && d.Status.ObservedGeneration == d.Generation {
-			return
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("deployment %s/%s never became available: %+v", ns, name, d.Status)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
