@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -178,8 +179,8 @@ func (p *fastParser) key(text []byte) (key string, rest []byte, ok bool) {
 	if len(after) > 0 && after[0] != ' ' || len(text)-len(after) > fastMaxKey {
 		return "", nil, false
 	}
-	k, err := keyString(&n)
-	if err != nil {
+	k, ok := fastKey(&n)
+	if !ok {
 		return "", nil, false
 	}
 	return k, bytes.TrimLeft(after, " "), true
@@ -267,11 +268,7 @@ func (p *fastParser) inline(text []byte) (any, bool) {
 	if !blankOrComment(tail) {
 		return nil, false
 	}
-	v, err := scalar(&n)
-	if err != nil {
-		return nil, false
-	}
-	return v, true
+	return fastScalar(&n)
 }
 
 // plain reads a one-line plain scalar that ends the line.
@@ -292,11 +289,7 @@ func (p *fastParser) plain(text []byte) (any, bool) {
 	}
 	var n yaml.Node
 	n.Kind, n.Value = yaml.ScalarNode, p.str(v)
-	s, err := scalar(&n)
-	if err != nil {
-		return nil, false
-	}
-	return s, true
+	return fastScalar(&n)
 }
 
 // quoted reads a quoted scalar that closes on its line and has no escapes
@@ -475,14 +468,37 @@ func skipBlanks(text []byte, i int) int {
 // fastScalar is the converter's value of a scalar node; ok is false when
 // the converter refuses it.
 func fastScalar(n *yaml.Node) (any, bool) {
+	if plainString(n) {
+		return n.Value, true
+	}
 	v, err := scalar(n)
 	return v, err == nil
 }
 
 // fastKey is the converter's key for a scalar node.
 func fastKey(n *yaml.Node) (string, bool) {
+	if plainString(n) {
+		return n.Value, true
+	}
 	k, err := keyString(n)
 	return k, err == nil
+}
+
+// plainString reports an untagged plain scalar that go-yaml reads as a
+// string without a second look, by its first byte (see resolveTable in
+// go-yaml's resolve.go), and that is no YAML 1.1 boolean either (those
+// start with one of y, Y, n, N, o, O).
+func plainString(n *yaml.Node) bool {
+	if n.Style != 0 || n.Tag != "" || n.Value == "" {
+		return false
+	}
+	switch c := n.Value[0]; {
+	case c >= '0' && c <= '9':
+		return false
+	case strings.IndexByte("+-.~<yYnNtTfFoO", c) >= 0:
+		return false
+	}
+	return true
 }
 
 // blankOrComment reports text that is empty, blanks, or blanks and a comment.

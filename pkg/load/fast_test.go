@@ -132,3 +132,24 @@ func FuzzFastReader(f *testing.F) {
 		sameAsGoYAML(t, "fuzz.yaml", data)
 	})
 }
+
+// plainString's shortcut gives what the converter gives, for every first
+// byte.
+func TestPlainStringShortcut(t *testing.T) {
+	for c := byte(0x21); c < 0x7f; c++ {
+		for _, rest := range []string{"", "es", "n", "ull", "rue", "0", "1_000", ".5", "e3", "x:y", "2001-12-14"} {
+			n := yaml.Node{Kind: yaml.ScalarNode, Value: string(c) + rest}
+			if !plainString(&n) {
+				continue
+			}
+			v, err := scalar(&n)
+			if err != nil || v != n.Value {
+				t.Errorf("%q: the converter gives %#v (%v)", n.Value, v, err)
+			}
+			k, err := keyString(&n)
+			if err != nil || k != n.Value {
+				t.Errorf("%q as a key: the converter gives %q (%v)", n.Value, k, err)
+			}
+		}
+	}
+}
