@@ -924,3 +924,21 @@ func withoutRuleHelp(t *testing.T, out string) string {
 	}
 	return string(b) + "\n"
 }
+
+// A clean run that found no load balancer: the text summary and JUnit's
+// one passing case still say that nothing was judged.
+func TestNoExposureWithoutFindings(t *testing.T) {
+	const ne = "no AWS load balancer exposure found: checked 0 Ingresses (none of the ALB class), 1 Service (0 of type LoadBalancer, none read as an AWS load balancer with a Service in the input) and 0 TargetGroupBindings"
+	res := &check.Result{Summary: check.Summary{Objects: 2, Files: 1, NoExposure: ne}}
+	if got, want := render(t, "text", res, Options{}), "No findings: 2 objects in 1 file checked\nN"+ne[1:]+".\n"; got != want {
+		t.Errorf("text:\n%q\nwant\n%q", got, want)
+	}
+	var doc junitDoc
+	if err := xml.Unmarshal([]byte(render(t, "junit", res, Options{})), &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Suites[0]
+	if s.Tests != 1 || s.Failures != 0 || s.Cases[0].SystemOut != ne || !strings.HasPrefix(s.SystemOut, ne) {
+		t.Errorf("junit: %+v", s)
+	}
+}
