@@ -17,6 +17,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/helmchart"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/kubeversion"
+	"github.com/zerodrop/zerodrop/pkg/kustomize"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/timing"
@@ -77,7 +78,8 @@ func Run(ctx context.Context, opts Options) *Result {
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, opts.Load)
 	HintCharts(res.Errors)
 	for _, k := range opts.Kustomizations {
-		res.Objects, res.Errors, res.Files = appendKustomize(k, opts.Load, res.Objects, res.Errors, res.Files)
+		r := kustomize.Load(k, opts.Load)
+		res.Objects, res.Errors, res.Files = append(res.Objects, r.Objects...), append(res.Errors, r.Errors...), res.Files+r.Files
 	}
 	for _, c := range opts.Charts {
 		res.Objects, res.Errors, res.Files = AppendChart(c, opts.Helm, opts.Load, res.Objects, res.Errors, res.Files)

@@ -20,6 +20,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kustomize"
 	"github.com/zerodrop/zerodrop/pkg/load"
 )
 
@@ -114,7 +115,7 @@ type state struct {
 	patches map[inventory.Ref]*accumulated
 	created map[inventory.Ref]map[string]any
 	// origins traces the objects of kustomize builds to their sources.
-	origins map[check.ObjectKey]check.Origin
+	origins map[kustomize.ObjectKey]kustomize.Origin
 }
 
 type accumulated struct {
@@ -261,13 +262,13 @@ func (opts Options) progress(stage string, done, total int) {
 // read loads every source file into memory.
 func (st *state) read(ctx context.Context, opts Options) error {
 	for _, k := range opts.Check.Kustomizations {
-		b, err := check.Kustomize(k)
+		b, err := kustomize.Build(k)
 		if err != nil {
 			return err
 		}
 		st.add(newFile(b.Name, b.Data))
 		if st.origins == nil {
-			st.origins = map[check.ObjectKey]check.Origin{}
+			st.origins = map[kustomize.ObjectKey]kustomize.Origin{}
 		}
 		for key, o := range b.Origins {
 			st.origins[key] = o
@@ -639,7 +640,7 @@ func (st *state) toSources(res *Result) {
 		if !strings.HasPrefix(file, "kustomize build ") {
 			return file, line
 		}
-		if o, ok := st.origins[check.ObjectKey{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]; ok && o.File != "" {
+		if o, ok := st.origins[kustomize.ObjectKey{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]; ok && o.File != "" {
 			return o.File, o.Line
 		}
 		return file, line

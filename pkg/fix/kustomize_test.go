@@ -8,6 +8,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/internal/testutil"
 	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/kustomize"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	sigyaml "sigs.k8s.io/yaml"
 )
@@ -53,7 +54,7 @@ func TestPatchesForAnOverlayApplyToItsBase(t *testing.T) {
 func overlayPatches(t *testing.T, leaveOut string) {
 	base, overlay := overlayTree(t, leaveOut)
 	before := testutil.ReadTree(t, base)
-	built, err := check.Kustomize(overlay)
+	built, err := kustomize.Build(overlay)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func overlayPatches(t *testing.T, leaveOut string) {
 	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), kb, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	lr := check.LoadKustomization(overlay, load.Options{})
+	lr := kustomize.Load(overlay, load.Options{})
 	if len(lr.Errors) > 0 {
 		t.Fatalf("the overlay with the patches does not build: %v\n%s", lr.Errors, kb)
 	}

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kustomize"
 	sigyaml "sigs.k8s.io/yaml"
 )
 
@@ -149,7 +149,7 @@ func writeAtomicNew(path string, data []byte) error {
 // sourceRef is the object a built one comes from, as named in its source
 // file (itself when it did not come from a kustomize build).
 func (st *state) sourceRef(r inventory.Ref) inventory.Ref {
-	if o, ok := st.origins[check.ObjectKey{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]; ok {
+	if o, ok := st.origins[kustomize.ObjectKey{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name}]; ok {
 		r.Namespace, r.Name = o.Namespace, o.Name
 	}
 	return r

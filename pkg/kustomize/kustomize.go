@@ -1,4 +1,8 @@
-package check
+// Package kustomize loads a kustomization, beside the loaders of files
+// (load) and charts (helmchart): it builds it in process, as `kubectl
+// kustomize` does, and reads the output with every object at the file and
+// line it came from.
+package kustomize
 
 import (
 	"fmt"
@@ -40,12 +44,12 @@ type Built struct {
 	Origins map[ObjectKey]Origin
 }
 
-// Kustomize builds a kustomization in-process, as `kubectl kustomize` does,
+// Build builds a kustomization in-process, as `kubectl kustomize` does,
 // and traces every object back to its source file through kustomize's
 // origin annotations (buildMetadata: [originAnnotations], asked for here
 // whatever the kustomization says and removed from the output again unless
 // it asked for them itself).
-func Kustomize(dir string) (*Built, error) {
+func Build(dir string) (*Built, error) {
 	b := &Built{Name: "kustomize build " + filepath.Clean(dir), Origins: map[ObjectKey]Origin{}}
 	fs := &originFS{FileSystem: filesys.MakeFsOnDisk()}
 	if abs, err := filepath.Abs(dir); err == nil {
@@ -165,11 +169,11 @@ func (f *originFS) ReadFile(path string) ([]byte, error) {
 	return out, nil
 }
 
-// LoadKustomization builds a kustomization and loads its output, each
+// Load builds a kustomization and loads its output, each
 // object at its source file and line (at the kustomization file when it has
 // no local source).
-func LoadKustomization(dir string, lo load.Options) *load.Result {
-	b, err := Kustomize(dir)
+func Load(dir string, lo load.Options) *load.Result {
+	b, err := Build(dir)
 	if err != nil {
 		return &load.Result{Errors: []load.InputError{{Pos: load.Position{File: dir}, Message: err.Error()}}}
 	}
@@ -195,10 +199,4 @@ func LoadKustomization(dir string, lo load.Options) *load.Result {
 		}
 	}
 	return load.Bytes(b.Name, b.Data, lo)
-}
-
-// appendKustomize builds a kustomization and adds its objects to a load.
-func appendKustomize(dir string, lo load.Options, objs []*load.Object, errs []load.InputError, files int) ([]*load.Object, []load.InputError, int) {
-	r := LoadKustomization(dir, lo)
-	return append(objs, r.Objects...), append(errs, r.Errors...), files + r.Files
 }

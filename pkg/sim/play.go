@@ -10,6 +10,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/fix"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
+	"github.com/zerodrop/zerodrop/pkg/kustomize"
 	"github.com/zerodrop/zerodrop/pkg/load"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -97,7 +98,7 @@ func loadInputs(ctx context.Context, opts check.Options) *load.Result {
 		res.Objects, res.Errors, res.Files = check.AppendChart(c, opts.Helm, lo, res.Objects, res.Errors, res.Files)
 	}
 	for _, k := range opts.Kustomizations {
-		r := check.LoadKustomization(k, lo)
+		r := kustomize.Load(k, lo)
 		res.Objects = append(res.Objects, r.Objects...)
 		res.Errors = append(res.Errors, r.Errors...)
 		res.Files += r.Files
