@@ -9,12 +9,10 @@ package rollout
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zerodrop/zerodrop/internal/testenv"
-	"github.com/zerodrop/zerodrop/pkg/verify"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,17 +80,7 @@ func TestRolloutOnRealControlPlane(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	var mu sync.Mutex
-	var events []verify.Event
-	w, err := Start(ctx, client, ns, "web", func(e verify.Event) {
-		mu.Lock()
-		events = append(events, e)
-		mu.Unlock()
-	}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	w, recorded := watchWeb(t, ctx, client, ns)
 	if got := w.Services(); len(got) != 1 || got[0] != "web" {
 		t.Fatalf("services %v", got)
 	}
@@ -119,20 +107,17 @@ func TestRolloutOnRealControlPlane(t *testing.T) {
 
 	// Endpoint removals can trail the pods' deletion.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		mu.Lock()
 		n := 0
-		for _, e := range events {
+		for _, e := range recorded() {
 			if e.Reason == "endpoint-removed" {
 				n++
 			}
 		}
-		mu.Unlock()
 		if n >= 2 {
 			break
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	events := recorded()
 	count := map[string]int{}
 	var lines []string
 	for i, e := range events {

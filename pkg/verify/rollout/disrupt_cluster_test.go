@@ -22,6 +22,13 @@ import (
 func startWeb(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string, replicas int32) (*Watcher, func() []verify.Event) {
 	t.Helper()
 	createWeb(t, ctx, client, ns, replicas)
+	return watchWeb(t, ctx, client, ns)
+}
+
+// watchWeb starts a watcher on Deployment web that records its events,
+// stopped when the test ends, and returns it with a copy of the events so far.
+func watchWeb(t *testing.T, ctx context.Context, client kubernetes.Interface, ns string) (*Watcher, func() []verify.Event) {
+	t.Helper()
 	var mu sync.Mutex
 	var events []verify.Event
 	w, err := Start(ctx, client, ns, "web", func(e verify.Event) {
