@@ -1,0 +1,146 @@
+// The typed objects: what graph, exposure and the rules read.
+
+package inventory
+
+import (
+	"github.com/zerodrop/zerodrop/pkg/load"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Ref names an object the way reports and kubectl do.
+type Ref struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+}
+
+func (r Ref) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Name + " in " + r.Namespace
+}
+
+// Meta is what every typed object shares.
+type Meta struct {
+	Ref
+	Pos         load.Position
+	Labels      map[string]string
+	Annotations map[string]string
+	Object      *load.Object
+}
+
+// Workload is anything that runs pods from a template.
+type Workload struct {
+	Meta
+	Template corev1.PodTemplateSpec
+	// Replicas is spec.replicas; 1 when unset (ReplicasSet false). PerNode
+	// is set for DaemonSets, whose count is the number of matching nodes.
+	// Rules do not read it: an autoscaler may set the count instead, and
+	// graph.Replicas gives the range the workload runs in.
+	Replicas        int32
+	ReplicasSet     bool
+	PerNode         bool
+	Strategy        Strategy
+	MinReadySeconds int32
+	// ProgressDeadline is progressDeadlineSeconds (Deployments; 600 when
+	// unset, 0 for kinds without one) and ProgressDeadlineSet whether written.
+	ProgressDeadline    int32
+	ProgressDeadlineSet bool
+	Selector            *metav1.LabelSelector
+}
+
+// Strategy is a workload's update strategy, normalised across kinds.
+type Strategy struct {
+	// Type is RollingUpdate, Recreate, OnDelete, Canary or BlueGreen.
+	Type           string
+	MaxSurge       *intstr.IntOrString
+	MaxUnavailable *intstr.IntOrString
+	// SurgeDefaulted and UnavailableDefaulted say the value is Kubernetes'
+	// default, not written in the manifest.
+	SurgeDefaulted, UnavailableDefaulted bool
+}
+
+// Service is a core/v1 Service.
+type Service struct {
+	Meta
+	Spec corev1.ServiceSpec
+}
+
+// Ingress is a networking.k8s.io/v1 Ingress (older versions converted).
+type Ingress struct {
+	Meta
+	Spec networkingv1.IngressSpec
+}
+
+// PDB is a PodDisruptionBudget; Spec is policy/v1 whatever the version read.
+type PDB struct {
+	Meta
+	Spec policyv1.PodDisruptionBudgetSpec
+}
+
+// HPA is a HorizontalPodAutoscaler (autoscaling/v1, v2, v2beta1 or
+// v2beta2, which share these fields): the workload it scales and the range
+// it keeps the replica count in. The HPA controller sets the workload's
+// replicas within [MinReplicas, MaxReplicas], whatever spec.replicas says.
+type HPA struct {
+	Meta
+	// Target is spec.scaleTargetRef, in the HPA's namespace.
+	Target ScaleTarget
+	// MinReplicas is 1 when unset (MinSet false), as the API defaults it.
+	MinReplicas int32
+	MinSet      bool
+	MaxReplicas int32
+}
+
+// ScaleTarget names the object an autoscaler scales.
+type ScaleTarget struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+}
+
+// Namespace is a core/v1 Namespace object from the input.
+type Namespace struct {
+	Meta
+}
+
+// IngressClass is a networking.k8s.io/v1 IngressClass.
+type IngressClass struct {
+	Meta
+	Controller string
+	Default    bool
+	// ParamsName names an IngressClassParams when the class refers to one.
+	ParamsName string
+}
+
+// IngressClassParams is the AWS Load Balancer Controller's class-wide
+// settings; only the fields that change timing are kept.
+type IngressClassParams struct {
+	Meta
+	TargetType string
+	GroupName  string
+}
+
+// TargetGroupBinding binds a target group to a Service port.
+type TargetGroupBinding struct {
+	Meta
+	ServiceName string
+	ServicePort intstr.IntOrString
+	TargetType  string
+}
+
+// Note is a remark about the input that is not an error, such as an old API
+// version read as its current equivalent.
+type Note struct {
+	Pos     load.Position `json:"-"`
+	Ref     Ref           `json:"object"`
+	File    string        `json:"file"`
+	Line    int           `json:"line"`
+	Message string        `json:"message"`
+}
