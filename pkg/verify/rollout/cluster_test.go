@@ -17,19 +17,26 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{}) }
 
-func TestRolloutOnRealControlPlane(t *testing.T) {
+// onCluster gives a test the shared control plane (skipped with -short), a
+// namespace of its own, a client, and two minutes.
+func onCluster(t *testing.T) (*testenv.Env, string, kubernetes.Interface, context.Context) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a control plane")
 	}
 	env := testenv.Shared(t)
-	ns := env.Namespace(t)
-	client := env.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
+	return env, env.Namespace(t), env.Client(), ctx
+}
+
+func TestRolloutOnRealControlPlane(t *testing.T) {
+	env, ns, client, ctx := onCluster(t)
 
 	labels := map[string]string{"app": "web"}
 	replicas := int32(2)

@@ -120,14 +120,7 @@ func waitSettled(t *testing.T, ctx context.Context, w *Watcher) {
 // the second eviction until the first pod's replacement is available; the
 // watcher settles once the evicted pods are gone and the Deployment is whole.
 func TestDrainOnRealControlPlane(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane")
-	}
-	env := testenv.Shared(t)
-	ns := env.Namespace(t)
-	client := env.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	_, ns, client, ctx := onCluster(t)
 	w, events := startWeb(t, ctx, client, ns, 4)
 	node, err := w.BusiestNode(ctx)
 	if err != nil {
@@ -178,14 +171,7 @@ func TestDrainOnRealControlPlane(t *testing.T) {
 
 // TestScaleInOnRealControlPlane: scaling 3 → 1 settles once two pods are gone.
 func TestScaleInOnRealControlPlane(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane")
-	}
-	env := testenv.Shared(t)
-	ns := env.Namespace(t)
-	client := env.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	_, ns, client, ctx := onCluster(t)
 	w, events := startWeb(t, ctx, client, ns, 3)
 	if err := w.ScaleTo(ctx, 1); err != nil {
 		t.Fatal(err)

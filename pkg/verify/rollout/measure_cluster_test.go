@@ -1,13 +1,11 @@
 package rollout
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/zerodrop/zerodrop/internal/testenv"
 	"github.com/zerodrop/zerodrop/pkg/loadgen"
 	"github.com/zerodrop/zerodrop/pkg/verify"
 )
@@ -17,14 +15,7 @@ import (
 // a real Deployment (internal/testenv's control plane) on the same
 // timeline.
 func TestMeasureOnRealControlPlane(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane")
-	}
-	env := testenv.Shared(t)
-	ns := env.Namespace(t)
-	client := env.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	env, ns, client, ctx := onCluster(t)
 	createWeb(t, ctx, client, ns, 2)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
