@@ -8,6 +8,8 @@
 #   bench/memory.sh
 # Environment:
 #   BIG=0     skip the 50 MB stream and the 700 MB stdin case
+#   ZERODROP=PATH  measure that binary instead of building ./cmd/zerodrop
+#                  (to compare two builds)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,7 +19,11 @@ die() { echo "bench/memory.sh: $*" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/zerodrop" ./cmd/zerodrop
+if [[ -n ${ZERODROP:-} ]]; then
+	cp "$ZERODROP" "$tmp/zerodrop"
+else
+	go build -o "$tmp/zerodrop" ./cmd/zerodrop
+fi
 go build -o "$tmp/hostile" ./bench/hostile
 go build -o "$tmp/gen" ./bench/gen
 
@@ -25,13 +31,15 @@ go build -o "$tmp/gen" ./bench/gen
 measure() {
 	local name=$1 ts=$2 tkb=$3
 	shift 3
-	/usr/bin/time -f '%e %U %M' -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || true
-	read -r wall user rss < <(tail -n 1 "$tmp/time")
+	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || true
+	read -r wall user sys rss < <(tail -n 1 "$tmp/time")
+	local cpu
+	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 	local verdict=ok
 	awk -v a="$wall" -v t="$ts" 'BEGIN { exit !(a < t) }' || verdict=OVER
 	[[ $rss -lt $tkb ]] || verdict=OVER
 	printf '%-28s %7s s wall %7s s cpu %8s KB peak RSS  (target < %s s, < %s KB: %s)\n' \
-		"$name" "$wall" "$user" "$rss" "$ts" "$tkb" "$verdict"
+		"$name" "$wall" "$cpu" "$rss" "$ts" "$tkb" "$verdict"
 }
 
 for c in billion docs-aliases merge deep empty-docs tiny-docs; do
