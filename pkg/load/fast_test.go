@@ -11,10 +11,9 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// goyaml reads data through go-yaml only: the Parsed hook turns the fast
-// reader off.
+// goyaml reads data through go-yaml only.
 func goyaml(name string, data []byte) *Result {
-	return Bytes(name, data, Options{Parsed: func(int, []byte, *yaml.Node) {}})
+	return Bytes(name, data, Options{goyamlOnly: true})
 }
 
 // sameAsGoYAML fails unless the loader gives, for data, the objects (with

@@ -98,10 +98,14 @@ type Options struct {
 	// data the document's bytes as parsed. Editors (zerodrop fix) take the
 	// trees of the documents they will change instead of parsing them
 	// again. It runs on the loader's worker goroutines; the loader does not
-	// touch the tree afterwards. With Parsed set, every document is read
-	// through go-yaml's node tree, none by the faster reader of plain
-	// block YAML (fast.go), which builds no tree.
+	// touch the tree afterwards. doc is nil for a document the loader read
+	// without building a tree (fast.go reads plain block YAML so): an
+	// editor that changes it parses data itself, and the trees of the
+	// documents it leaves alone are never built.
 	Parsed func(line int, data []byte, doc *yaml.Node)
+	// goyamlOnly reads every document through go-yaml's node tree, for
+	// tests that compare the fast reader with it.
+	goyamlOnly bool
 }
 
 // Defaults for Options.

@@ -457,15 +457,17 @@ func parseDocument(name string, d document, discovered bool, opts Options) (r do
 		return docResult{errors: []InputError{{Pos: Position{File: name, Line: line}, Message: msg}}}
 	}
 	d.mapLines()
-	// Editors want go-yaml's tree (Parsed); everyone else gets the fast
-	// reader when the document is in its part of YAML.
+	// The fast reader takes the document when it is in its part of YAML.
 	m, line, fast := map[string]any(nil), 0, false
-	if opts.Parsed == nil && d.yamlLines == nil {
+	if !opts.goyamlOnly && d.yamlLines == nil {
 		m, line, fast = fastDocument(d.data)
 		fast = fast && !isList(m)
 	}
 	if fast {
 		r = objectsFrom(m, nil, Position{File: name, Line: d.fileLine(line)}, &d, discovered, false)
+		if opts.Parsed != nil {
+			defer opts.Parsed(d.line, d.data, nil)
+		}
 	} else {
 		r = parseNodes(name, &d, discovered, opts)
 	}
