@@ -139,7 +139,7 @@ func TestOutputFormats(t *testing.T) {
 
 	t.Run("text", func(t *testing.T) {
 		_, out, _ := run(t, "", "check", path)
-		for _, want := range []string{"Deployment/web in shop", "ZD003", "fix:", "errors"} {
+		for _, want := range []string{"Deployment/web in shop", "ZD003", "fix:", "1 error,"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("text output lacks %q:\n%s", want, out)
 			}

@@ -36,6 +36,12 @@ func runReadinessProbe(p *Pass) {
 					// and out of Service endpoints until the load
 					// balancer's health check passes: rollouts are safe.
 					msg = fmt.Sprintf("Container %s has no readinessProbe. Behind %s the readiness gate keeps the pod out of traffic until the load balancer's health check passes, so rollouts are safe; but nothing takes the container out of the Service's endpoints when the app stops answering later, and in-cluster clients keep calling it.", c.Name, p.Slowest(w).Describe())
+				case exposed && allIP(p, w):
+					// The load balancer sends to a new target only once its
+					// health check passes, which needs the app listening;
+					// what is left is a pod counted available too early,
+					// ZD002's error without the gate.
+					msg = fmt.Sprintf("Container %s has no readinessProbe: it is Ready the moment it starts. Behind %s the load balancer sends a new pod requests only once its health check passes, when the app listens; but on a rollout or drain the pod counts as available before it serves, so old pods go earlier (without the readiness gate, see ZD002), in-cluster clients of %s are sent requests before the app listens, and nothing takes the container out of the endpoints when the app stops answering later.", c.Name, p.Slowest(w).Describe(), behind)
 				case exposed:
 					sev = finding.Error
 					e := p.Slowest(w)
@@ -139,6 +145,16 @@ func probePatch(p *Pass, w *inventory.Workload, c *corev1.Container, ports []*co
 
 // allGated tells whether every load balancer in front of w holds its pods
 // behind a readiness gate (ip targets in a namespace labelled for it).
+// allIP reports whether every load balancer in front of w sends to pod IPs.
+func allIP(p *Pass, w *inventory.Workload) bool {
+	for _, e := range p.ExposuresOf(w) {
+		if e.TargetType.Value != timing.TargetIP {
+			return false
+		}
+	}
+	return true
+}
+
 func allGated(p *Pass, w *inventory.Workload) bool {
 	for _, e := range p.ExposuresOf(w) {
 		if !e.GateCapable() || !gateLabelled(p, w) {
