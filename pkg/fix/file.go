@@ -2,7 +2,6 @@ package fix
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/yamledit"
 	yaml "go.yaml.in/yaml/v3"
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // file is one manifest file held in memory while fixes are applied. Only
@@ -26,7 +25,7 @@ type file struct {
 	// reads: UTF-8, no byte order mark), enc how to store the text again.
 	raw  []byte
 	orig []byte
-	enc  encoding
+	enc  yamledit.Encoding
 	// created is set for files fix makes.
 	created bool
 	json    bool
@@ -35,7 +34,7 @@ type file struct {
 	// blocked says why the file must not be written (an input error in it).
 	blocked string
 	// layout caches style().
-	layout *layout
+	layout *yamledit.Layout
 	// indexed: every document knows its objects; fileErrors and skipped
 	// are what the loader said of the whole file.
 	indexed    bool
@@ -62,7 +61,7 @@ type doc struct {
 	// is kept rather than parsed again from the text.
 	keepTree bool
 	// edits records what merging replaced or deleted.
-	edits *edits
+	edits *yamledit.Edits
 	// parsed is the tree the loader made of the same bytes, kept until
 	// the first round's edits are parsed so they need not parse again.
 	parsed *yaml.Node
@@ -94,7 +93,7 @@ func splitFile(text []byte) []*doc {
 // bytes fix could not write back unchanged is held as it is and blocked.
 func newFile(path string, data []byte) *file {
 	f := &file{path: path, raw: data}
-	text, enc, err := decode(data)
+	text, enc, err := yamledit.Decode(data)
 	if err != nil {
 		text = data
 		f.blocked = fmt.Sprintf("%s: %v; it is not rewritten", path, err)
@@ -107,7 +106,7 @@ func newFile(path string, data []byte) *file {
 }
 
 // encoded is the file's current text stored as the file was.
-func (f *file) encoded() []byte { return f.enc.encode(f.content()) }
+func (f *file) encoded() []byte { return f.enc.Encode(f.content()) }
 
 // verify checks, before a file is written, what fix promises of it: its
 // text splits into the documents fix holds (none merged or cut in two), the
@@ -128,7 +127,7 @@ func (f *file) verify() error {
 			return fmt.Errorf("%s: document %d (line %d), which fix did not edit, would change; not rewritten", f.path, i+1, d.firstLine)
 		}
 	}
-	if back, _, err := decode(f.enc.encode(text)); err != nil || !bytes.Equal(back, text) {
+	if back, _, err := yamledit.Decode(f.enc.Encode(text)); err != nil || !bytes.Equal(back, text) {
 		return fmt.Errorf("%s: the fixed text cannot be stored as %s; not rewritten", f.path, f.enc)
 	}
 	return nil
@@ -178,12 +177,12 @@ func (d *doc) parse() (*yaml.Node, error) {
 			return nil, err
 		}
 	}
-	if n.Kind != yaml.DocumentNode || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("the document is not one object")
+	ed, err := yamledit.FromTree(d.body, n)
+	if err != nil {
+		return nil, err
 	}
-	d.node = n
-	d.seqIndent = kyaml.DeriveSeqIndentStyle(string(d.body))
-	return root(d.node), nil
+	d.node, d.seqIndent = ed.Tree, ed.SeqIndent
+	return ed.Root(), nil
 }
 
 func root(doc *yaml.Node) *yaml.Node { return doc.Content[0] }
@@ -196,10 +195,10 @@ var onUnverified func(out []byte, merged *yaml.Node)
 // its changes could not be written in place.
 var onWholeRender func(*doc)
 
-// render writes the merged tree's changes into the document's body: in
-// place where it can (splice.go, splice_json.go), else by printing the
-// whole tree with the list style the document had. A whole print that would
-// not read back as the tree leaves the body as it was (errUnfaithful).
+// render writes the merged tree's changes into the document's body
+// (yamledit.Render): in place where it can, else by printing the whole
+// tree. A whole print that would not read back as the tree leaves the body
+// as it was (yamledit.ErrUnfaithful).
 func (d *doc) render(asJSON bool) (err error) {
 	defer func() {
 		d.edits = nil
@@ -216,115 +215,38 @@ func (d *doc) render(asJSON bool) (err error) {
 			}
 		}
 	}()
-	if asJSON {
-		if out, ok := d.spliceJSON(); ok {
-			d.body = out
-			return nil
-		}
-		if onWholeRender != nil {
-			onWholeRender(d)
-		}
-		j, err := jsonOf(root(d.node))
-		if err != nil {
-			return err
-		}
-		j = keepLineEnds(d.body, j)
-		if !holds(j, d.node) {
-			return errUnfaithful
-		}
-		d.body = j
-		return nil
-	}
-	if out, ok, sure := d.splice(); ok {
-		if sure {
-			// Every edit is in lines whose shape fixes its extent: the
-			// text holds the tree, and the tree's lines before the first
-			// edit (where the object starts) are still right.
-			if onUnverified != nil {
-				onUnverified(out, d.node)
-			}
-			d.body = out
-			return nil
-		}
-		if holds(out, d.node) {
-			d.body = out
-			return nil
-		}
-	}
-	if onWholeRender != nil {
+	out, how, err := yamledit.Render(&yamledit.Doc{Body: d.body, Tree: d.node, SeqIndent: d.seqIndent, Edits: d.edits}, asJSON)
+	switch {
+	case how == yamledit.Whole && onWholeRender != nil:
 		onWholeRender(d)
+	case how == yamledit.Trusted && onUnverified != nil:
+		onUnverified(out, d.node)
 	}
-	style := kyaml.CompactSequenceStyle
-	if d.seqIndent == string(kyaml.WideSequenceStyle) {
-		style = kyaml.WideSequenceStyle
-	}
-	spellNulls(d.node)
-	b, err := kyaml.MarshalWithOptions(d.node, &kyaml.EncoderOptions{SeqIndent: style})
 	if err != nil {
 		return err
 	}
-	b = keepLineEnds(d.body, b)
-	if !holds(b, d.node) {
-		return errUnfaithful
-	}
-	d.body = b
+	d.body = out
 	return nil
-}
-
-// keepLineEnds gives a document printed whole the CR LF line ends of the
-// text it replaces (the printer writes LF; it writes a CR in a value as an
-// escape, so every LF it prints ends a line).
-func keepLineEnds(old, printed []byte) []byte {
-	if !bytes.Contains(old, []byte("\r\n")) {
-		return printed
-	}
-	return bytes.ReplaceAll(printed, []byte("\n"), []byte("\r\n"))
-}
-
-// spellNulls writes empty nulls ("key:" with nothing after) as "null",
-// which go-yaml's writer would otherwise print as an empty quoted string.
-func spellNulls(n *yaml.Node) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" {
-		n.Value = "null"
-	}
-	for _, c := range n.Content {
-		spellNulls(c)
-	}
-}
-
-// errUnfaithful: printed whole, the document would not read back as the
-// merged data (go-yaml's writer changes a block scalar that keeps its
-// trailing blank lines, for one), so it is left as it was.
-var errUnfaithful = errors.New("the YAML writer cannot print this document without changing other values in it (a block scalar keeping its trailing lines, say); make this change by hand")
-
-// holds tells whether text parses as one document with the tree's data.
-func holds(text []byte, tree *yaml.Node) bool {
-	var n yaml.Node
-	return yaml.Unmarshal(text, &n) == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 &&
-		sameTree(root(&n), root(tree))
 }
 
 // style is the layout of the file's first YAML document that reads as a
 // mapping (two spaces, flush dashes and LF when there is none), for the
 // new objects written next to it.
-func (f *file) style() layout {
+func (f *file) style() yamledit.Layout {
 	if f.layout != nil {
 		return *f.layout
 	}
-	l := layout{unit: 2, nl: "\n"}
+	nl := "\n"
 	if bytes.Contains(f.orig, []byte("\r\n")) {
-		l.nl = "\r\n"
+		nl = "\r\n"
 	}
+	l := yamledit.Layout{Unit: 2, NL: nl}
 	for _, d := range f.docs {
 		var n yaml.Node
 		if f.json || yaml.Unmarshal(d.body, &n) != nil || len(n.Content) != 1 || n.Content[0].Kind != yaml.MappingNode {
 			continue
 		}
-		r := n.Content[0]
-		l.unit = indentUnit(r)
-		if off, ok := dashOffset(r); ok {
-			l.wide = off >= l.unit
-		}
+		l = yamledit.LayoutOf(n.Content[0], nl)
 		break
 	}
 	f.layout = &l
@@ -334,8 +256,8 @@ func (f *file) style() layout {
 // isList tells whether a document is a List of objects (kubectl get's
 // "kind: List", or a typed list such as DeploymentList).
 func isList(n *yaml.Node) bool {
-	items := child(n, "items")
-	return strings.HasSuffix(scalar(child(n, "kind")), "List") && items != nil && items.Kind == yaml.SequenceNode
+	items := yamledit.Child(n, "items")
+	return strings.HasSuffix(yamledit.Scalar(yamledit.Child(n, "kind")), "List") && items != nil && items.Kind == yaml.SequenceNode
 }
 
 // listItem is the item of a List whose first key is on line (counted in
@@ -344,7 +266,7 @@ func listItem(n *yaml.Node, line int) *yaml.Node {
 	if !isList(n) {
 		return nil
 	}
-	for _, it := range child(n, "items").Content {
+	for _, it := range yamledit.Child(n, "items").Content {
 		if it.Kind == yaml.MappingNode && len(it.Content) > 0 {
 			first := it.Content[0].Line
 			if it.Style&yaml.FlowStyle != 0 {
@@ -360,29 +282,9 @@ func listItem(n *yaml.Node, line int) *yaml.Node {
 
 // matches tells whether a document's object is a finding's target.
 func matches(n *yaml.Node, ref inventory.Ref) bool {
-	md := child(n, "metadata")
-	ns := scalar(child(md, "namespace"))
-	return scalar(child(n, "kind")) == ref.Kind && scalar(child(md, "name")) == ref.Name && (ns == "" || ns == ref.Namespace)
-}
-
-// child returns the value of key in a mapping node, or nil.
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
+	md := yamledit.Child(n, "metadata")
+	ns := yamledit.Scalar(yamledit.Child(md, "namespace"))
+	return yamledit.Scalar(yamledit.Child(n, "kind")) == ref.Kind && yamledit.Scalar(yamledit.Child(md, "name")) == ref.Name && (ns == "" || ns == ref.Namespace)
 }
 
 // index reads the whole file once and hands each object and error to the

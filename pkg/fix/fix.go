@@ -1,5 +1,5 @@
 // Package fix applies the patches rules attach to their findings: in the
-// user's own files, writing only the lines that change (splice.go), with
+// user's own files, writing only the lines that change (pkg/yamledit), with
 // comments, key order and layout kept; or as kustomize patches for rendered
 // output. It checks again after each round, because one fix can make another
 // necessary (ip targets change the preStop a pod needs), and stops when the
@@ -22,6 +22,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/kustomize"
 	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/yamledit"
 )
 
 // maxRounds bounds fix-then-check rounds; each round can only add fixes that
@@ -203,7 +204,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if !f.created && bytes.Equal(after, f.orig) {
 			continue
 		}
-		fr := FileResult{Path: path, Created: f.created, Encoding: f.enc.String(), Before: f.orig, After: after, Data: f.enc.encode(after)}
+		fr := FileResult{Path: path, Created: f.created, Encoding: f.enc.String(), Before: f.orig, After: after, Data: f.enc.Encode(after)}
 		if err := f.verify(); err != nil {
 			fr.Error = err.Error()
 		}
@@ -432,9 +433,9 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 			return false, fmt.Sprintf("the document at %s is not %s", o.Pos, p.Target), nil
 		}
 		if d.edits == nil {
-			d.edits = &edits{}
+			d.edits = &yamledit.Edits{}
 		}
-		if err := mergeInto(node, p.Merge, d.edits); err != nil {
+		if err := yamledit.Merge(node, p.Merge, d.edits); err != nil {
 			return false, fmt.Sprintf("%s: %v", o.Pos, err), nil
 		}
 		d.dirty = true
@@ -443,7 +444,7 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 			acc = &accumulated{ref: p.Target}
 			st.patches[p.Target] = acc
 		}
-		body, err := mergeBodies(acc.body, p.Merge)
+		body, err := yamledit.MergeBodies(acc.body, p.Merge)
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -456,7 +457,7 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 		if in.blocked != "" {
 			return false, in.blocked, nil
 		}
-		body, err := in.style().object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
+		body, err := in.style().Object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -477,11 +478,11 @@ func (st *state) applyPatch(f *finding.Finding, cur *round, opts Options) (bool,
 		if _, err := os.Lstat(path); err == nil {
 			return false, path + " exists; add the object by hand", nil
 		}
-		st2 := layout{unit: 2, nl: "\n"}
+		st2 := yamledit.Layout{Unit: 2, NL: "\n"}
 		if near := st.files[p.Near]; near != nil {
 			st2 = near.style()
 		}
-		b, err := st2.object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
+		b, err := st2.Object(p.Create, fmt.Sprintf("# Written by zerodrop fix (%s): %s", f.Rule, p.What))
 		if err != nil {
 			return false, err.Error(), nil
 		}
@@ -533,11 +534,11 @@ func (st *state) render(patchMode bool) (map[*doc]string, error) {
 	failed := map[*doc]string{}
 	for i, j := range jobs {
 		switch err := errs[i]; {
-		case errors.Is(err, errUnfaithful) && !patchMode:
+		case errors.Is(err, yamledit.ErrUnfaithful) && !patchMode:
 			failed[j.d] = fmt.Sprintf("%s line %d: %v", j.path, j.d.firstLine, err)
 			// Read again from its text, which is unchanged.
 			j.d.blocked, j.d.node, j.d.edits, j.d.dirty, j.d.known, j.d.stale = failed[j.d], nil, nil, false, false, false
-		case err != nil && !errors.Is(err, errUnfaithful):
+		case err != nil && !errors.Is(err, yamledit.ErrUnfaithful):
 			return nil, fmt.Errorf("%s: %w", j.path, err)
 		default:
 			// A tree its text does not hold (patch mode) stays for the

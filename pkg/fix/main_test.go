@@ -6,11 +6,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zerodrop/zerodrop/pkg/yamledit"
 	yaml "go.yaml.in/yaml/v3"
 )
 
 // Every test of this package runs with a check behind the splicer: each
-// edit it trusts without parsing (see doc.render) is parsed here, and the
+// edit it trusts without parsing (yamledit.Trusted, see doc.render) is parsed here, and the
 // run fails if the text does not hold the merged tree.
 func TestMain(m *testing.M) {
 	var mu sync.Mutex
@@ -18,7 +19,7 @@ func TestMain(m *testing.M) {
 	onUnverified = func(out []byte, merged *yaml.Node) {
 		var n yaml.Node
 		err := yaml.Unmarshal(out, &n)
-		if err == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 && sameTree(root(&n), root(merged)) {
+		if err == nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 && yamledit.SameTree(root(&n), root(merged)) {
 			return
 		}
 		mu.Lock()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/load"
+	"github.com/zerodrop/zerodrop/pkg/yamledit"
 )
 
 // FuzzRun fixes arbitrary manifests, stored in each encoding and line-end
@@ -62,11 +63,11 @@ func FuzzRun(f *testing.F) {
 		if mine == nil || mine.Error != "" {
 			return // nothing to write, or refused: the file is not written
 		}
-		text0, enc0, err := decode(raw)
+		text0, enc0, err := yamledit.Decode(raw)
 		if err != nil {
 			t.Fatalf("fix rewrote a file it cannot decode: %v\ninput: %q", err, raw)
 		}
-		text1, enc1, err := decode(mine.Data)
+		text1, enc1, err := yamledit.Decode(mine.Data)
 		if err != nil || enc1 != enc0 || !bytes.Equal(text1, mine.After) {
 			t.Fatalf("the output is not stored as the input (%s, now %s, err %v)\ninput: %q\noutput: %q", enc0, enc1, err, raw, mine.Data)
 		}

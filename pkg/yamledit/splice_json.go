@@ -1,4 +1,4 @@
-package fix
+package yamledit
 
 import (
 	"bytes"
@@ -16,16 +16,16 @@ import (
 
 // spliceJSON returns the JSON document's text with the merged tree's
 // changes written in place, or false when it cannot place one of them.
-func (d *doc) spliceJSON() ([]byte, bool) {
-	if d.node == nil || load.OddLineBreaks(d.body) || (d.edits != nil && len(d.edits.removed) > 0) {
+func spliceJSON(d *Doc) ([]byte, bool) {
+	if d.Tree == nil || load.OddLineBreaks(d.Body) || (d.Edits != nil && len(d.Edits.removed) > 0) {
 		return nil, false
 	}
 	s := newSplicer(d)
-	if !s.jsonWalk(root(d.node)) {
+	if !s.jsonWalk(root(d.Tree)) {
 		return nil, false
 	}
 	out, ok := s.apply()
-	if !ok || !holds(out, d.node) {
+	if !ok || !holds(out, d.Tree) {
 		return nil, false
 	}
 	return out, true

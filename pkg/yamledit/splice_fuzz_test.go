@@ -1,8 +1,9 @@
-package fix
+package yamledit
 
 import (
 	"testing"
 
+	"github.com/zerodrop/zerodrop/pkg/load"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -44,33 +45,33 @@ func FuzzSplice(f *testing.F) {
 		if len(text) > 4096 {
 			return
 		}
-		docs := splitFile([]byte(text))
-		if len(docs) != 1 {
+		// One document, as fix hands them over.
+		chunks := load.Split([]byte(text))
+		if len(chunks) != 1 {
 			return
 		}
-		d := docs[0]
-		n, err := d.parse()
+		d, err := Parse(chunks[0].Body)
 		if err != nil {
 			return
 		}
-		d.edits = &edits{}
-		if err := mergeInto(n, fuzzPatches[int(which)%len(fuzzPatches)], d.edits); err != nil {
+		if err := d.Merge(fuzzPatches[int(which)%len(fuzzPatches)]); err != nil {
 			return
 		}
-		want := d.node
-		out, ok, sure := d.splice()
+		want := d.Tree
+		out, ok, sure := splice(d)
 		if ok && sure {
 			var got yaml.Node
-			if err := yaml.Unmarshal(out, &got); err != nil || got.Kind != yaml.DocumentNode || len(got.Content) != 1 || !sameTree(root(&got), root(want)) {
+			if err := yaml.Unmarshal(out, &got); err != nil || got.Kind != yaml.DocumentNode || len(got.Content) != 1 || !SameTree(root(&got), root(want)) {
 				t.Fatalf("trusted splice does not hold the tree (parse error %v)\ninput:\n%s\noutput:\n%s", err, text, out)
 			}
 		}
-		if err := d.render(false); err != nil {
+		body, _, err := Render(d, false)
+		if err != nil {
 			return
 		}
 		var got yaml.Node
-		if err := yaml.Unmarshal(d.body, &got); err != nil || len(got.Content) != 1 || !sameTree(root(&got), root(want)) {
-			t.Fatalf("fixed document does not hold the tree (parse error %v)\ninput:\n%s\noutput:\n%s", err, text, d.body)
+		if err := yaml.Unmarshal(body, &got); err != nil || len(got.Content) != 1 || !SameTree(root(&got), root(want)) {
+			t.Fatalf("fixed document does not hold the tree (parse error %v)\ninput:\n%s\noutput:\n%s", err, text, body)
 		}
 	})
 }

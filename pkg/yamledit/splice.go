@@ -1,4 +1,4 @@
-package fix
+package yamledit
 
 import (
 	"bytes"
@@ -27,15 +27,15 @@ import (
 // this cannot place (a key after a complex one, a multi-line flow
 // collection), the caller prints the whole document, and checks that too.
 
-// edits records what merging did that the tree alone does not show.
-type edits struct {
+// Edits records what merging did that the tree alone does not show.
+type Edits struct {
 	// replaced maps a new value node to the value it replaced.
 	replaced map[*yaml.Node]*yaml.Node
 	// removed holds deleted keys.
 	removed []*yaml.Node
 }
 
-func (e *edits) replace(old, n *yaml.Node) {
+func (e *Edits) replace(old, n *yaml.Node) {
 	if e == nil {
 		return
 	}
@@ -49,7 +49,7 @@ func (e *edits) replace(old, n *yaml.Node) {
 	e.replaced[n] = old
 }
 
-func (e *edits) delete(k *yaml.Node) {
+func (e *Edits) delete(k *yaml.Node) {
 	if e != nil {
 		e.removed = append(e.removed, k)
 	}
@@ -68,7 +68,7 @@ type splicer struct {
 	nl    string
 	unit  int // indentation step of the document
 	wide  bool
-	rec   *edits
+	rec   *Edits
 	out   []textEdit
 	// unsure is set when an edit touches text whose extent this cannot be
 	// certain of from line shapes alone; the result must then be parsed.
@@ -82,12 +82,12 @@ type splicer struct {
 // reports that every edit touched only lines of the simple shapes whose
 // extent is certain (see simpleLine); otherwise the caller must parse the
 // result and compare it with the tree before using it.
-func (d *doc) splice() (out []byte, ok, sure bool) {
-	if d.node == nil || load.OddLineBreaks(d.body) {
+func splice(d *Doc) (out []byte, ok, sure bool) {
+	if d.Tree == nil || load.OddLineBreaks(d.Body) {
 		return nil, false, false
 	}
 	s := newSplicer(d)
-	r := root(d.node)
+	r := root(d.Tree)
 	s.unit = indentUnit(r)
 	if off, ok := dashOffset(r); ok {
 		// go-yaml's writer puts a list's dash at the key's column
@@ -98,8 +98,8 @@ func (d *doc) splice() (out []byte, ok, sure bool) {
 	if !s.walk(r) {
 		return nil, false, false
 	}
-	if d.edits != nil {
-		for _, k := range d.edits.removed {
+	if d.Edits != nil {
+		for _, k := range d.Edits.removed {
 			if !s.remove(k) {
 				return nil, false, false
 			}
@@ -110,9 +110,9 @@ func (d *doc) splice() (out []byte, ok, sure bool) {
 }
 
 // newSplicer indexes a document's lines.
-func newSplicer(d *doc) *splicer {
-	s := &splicer{body: d.body, rec: d.edits, nl: "\n", wide: d.seqIndent == "wide"}
-	if bytes.Contains(d.body, []byte("\r\n")) {
+func newSplicer(d *Doc) *splicer {
+	s := &splicer{body: d.Body, rec: d.Edits, nl: "\n", wide: d.SeqIndent == "wide"}
+	if bytes.Contains(d.Body, []byte("\r\n")) {
 		s.nl = "\r\n"
 	}
 	// A last line without a line break gets one while edits are placed,
@@ -608,7 +608,7 @@ func sameScalarText(text []byte, n *yaml.Node) bool {
 }
 
 // original is the value a new node replaced, as found in the text.
-func (e *edits) original(n *yaml.Node) *yaml.Node {
+func (e *Edits) original(n *yaml.Node) *yaml.Node {
 	if e == nil {
 		return nil
 	}
@@ -772,9 +772,9 @@ func encode(n *yaml.Node, unit int, wide bool) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// sameTree tells whether two trees hold the same data, whatever their
+// SameTree tells whether two trees hold the same data, whatever their
 // style, comments and positions.
-func sameTree(a, b *yaml.Node) bool {
+func SameTree(a, b *yaml.Node) bool {
 	if a.Kind != b.Kind {
 		return false
 	}
@@ -791,7 +791,7 @@ func sameTree(a, b *yaml.Node) bool {
 		return false
 	}
 	for i := range a.Content {
-		if !sameTree(a.Content[i], b.Content[i]) {
+		if !SameTree(a.Content[i], b.Content[i]) {
 			return false
 		}
 	}

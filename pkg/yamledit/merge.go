@@ -1,4 +1,4 @@
-package fix
+package yamledit
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// mergeInto merges a strategic-merge patch body into a mapping node, the
+// Merge merges a strategic-merge patch body into a mapping node, the
 // way kustomize applies such a patch to the kinds zerodrop patches: maps
 // merge key by key, lists of named items (containers) merge by name, other
 // lists and scalars are replaced, a nil value deletes the key, and a map
@@ -26,7 +26,7 @@ import (
 //
 // The whole merge is checked first, so that a patch that cannot be merged
 // leaves the tree as it was.
-func mergeInto(dest *yaml.Node, patch map[string]any, rec *edits) error {
+func Merge(dest *yaml.Node, patch map[string]any, rec *Edits) error {
 	if err := checkMerge(dest, patch, ""); err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func checkMerge(dest *yaml.Node, patch map[string]any, path string) error {
 			for _, it := range pv {
 				m := it.(map[string]any)
 				for _, e := range cur.Content {
-					if scalar(child(e, "name")) == m["name"] {
+					if Scalar(Child(e, "name")) == m["name"] {
 						if err := checkMerge(e, m, fmt.Sprintf("%s[%v]", at, m["name"])); err != nil {
 							return err
 						}
@@ -92,7 +92,7 @@ func orRoot(path string) string {
 }
 
 // merge does what mergeInto describes, once checkMerge has allowed it.
-func merge(dest *yaml.Node, patch map[string]any, rec *edits) error {
+func merge(dest *yaml.Node, patch map[string]any, rec *Edits) error {
 	if dest.Kind != yaml.MappingNode {
 		return fmt.Errorf("cannot merge a mapping into a %s", kindName(dest))
 	}
@@ -143,12 +143,12 @@ func merge(dest *yaml.Node, patch map[string]any, rec *edits) error {
 }
 
 // mergeNamedSeq merges items into a sequence of mappings by their name.
-func mergeNamedSeq(seq *yaml.Node, items []any, rec *edits) error {
+func mergeNamedSeq(seq *yaml.Node, items []any, rec *Edits) error {
 	for _, it := range items {
 		m := it.(map[string]any)
 		var target *yaml.Node
 		for _, e := range seq.Content {
-			if scalar(child(e, "name")) == m["name"] {
+			if Scalar(Child(e, "name")) == m["name"] {
 				target = e
 				break
 			}
@@ -170,7 +170,7 @@ func mergeNamedSeq(seq *yaml.Node, items []any, rec *edits) error {
 
 func namedSeq(n *yaml.Node) bool {
 	for _, e := range n.Content {
-		if e.Kind != yaml.MappingNode || child(e, "name") == nil {
+		if e.Kind != yaml.MappingNode || Child(e, "name") == nil {
 			return false
 		}
 	}
@@ -227,35 +227,35 @@ func nodeOf(v any) (*yaml.Node, error) {
 	return &n, nil
 }
 
-// strNode is a string scalar. Words YAML 1.1 reads as booleans ("yes",
-// "off", "n") and sexagesimal numbers ("1:30") are double-quoted, as yaml's
-// Encode does, so that YAML 1.1 readers (sigs.k8s.io/yaml, yaml.v2) still
-// see strings.
-// layout is how a file writes YAML, for new objects that go with it.
-type layout struct {
-	unit int    // indentation step
-	wide bool   // list dashes indented under their key
-	nl   string // line end
+// Layout is how a file writes YAML, for new objects that go with it.
+type Layout struct {
+	Unit int    // indentation step
+	Wide bool   // list dashes indented under their key
+	NL   string // line end
 }
 
-// object prints a new object as YAML in the layout, keys sorted, after a
+// Object prints a new object as YAML in the layout, keys sorted, after a
 // comment line.
-func (l layout) object(obj map[string]any, comment string) ([]byte, error) {
+func (l Layout) Object(obj map[string]any, comment string) ([]byte, error) {
 	n, err := nodeOf(obj)
 	if err != nil {
 		return nil, err
 	}
-	b, err := encode(n, l.unit, l.wide)
+	b, err := encode(n, l.Unit, l.Wide)
 	if err != nil {
 		return nil, err
 	}
 	b = append([]byte(comment+"\n"), b...)
-	if l.nl != "\n" {
-		b = bytes.ReplaceAll(b, []byte("\n"), []byte(l.nl))
+	if l.NL != "\n" {
+		b = bytes.ReplaceAll(b, []byte("\n"), []byte(l.NL))
 	}
 	return b, nil
 }
 
+// strNode is a string scalar. Words YAML 1.1 reads as booleans ("yes",
+// "off", "n") and sexagesimal numbers ("1:30") are double-quoted, as yaml's
+// Encode does, so that YAML 1.1 readers (sigs.k8s.io/yaml, yaml.v2) still
+// see strings.
 func strNode(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
 	if oldBools[s] || base60.MatchString(s) {
@@ -361,10 +361,10 @@ func kindName(n *yaml.Node) string {
 	return "node"
 }
 
-// mergeBodies folds patch b into patch a, for writing one patch per object.
+// MergeBodies folds patch b into patch a, for writing one patch per object.
 // Maps merge key by key, lists of named items merge by name, anything else
 // in b replaces a; nil values (deletions) are kept.
-func mergeBodies(a, b map[string]any) (map[string]any, error) {
+func MergeBodies(a, b map[string]any) (map[string]any, error) {
 	return mergeMaps(a, b), nil
 }
 
@@ -428,4 +428,25 @@ func mergeNamed(a, b []any) []any {
 		}
 	}
 	return out
+}
+
+// Child returns the value of key in a mapping node, or nil.
+func Child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// Scalar is the value of a scalar node, or "" for anything else.
+func Scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
 }

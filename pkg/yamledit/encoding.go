@@ -1,4 +1,4 @@
-package fix
+package yamledit
 
 import (
 	"bytes"
@@ -9,11 +9,11 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/load"
 )
 
-// encoding is how a file's text is stored on disk. fix edits the text as
+// Encoding is how a file's text is stored on disk. fix edits the text as
 // UTF-8 with LF or CR LF line ends, exactly as the loader reads it, and
 // writes it back stored as it was: same byte order mark, same encoding,
 // same line ends.
-type encoding struct {
+type Encoding struct {
 	// utf16 is the byte order of a UTF-16 file (nil for UTF-8).
 	utf16 binary.ByteOrder
 	// bom: a UTF-8 file that starts with a byte order mark.
@@ -24,7 +24,7 @@ type encoding struct {
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-func (e encoding) String() string {
+func (e Encoding) String() string {
 	s := "UTF-8"
 	switch e.utf16 {
 	case binary.LittleEndian:
@@ -38,10 +38,10 @@ func (e encoding) String() string {
 	return s
 }
 
-// decode returns the text of a file as the loader reads it. A file whose
+// Decode returns the text of a file as the loader reads it. A file whose
 // text would not encode back to the very same bytes is refused: fix could
 // not write it without changing bytes it did not mean to change.
-func decode(data []byte) (text []byte, enc encoding, err error) {
+func Decode(data []byte) (text []byte, enc Encoding, err error) {
 	text = data
 	switch {
 	case bytes.HasPrefix(data, []byte{0xff, 0xfe}), bytes.HasPrefix(data, []byte{0xfe, 0xff}):
@@ -64,14 +64,14 @@ func decode(data []byte) (text []byte, enc encoding, err error) {
 		enc.cr = true
 		text = bytes.ReplaceAll(text, []byte("\r"), []byte("\n"))
 	}
-	if back := enc.encode(text); !bytes.Equal(back, data) {
+	if back := enc.Encode(text); !bytes.Equal(back, data) {
 		return nil, enc, fmt.Errorf("the file's %s text does not read back as the same bytes", enc)
 	}
 	return text, enc, nil
 }
 
-// encode stores text as the file was stored.
-func (e encoding) encode(text []byte) []byte {
+// Encode stores text as the file was stored.
+func (e Encoding) Encode(text []byte) []byte {
 	if e.cr {
 		text = bytes.ReplaceAll(text, []byte("\n"), []byte("\r"))
 	}

@@ -1,43 +1,41 @@
-package fix
+package yamledit
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/zerodrop/zerodrop/pkg/check"
-	yaml "go.yaml.in/yaml/v3"
 )
 
-// spliced merges patch into the one document of in and returns the text
-// fix would write, failing the test when the document had to be printed
-// whole instead of edited in place.
+// spliced merges patch into the document in and returns the text Render
+// writes, failing the test when the document had to be printed whole
+// instead of edited in place, or when an edit trusted without parsing does
+// not hold the merged tree.
 func spliced(t *testing.T, in string, patch map[string]any) string {
 	t.Helper()
-	whole := false
-	onWholeRender = func(*doc) { whole = true }
-	defer func() { onWholeRender = nil }()
-	docs := splitFile([]byte(in))
-	if len(docs) != 1 {
-		t.Fatalf("want one document, got %d", len(docs))
+	out, how := render(t, in, patch, false)
+	if how == Whole {
+		t.Fatalf("the document was printed whole:\n%s", out)
 	}
-	d := docs[0]
-	n, err := d.parse()
+	return string(out)
+}
+
+// render parses in, merges patch and renders it.
+func render(t *testing.T, in string, patch map[string]any, asJSON bool) ([]byte, How) {
+	t.Helper()
+	d, err := Parse([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.edits = &edits{}
-	if err := mergeInto(n, patch, d.edits); err != nil {
+	if err := d.Merge(patch); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.render(false); err != nil {
+	out, how, err := Render(d, asJSON)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if whole {
-		t.Fatalf("the document was printed whole:\n%s", d.body)
+	if how == Trusted && !holds(out, d.Tree) {
+		t.Fatalf("an edit written without checking does not hold the tree:\n%s", out)
 	}
-	return string(d.body)
+	return out, how
 }
 
 func TestSpliceKeepsEveryUntouchedByte(t *testing.T) {
@@ -284,60 +282,13 @@ func show(s string) string { return strings.ReplaceAll(s, "\r", `\r`) }
 // data is still right.
 func TestSpliceFallsBackToWholeDocument(t *testing.T) {
 	in := "kind: Service\nmetadata: {name: web,\n  labels: {app: web}}\n"
-	docs := splitFile([]byte(in))
-	d := docs[0]
-	n, err := d.parse()
-	if err != nil {
-		t.Fatal(err)
+	out, how := render(t, in, map[string]any{"metadata": map[string]any{"labels": map[string]any{"tier": "front"}}}, false)
+	if how != Whole {
+		t.Fatalf("a flow mapping over two lines was edited in place:\n%s", out)
 	}
-	d.edits = &edits{}
-	if err := mergeInto(n, map[string]any{"metadata": map[string]any{"labels": map[string]any{"tier": "front"}}}, d.edits); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(string(out), "tier: front") || !strings.Contains(string(out), "app: web") {
+		t.Errorf("whole-document print lost data:\n%s", out)
 	}
-	whole := false
-	onWholeRender = func(*doc) { whole = true }
-	defer func() { onWholeRender = nil }()
-	if err := d.render(false); err != nil {
-		t.Fatal(err)
-	}
-	if !whole {
-		t.Fatalf("a flow mapping over two lines was edited in place:\n%s", d.body)
-	}
-	if !strings.Contains(string(d.body), "tier: front") || !strings.Contains(string(d.body), "app: web") {
-		t.Errorf("whole-document print lost data:\n%s", d.body)
-	}
-}
-
-// On a generated stream of the kinds and styles of bench/check.sh, every
-// edited document is edited in place (TestMain checks each one trusted
-// without parsing), and most without parsing it again.
-func TestSpliceOnGeneratedStream(t *testing.T) {
-	path, _ := generatedStream(t, 1500, 3)
-	var mu sync.Mutex
-	whole, trusted := 0, 0
-	onWholeRender = func(*doc) { mu.Lock(); whole++; mu.Unlock() }
-	verify := onUnverified
-	onUnverified = func(out []byte, merged *yaml.Node) {
-		verify(out, merged)
-		mu.Lock()
-		trusted++
-		mu.Unlock()
-	}
-	defer func() { onWholeRender, onUnverified = nil, verify }()
-	res, err := Run(context.Background(), Options{DryRun: true, Check: check.Options{Paths: []string{path}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Changes) < 500 {
-		t.Fatalf("only %d changes on the generated stream", len(res.Changes))
-	}
-	if whole > 0 {
-		t.Errorf("%d documents were printed whole", whole)
-	}
-	if trusted == 0 {
-		t.Errorf("no edit was trusted without parsing")
-	}
-	t.Logf("%d changes; %d document edits trusted without parsing", len(res.Changes), trusted)
 }
 
 func TestSimpleLine(t *testing.T) {
@@ -400,26 +351,12 @@ func TestSpliceJSONKeepsLayout(t *testing.T) {
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			whole := false
-			onWholeRender = func(*doc) { whole = true }
-			defer func() { onWholeRender = nil }()
-			d := splitFile([]byte(c.in))[0]
-			n, err := d.parse()
-			if err != nil {
-				t.Fatal(err)
+			out, how := render(t, c.in, c.patch, true)
+			if how == Whole {
+				t.Fatalf("printed whole:\n%s", out)
 			}
-			d.edits = &edits{}
-			if err := mergeInto(n, c.patch, d.edits); err != nil {
-				t.Fatal(err)
-			}
-			if err := d.render(true); err != nil {
-				t.Fatal(err)
-			}
-			if whole {
-				t.Fatalf("printed whole:\n%s", d.body)
-			}
-			if string(d.body) != c.want {
-				t.Errorf("got\n%s\nwant\n%s", d.body, c.want)
+			if string(out) != c.want {
+				t.Errorf("got\n%s\nwant\n%s", out, c.want)
 			}
 		})
 	}
