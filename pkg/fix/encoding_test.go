@@ -137,8 +137,8 @@ func TestEditedMeanwhileIsNotOverwritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs := []byte("# saved by someone else\n")
-	beforeRename = func(string) error { return os.WriteFile(path, theirs, 0o644) }
-	defer func() { beforeRename = func(string) error { return nil } }()
+	writer.BeforeRename = func(string) error { return os.WriteFile(path, theirs, 0o644) }
+	defer func() { writer.BeforeRename = nil }()
 	res := fixFile(t, path)
 	refused := false
 	for _, fr := range res.Files {

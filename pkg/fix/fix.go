@@ -236,13 +236,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		case strings.HasPrefix(f.path, check.ChartStreamPrefix):
 			fr.Error = "a chart's templates are not edited; use -o patch and apply the patches as a post-renderer"
 		case f.created:
-			if err := createAtomic(fr.Path, fr.Data); err != nil {
+			if err := writer.Create(fr.Path, fr.Data); err != nil {
 				fr.Error = err.Error()
 			} else {
 				fr.Written = true
 			}
 		default:
-			if err := writeAtomic(fr.Path, fr.Data, f.raw); err != nil {
+			if err := writer.Replace(fr.Path, fr.Data, f.raw); err != nil {
 				fr.Error = err.Error()
 			} else {
 				fr.Written = true

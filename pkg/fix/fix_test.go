@@ -454,8 +454,8 @@ func TestBrokenDocumentFileIsNotWritten(t *testing.T) {
 func TestInterruptedWriteLeavesNoPartialFile(t *testing.T) {
 	dir := copyTree(t, "testdata/golden/ZD007_exec_and_recreate/in")
 	before := testutil.ReadTree(t, dir)
-	beforeRename = func(string) error { return errors.New("simulated crash before rename") }
-	defer func() { beforeRename = func(string) error { return nil } }()
+	writer.BeforeRename = func(string) error { return errors.New("simulated crash before rename") }
+	defer func() { writer.BeforeRename = nil }()
 	res := runFix(t, dir, nil)
 	failed := false
 	for _, fr := range res.Files {

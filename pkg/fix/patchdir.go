@@ -9,6 +9,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/kustomize"
+	"github.com/zerodrop/zerodrop/pkg/yamledit"
 	sigyaml "sigs.k8s.io/yaml"
 )
 
@@ -137,13 +138,17 @@ func writeYAML(path string, obj map[string]any) error {
 	return writeAtomicNew(path, b)
 }
 
+// writer writes every file fix changes or creates, each replaced whole or
+// left as it was; tests set its hook to interrupt a write.
+var writer yamledit.Writer
+
 // writeAtomicNew writes a file in the patch directory, replacing an older
 // copy atomically.
 func writeAtomicNew(path string, data []byte) error {
 	if old, err := os.ReadFile(path); err == nil {
-		return writeAtomic(path, data, old)
+		return writer.Replace(path, data, old)
 	}
-	return createAtomic(path, data)
+	return writer.Create(path, data)
 }
 
 // sourceRef is the object a built one comes from, as named in its source

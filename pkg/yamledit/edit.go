@@ -4,8 +4,10 @@
 // lines, quoting, key order, line ends), and store the text back in the
 // encoding it was read in (UTF-8 or UTF-16, byte order mark, CR or CR LF).
 //
-// It knows nothing of findings or files on disk: fix decides what to change
-// and where, and hands this package a document and a patch.
+// It knows nothing of findings: fix decides what to change and where, and
+// hands this package a document and a patch. The one thing it does on disk
+// is write the edited file back (Writer): atomically, and only if the file
+// still holds what was read.
 package yamledit
 
 import (

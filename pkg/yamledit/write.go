@@ -1,4 +1,4 @@
-package fix
+package yamledit
 
 import (
 	"crypto/sha256"
@@ -9,17 +9,30 @@ import (
 	"path/filepath"
 )
 
-// beforeRename runs after the temporary file is complete and synced, just
-// before it replaces the original. Tests use it to interrupt a write.
-var beforeRename = func(tmp string) error { return nil }
+// Writer writes edited files so that a file is either replaced whole or
+// left as it was. The zero value is ready to use.
+type Writer struct {
+	// BeforeRename, when set, runs after the temporary file is complete and
+	// synced, just before it takes the file's place; an error stops the
+	// write there. Tests use it to interrupt a write or to edit the file
+	// meanwhile.
+	BeforeRename func(tmp string) error
+}
 
-// writeAtomic replaces path with data, or leaves it untouched: the content
+func (w Writer) beforeRename(tmp string) error {
+	if w.BeforeRename == nil {
+		return nil
+	}
+	return w.BeforeRename(tmp)
+}
+
+// Replace replaces path with data, or leaves it untouched: the content
 // goes to a temporary file in the same directory, is synced, takes the
 // original's mode, and is renamed over the original. Symlinks and read-only
-// files are refused rather than followed or forced. read is the content fix
-// read: a file that no longer holds it (someone saved it meanwhile) is left
-// as it is, so that their change is not lost.
-func writeAtomic(path string, data, read []byte) error {
+// files are refused rather than followed or forced. read is the content the
+// caller read: a file that no longer holds it (someone saved it meanwhile)
+// is left as it is, so that their change is not lost.
+func (w Writer) Replace(path string, data, read []byte) error {
 	info, err := os.Lstat(path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -36,7 +49,7 @@ func writeAtomic(path string, data, read []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := beforeRename(tmp); err != nil {
+	if err := w.beforeRename(tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -51,8 +64,9 @@ func writeAtomic(path string, data, read []byte) error {
 	return syncDir(filepath.Dir(path))
 }
 
-// createAtomic writes a new file without ever replacing an existing one.
-func createAtomic(path string, data []byte) error {
+// Create writes a new file (and its directories) without ever replacing an
+// existing one.
+func (w Writer) Create(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -61,7 +75,7 @@ func createAtomic(path string, data []byte) error {
 		return err
 	}
 	defer os.Remove(tmp)
-	if err := beforeRename(tmp); err != nil {
+	if err := w.beforeRename(tmp); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	// A hard link fails if path exists, unlike a rename.
