@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -475,4 +476,31 @@ func captureModel(t *testing.T, lr *load.Result, opts check.Options) *check.Mode
 		t.Fatal("no model")
 	}
 	return m
+}
+
+// A run that drops patches reports the same findings, each still saying
+// whether fix can apply it, without holding the patches.
+func TestDropPatchesKeepsFindings(t *testing.T) {
+	kept := analyze(t, albIP, check.Options{})
+	dropped := analyze(t, albIP, check.Options{DropPatches: true})
+	if len(kept.Findings) == 0 || len(kept.Findings) != len(dropped.Findings) {
+		t.Fatalf("findings: %d with patches, %d without", len(kept.Findings), len(dropped.Findings))
+	}
+	patched := 0
+	for i, f := range dropped.Findings {
+		k := kept.Findings[i]
+		if f.Patch != nil {
+			t.Errorf("%s: patch kept", f.Rule)
+		}
+		if k.Patch != nil {
+			patched++
+		}
+		k.Patch = nil
+		if !reflect.DeepEqual(k, f) {
+			t.Errorf("finding %d differs:\n%+v\n%+v", i, k, f)
+		}
+	}
+	if patched == 0 {
+		t.Fatal("the case has no patch to drop")
+	}
 }
