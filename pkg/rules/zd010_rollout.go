@@ -190,11 +190,10 @@ func terminatingFallback(p *Pass, w *inventory.Workload, e *exposure.Exposure) (
 		if ps := podspec.ReadPreStop(c); ps.Present && ps.Known && (ps.Handler != "sleep" || p.KubeVersion.NativeSleep()) {
 			hook = ps.Seconds
 		}
-		// The kubelet sends SIGTERM when the preStop ends or the grace
-		// period does, and SIGKILL what is left of it later, 2 s at least.
-		end, detail := min(hook, grace), fmt.Sprintf("until SIGTERM: preStop %ds, grace period %ds", hook, grace)
+		term, kill := timing.Signals(float64(hook), float64(grace))
+		end, detail := int64(term), fmt.Sprintf("until SIGTERM: preStop %ds, grace period %ds", hook, grace)
 		if app.Shutdown == timing.ShutdownIgnore {
-			end, detail = end+max(grace-end, 2), fmt.Sprintf("until SIGKILL: the app never gets SIGTERM (grace period %ds)", grace)
+			end, detail = int64(kill), fmt.Sprintf("until SIGKILL: the app never gets SIGTERM (grace period %ds)", grace)
 		}
 		if serves.Seconds < 0 || end < serves.Seconds {
 			serves.Seconds, serves.Detail = end, "container "+c.Name+" "+detail

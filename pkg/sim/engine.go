@@ -959,15 +959,8 @@ func (s *sim) deletePod(p *pod, why string) {
 	s.mark("%s pod %d", why, p.id)
 	pr := &s.p
 	s.endpointChanged(p)
-	if pr.Grace <= 0 {
-		p.sigterm, p.sigkill = s.now, s.now
-	} else {
-		hook := min(pr.PreStop, pr.Grace)
-		p.sigterm = s.now + hook
-		// After the hook the kubelet gives the container what is left of
-		// the grace period, and never less than 2 s.
-		p.sigkill = p.sigterm + max(pr.Grace-hook, 2)
-	}
+	term, kill := timing.Signals(pr.PreStop, pr.Grace)
+	p.sigterm, p.sigkill = s.now+term, s.now+kill
 	switch pr.App {
 	case AppDrain:
 		p.listenEnd = min(p.listenEnd, p.sigterm)

@@ -185,3 +185,16 @@ func (n Numbers) FirstTraffic(r Readiness) Range {
 	ready := Range{Name: "readiness", Low: r.ReadyAfter(p.AppStartup.Low), High: r.ReadyAfter(p.AppStartup.High), Source: FromDerived, Detail: detail}
 	return Sum("first traffic", p.PodStart, ready, p.EndpointPropagation)
 }
+
+// Signals is when, after deletion, the kubelet signals a container whose
+// preStop hook lasts preStop seconds in a pod with this grace period:
+// SIGTERM when the hook ends or the grace period does, whichever comes
+// first, and SIGKILL when the grace period ends, or 2 s after a SIGTERM the
+// grace period cut short (facts §4.1). A grace period of 0 kills at once.
+func Signals(preStop, grace float64) (sigterm, sigkill float64) {
+	if grace <= 0 {
+		return 0, 0
+	}
+	hook := min(preStop, grace)
+	return hook, hook + max(grace-hook, 2)
+}

@@ -197,3 +197,34 @@ func TestRollingBatch(t *testing.T) {
 		t.Error("a bad percentage was accepted")
 	}
 }
+
+func TestSignals(t *testing.T) {
+	for _, c := range []struct{ preStop, grace, term, kill float64 }{
+		{0, 30, 0, 30},   // no hook: SIGTERM at once, SIGKILL at the grace period
+		{20, 30, 20, 30}, // the hook fits
+		{45, 30, 30, 32}, // the grace period cuts the hook: SIGKILL 2 s after SIGTERM
+		{10, 0, 0, 0},    // grace 0 kills at once
+	} {
+		if term, kill := Signals(c.preStop, c.grace); term != c.term || kill != c.kill {
+			t.Errorf("Signals(%g, %g) = %g, %g; want %g, %g", c.preStop, c.grace, term, kill, c.term, c.kill)
+		}
+	}
+}
+
+func TestFirstTraffic(t *testing.T) {
+	n := Default().Compute(Input{LB: ALB, TargetType: TargetInstance})
+	// No probe: ready when the container runs; pod start 1–3 + kube-proxy 1–5.
+	if r := n.FirstTraffic(Readiness{}); r.Low != 2 || r.High != 8 {
+		t.Errorf("no probe: %v, want 2–8", r)
+	}
+	// Period 10, no initial delay: the app listens after 1–5 s, so the
+	// first passing check is at 10 s whatever the start-up.
+	if r := n.FirstTraffic(Readiness{Period: 10, SuccessThreshold: 1}); r.Low != 12 || r.High != 18 {
+		t.Errorf("period 10: %v, want 12–18", r)
+	}
+	// Initial delay 3, period 1, two passes: an app listening at 5 s passes
+	// at 5 s and again at 6 s.
+	if got := (Readiness{InitialDelay: 3, Period: 1, SuccessThreshold: 2}).ReadyAfter(5); got != 6 {
+		t.Errorf("ReadyAfter(5) = %d, want 6", got)
+	}
+}
