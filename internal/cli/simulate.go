@@ -73,7 +73,7 @@ or input errors.`,
 	fl := c.Flags()
 	fl.StringVar(&f.events, "event", "rollout", "what to simulate: rollout, scale-in, drain, a comma-separated list, or all")
 	fl.Float64Var(&f.rps, "rps", sim.DefaultRPS, "requests per second through the load balancer")
-	fl.IntVar(&f.replicas, "replicas", 0, "simulate with this many replicas instead of the manifest's")
+	fl.IntVar(&f.replicas, "replicas", 0, "simulate with this many replicas instead of the workload's (its autoscaler's minReplicas when one targets it, else spec.replicas)")
 	fl.IntVar(&f.runs, "runs", 1, "Monte Carlo runs per result (percentiles when more than 1)")
 	fl.Uint64Var(&f.seed, "seed", 1, "random seed; the same seed gives the same output")
 	fl.IntVar(&f.workers, "workers", 0, "runs in parallel (default: the number of CPUs Go may use)")
