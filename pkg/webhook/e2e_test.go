@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/testr"
 	"github.com/zerodrop/zerodrop/internal/testenv"
 	"github.com/zerodrop/zerodrop/internal/testutil"
@@ -31,9 +32,18 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m, testenv.Options{}) }
+// TestMain gives controller-runtime its process-wide logger before any test
+// runs: the first webhook.Run would otherwise bind it to its own test, and
+// a later test's server would log into a finished one (a panic under
+// -count=2). Each test still gets the webhook's own log through
+// ServerOptions.Log.
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard())
+	testenv.Main(m, testenv.Options{})
+}
 
 // exposureYAML puts Service web behind an ALB with ip targets.
 const exposureYAML = `apiVersion: v1
