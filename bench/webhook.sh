@@ -59,23 +59,24 @@ mib() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.0f MiB", 
 over=0
 check_p99() { awk -v p="$1" 'BEGIN { exit !(p != "-" && p >= 5e6) }' && over=1 || true; }
 
+# row BENCHMARK LABEL: one line of the latency table, the p99 judged.
+row() {
+	local p99
+	p99=$(median "$1" p99-ns)
+	check_p99 "$p99"
+	printf '%-34s %10s %10s %10s %10s %10s\n' "$2" "$(median "$1" reviews/s)" \
+		"$(ms "$(median "$1" p50-ns)")" "$(ms "$p99")" "$(ms "$(median "$1" max-ns)")" "$(median "$1" unchecked)"
+}
+
 echo
 printf '%-34s %10s %10s %10s %10s %10s\n' "review (open loop, HTTP/2 TLS)" "reviews/s" "p50" "p99" "max" "unchecked"
 for size in 10 100 1000; do
 	for kind in Deployment Service Ingress Pod; do
-		b="BenchmarkLiveReviews/apps=$size/$kind"
-		p99=$(median "$b" p99-ns)
-		check_p99 "$p99"
-		printf '%-34s %10s %10s %10s %10s %10s\n' "live, $size apps: $kind" "$(median "$b" reviews/s)" \
-			"$(ms "$(median "$b" p50-ns)")" "$(ms "$p99")" "$(ms "$(median "$b" max-ns)")" "$(median "$b" unchecked)"
+		row "BenchmarkLiveReviews/apps=$size/$kind" "live, $size apps: $kind"
 	done
 done
 for kind in Deployment Service Ingress Pod; do
-	b="BenchmarkModel10000/reviews/$kind"
-	p99=$(median "$b" p99-ns)
-	check_p99 "$p99"
-	printf '%-34s %10s %10s %10s %10s %10s\n' "10,000-app model: $kind" "$(median "$b" reviews/s)" \
-		"$(ms "$(median "$b" p50-ns)")" "$(ms "$p99")" "$(ms "$(median "$b" max-ns)")" "$(median "$b" unchecked)"
+	row "BenchmarkModel10000/reviews/$kind" "10,000-app model: $kind"
 done
 echo
 heap=$(median "BenchmarkModel10000/reviews/Pod" model-heap-bytes)
