@@ -195,21 +195,61 @@ func PreStopFor(spec *corev1.PodSpec, c *corev1.Container) PreStop {
 	return mains
 }
 
-// ServingContainers returns the containers that serve targetPort (a number or
-// a container port name): main containers and native sidecars. When the
-// port matches nothing, it returns nil.
-func ServingContainers(spec *corev1.PodSpec, targetPort intstr.IntOrString) []*corev1.Container {
+// ServingContainers returns the containers that serve a Service port's
+// target (a number or a container port name): main containers and native
+// sidecars. A named target resolves as the endpoint controller resolves it:
+// to a container port of that name and of the Service port's protocol (TCP
+// when unset), so a "dns" name declared for UDP does not serve a TCP port.
+// When the port matches nothing, it returns nil.
+func ServingContainers(spec *corev1.PodSpec, port *corev1.ServicePort) []*corev1.Container {
 	var out []*corev1.Container
 	for _, c := range Running(spec) {
-		for _, p := range c.Ports {
-			if (targetPort.Type == intstr.String && p.Name == targetPort.StrVal) ||
-				(targetPort.Type == intstr.Int && p.ContainerPort == targetPort.IntVal) {
-				out = append(out, c)
-				break
-			}
+		if PortFor(c, port) != nil {
+			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// PortFor returns the port of container c that serves the Service port
+// (nil when c serves none of it): by name and protocol for a named target,
+// by number otherwise.
+func PortFor(c *corev1.Container, port *corev1.ServicePort) *corev1.ContainerPort {
+	targetPort := TargetPort(port)
+	for i := range c.Ports {
+		p := &c.Ports[i]
+		if (targetPort.Type == intstr.String && p.Name == targetPort.StrVal && protocol(p.Protocol) == protocol(port.Protocol)) ||
+			(targetPort.Type == intstr.Int && p.ContainerPort == targetPort.IntVal) {
+			return p
+		}
+	}
+	return nil
+}
+
+// NamedElsewhere returns the protocol of a container port that carries the
+// Service port's target name but not its protocol ("" when there is none):
+// the reason a named target that looks declared resolves to nothing.
+func NamedElsewhere(spec *corev1.PodSpec, port *corev1.ServicePort) corev1.Protocol {
+	targetPort := TargetPort(port)
+	if targetPort.Type != intstr.String {
+		return ""
+	}
+	for _, c := range Running(spec) {
+		for _, p := range c.Ports {
+			if p.Name == targetPort.StrVal && protocol(p.Protocol) != protocol(port.Protocol) {
+				return protocol(p.Protocol)
+			}
+		}
+	}
+	return ""
+}
+
+// protocol reads an unset protocol as the API defaults it: TCP.
+func protocol(p corev1.Protocol) corev1.Protocol {
+	if p == "" {
+		return corev1.ProtocolTCP
+	}
+	return p
 }
 
 // Serving returns the containers that serve any of ports: the one answer to
@@ -223,7 +263,7 @@ func Serving(spec *corev1.PodSpec, ports []*corev1.ServicePort) (out []*corev1.C
 		if p == nil {
 			continue
 		}
-		for _, c := range ServingContainers(spec, TargetPort(p)) {
+		for _, c := range ServingContainers(spec, p) {
 			if !seen[c] {
 				seen[c] = true
 				out = append(out, c)

@@ -122,10 +122,25 @@ func TestNativeSidecarsServePorts(t *testing.T) {
 		// serves nothing.
 		{intstr.FromString("admin"), ""},
 	} {
-		got := names(ServingContainers(spec, tc.port))
+		got := names(ServingContainers(spec, &corev1.ServicePort{Port: 80, TargetPort: tc.port}))
 		if (tc.want == "" && len(got) != 0) || (tc.want != "" && (len(got) != 1 || got[0] != tc.want)) {
 			t.Errorf("ServingContainers(%s) = %v, want %q", tc.port.String(), got, tc.want)
 		}
+	}
+	// A named target resolves by name and protocol, as the endpoint
+	// controller resolves it; a number ignores the protocol.
+	udp := &corev1.PodSpec{Containers: []corev1.Container{{Name: "dns", Ports: []corev1.ContainerPort{{Name: "dns", ContainerPort: 5353, Protocol: corev1.ProtocolUDP}}}}}
+	if got := ServingContainers(udp, &corev1.ServicePort{Port: 53, TargetPort: intstr.FromString("dns")}); len(got) != 0 {
+		t.Errorf("a TCP port named for a UDP container port is served by %v", names(got))
+	}
+	if got := NamedElsewhere(udp, &corev1.ServicePort{Port: 53, TargetPort: intstr.FromString("dns")}); got != corev1.ProtocolUDP {
+		t.Errorf("NamedElsewhere = %q, want UDP", got)
+	}
+	if got := ServingContainers(udp, &corev1.ServicePort{Port: 53, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromString("dns")}); len(got) != 1 {
+		t.Errorf("a UDP port named for a UDP container port is not served: %v", names(got))
+	}
+	if got := ServingContainers(udp, &corev1.ServicePort{Port: 53, TargetPort: intstr.FromInt32(5353)}); len(got) != 1 {
+		t.Errorf("a numeric target is not served: %v", names(got))
 	}
 	if got := names(Running(spec)); len(got) != 2 || got[0] != "app" || got[1] != "proxy" {
 		t.Errorf("Running = %v, want [app proxy]", got)

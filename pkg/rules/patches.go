@@ -12,6 +12,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Patch builders. Each returns a strategic-merge patch of one object; the fix
@@ -104,14 +105,11 @@ func podLabelsSelector(w *inventory.Workload) map[string]any {
 // Service ports: the port name when the Service targets it by name.
 func servedPort(c *corev1.Container, ports []*corev1.ServicePort) any {
 	for _, sp := range ports {
-		tp := sp.TargetPort
-		for _, cp := range c.Ports {
-			if tp.StrVal != "" && cp.Name == tp.StrVal {
+		if cp := podspec.PortFor(c, sp); cp != nil {
+			if podspec.TargetPort(sp).Type == intstr.String {
 				return cp.Name
 			}
-			if tp.StrVal == "" && (cp.ContainerPort == tp.IntVal || (tp.IntVal == 0 && cp.ContainerPort == sp.Port)) {
-				return int64(cp.ContainerPort)
-			}
+			return int64(cp.ContainerPort)
 		}
 	}
 	if len(c.Ports) > 0 {

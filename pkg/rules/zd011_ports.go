@@ -6,6 +6,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -29,7 +30,7 @@ func runPorts(p *Pass) {
 			tp := podspec.TargetPort(sp)
 			for _, w := range ws {
 				spec := &w.Template.Spec
-				if len(podspec.ServingContainers(spec, tp)) > 0 {
+				if len(podspec.ServingContainers(spec, sp)) > 0 {
 					continue
 				}
 				ev := finding.Fact("targetPort", tp.String(), timing.FromManifest, fmt.Sprintf("port %d of %s", sp.Port, s.Ref))
@@ -39,7 +40,11 @@ func runPorts(p *Pass) {
 					ev = finding.Fact("targetPort", tp.String(), timing.FromDefault, fmt.Sprintf("unset on port %d of %s, so the Service port", sp.Port, s.Ref))
 					targets = fmt.Sprintf("has no targetPort, so it targets port %d", tp.IntVal)
 				}
-				if tp.Type == intstr.String {
+				if other := podspec.NamedElsewhere(spec, sp); other != "" {
+					p.Report(&s.Meta, "", finding.Error,
+						fmt.Sprintf("%s port %d (%s) targets the named port %q, which %s declares only for %s: a named target resolves only to a container port of the same protocol, so those pods get no endpoint for it, and a load balancer in front has no target, before, during and after every rollout, scale-in and drain (an ALB answers 503; NLB clients get timeouts).", s.Ref, sp.Port, protocolOf(sp), tp.StrVal, w.Ref, other),
+						fmt.Sprintf("declare a %s container port named %q in %s, or set targetPort to the number the app listens on", protocolOf(sp), tp.StrVal, w.Ref), ev)
+				} else if tp.Type == intstr.String {
 					p.Report(&s.Meta, "", finding.Error,
 						fmt.Sprintf("%s port %d targets the named port %q, which no container of %s declares: those pods get no endpoint for it, and a load balancer in front has no target, before, during and after every rollout, scale-in and drain (an ALB answers 503; NLB clients get timeouts).", s.Ref, sp.Port, tp.StrVal, w.Ref),
 						fmt.Sprintf("name a container port %q in %s, or set targetPort to the number the app listens on", tp.StrVal, w.Ref), ev)
@@ -51,4 +56,12 @@ func runPorts(p *Pass) {
 			}
 		}
 	}
+}
+
+// protocolOf is a Service port's protocol as the API defaults it.
+func protocolOf(sp *corev1.ServicePort) corev1.Protocol {
+	if sp.Protocol == "" {
+		return corev1.ProtocolTCP
+	}
+	return sp.Protocol
 }
