@@ -40,7 +40,7 @@ func AppendChart(dir string, hopts helmchart.Options, lo load.Options, objs []*l
 	}
 	prepare := lo.Prepare
 	lo.Prepare = func(o *load.Object) {
-		// Before the preparer: it copies the position into what it builds.
+		// Before the preparer, which may copy it.
 		o.Pos = at(o.Pos)
 		if prepare != nil {
 			prepare(o)

@@ -6,31 +6,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// v1beta1Ingress is the shape of extensions/v1beta1 and networking.k8s.io/v1beta1
-// Ingresses, whose backends name the Service and port directly.
-type v1beta1Ingress struct {
-	Spec struct {
-		IngressClassName *string         `json:"ingressClassName"`
-		Backend          *v1beta1Backend `json:"backend"`
-		Rules            []struct {
-			Host string `json:"host"`
-			HTTP *struct {
-				Paths []struct {
-					Path     string         `json:"path"`
-					PathType *string        `json:"pathType"`
-					Backend  v1beta1Backend `json:"backend"`
-				} `json:"paths"`
-			} `json:"http"`
-		} `json:"rules"`
-	} `json:"spec"`
-}
-
-type v1beta1Backend struct {
-	ServiceName string             `json:"serviceName"`
-	ServicePort intstr.IntOrString `json:"servicePort"`
-}
-
-func (b *v1beta1Backend) convert() *networkingv1.IngressBackend {
+// legacyBackend converts a v1beta1 backend, which names the Service and
+// port directly.
+func legacyBackend(b *load.LegacyBackend) *networkingv1.IngressBackend {
 	if b == nil || b.ServiceName == "" {
 		return nil
 	}
@@ -43,30 +21,19 @@ func (b *v1beta1Backend) convert() *networkingv1.IngressBackend {
 	return &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: b.ServiceName, Port: port}}
 }
 
-func (t *typed) addIngress(o *load.Object) error {
-	ing := &Ingress{Meta: meta(o)}
-	if o.APIVersion == "networking.k8s.io/v1" {
-		var v networkingv1.Ingress
-		if err := decode(o, &v); err != nil {
-			return err
-		}
-		ing.Spec = v.Spec
-		t.ingress = ing
-		return nil
-	}
-	var old v1beta1Ingress
-	if err := decode(o, &old); err != nil {
-		return err
-	}
+// addLegacyIngress reads an extensions/v1beta1 or networking.k8s.io/v1beta1
+// Ingress as networking.k8s.io/v1.
+func (t *typed) addLegacyIngress(o *load.Object, m Meta, old *load.LegacyIngress) {
+	ing := &Ingress{Meta: m}
 	t.oldVersion(o, "networking.k8s.io/v1")
 	ing.Spec.IngressClassName = old.Spec.IngressClassName
-	ing.Spec.DefaultBackend = old.Spec.Backend.convert()
+	ing.Spec.DefaultBackend = legacyBackend(old.Spec.Backend)
 	for _, r := range old.Spec.Rules {
 		rule := networkingv1.IngressRule{Host: r.Host}
 		if r.HTTP != nil {
 			rule.HTTP = &networkingv1.HTTPIngressRuleValue{}
 			for _, p := range r.HTTP.Paths {
-				b := p.Backend.convert()
+				b := legacyBackend(&p.Backend)
 				if b == nil {
 					continue
 				}
@@ -81,7 +48,6 @@ func (t *typed) addIngress(o *load.Object) error {
 		ing.Spec.Rules = append(ing.Spec.Rules, rule)
 	}
 	t.ingress = ing
-	return nil
 }
 
 // Backends returns every Service backend of the Ingress, default backend first.

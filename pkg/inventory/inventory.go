@@ -1,15 +1,16 @@
-// Package inventory types the objects the loader read: workloads, Services,
-// Ingresses, PodDisruptionBudgets, Namespaces and the AWS Load Balancer
-// Controller's kinds. Old API versions are read as their current equivalents
-// (and noted); unknown kinds are kept as they are.
+// Package inventory models the objects the loader typed: workloads,
+// Services, Ingresses, PodDisruptionBudgets, Namespaces, autoscalers and the
+// AWS Load Balancer Controller's kinds. Old API versions are read as their
+// current equivalents (and noted); unknown kinds are kept as they are.
 //
-// The files split it by concern: objects.go holds the typed objects the
-// other packages read; inventory.go builds the inventory and its indexes
-// (typing in parallel, in input order); decode.go decodes one object as the
-// API server would, refusing what it would refuse; kinds.go types each kind,
-// reading old API versions as current and marking the defaults it fills in;
-// convert.go, ingress.go and labels.go are the fast paths and lookups those
-// use.
+// The loader decodes each object into its API struct (load.Typed), refusing
+// what the API server would refuse; the inventory adds what is its own: the
+// default namespace, Kubernetes' defaults, and what each API version means.
+// The files split it by concern: objects.go holds the model the other
+// packages read; inventory.go builds the inventory (in parallel, in input
+// order); kinds.go models each kind, reading old API versions as current
+// and marking the defaults it fills in; ingress.go and labels.go are the
+// conversions and lookups those use.
 package inventory
 
 import (
@@ -19,6 +20,10 @@ import (
 
 	"github.com/zerodrop/zerodrop/internal/workpool"
 	"github.com/zerodrop/zerodrop/pkg/load"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 )
 
 // Inventory is every object read, typed where the kind is known.
@@ -84,19 +89,19 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 		IngressClasses:     map[string]*IngressClass{},
 		IngressClassParams: map[string]*IngressClassParams{},
 	}
-	results := make([]*typed, len(objs))
+	results := make([]typed, len(objs))
 	parallel(len(objs), func(i int) {
-		if t, ok := objs[i].Typed.(*typed); ok {
-			results[i] = t
-			return
+		o := objs[i]
+		lt := o.Typed
+		if lt == nil {
+			setNamespace(o, defaultNamespace)
+			lt = load.TypeOf(o)
 		}
-		setNamespace(objs[i], defaultNamespace)
-		t := typeObject(objs[i])
-		results[i] = &t
+		results[i] = typeObject(o, lt)
 	})
 	seen := make(map[Ref]load.Position, len(objs))
 	for i, o := range objs {
-		inv.collect(o, results[i])
+		inv.collect(o, &results[i])
 		id := Ref{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 		if first, dup := seen[id]; dup {
 			inv.Notes = append(inv.Notes, Note{Pos: o.Pos, Ref: refOf(o), File: o.Pos.File, Line: o.Pos.Line,
@@ -109,89 +114,39 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 	return inv
 }
 
+// setNamespace writes only what changes: objects the loader typed may be
+// shared by Builds running at once (the webhook keeps them).
 func setNamespace(o *load.Object, defaultNamespace string) {
 	if clusterScoped[o.Kind] {
-		o.Namespace = ""
+		if o.Namespace != "" {
+			o.Namespace = ""
+		}
 	} else if o.Namespace == "" {
 		o.Namespace = defaultNamespace
 	}
 }
 
 // Preparer returns a load.Options.Prepare hook that applies the default
-// namespace and types each object as soon as it is parsed, then drops the
-// untyped form of known kinds: a large stream is never held twice in memory.
-// Build uses the prepared result.
+// namespace and has the loader type each object as soon as it is parsed
+// (load.Object.Type), dropping the untyped form of known kinds: a large
+// stream is never held twice in memory. Build uses the typed result.
 func Preparer(defaultNamespace string) func(*load.Object) {
 	if defaultNamespace == "" {
 		defaultNamespace = "default"
 	}
 	return func(o *load.Object) {
 		setNamespace(o, defaultNamespace)
-		t := typeObject(o)
-		o.Typed = &t
-		if !t.unknown {
-			o.Raw = nil
-		}
+		o.Type()
 	}
 }
 
 // Moved returns a copy of an object whose position moved by delta lines,
-// keeping what Preparer made of it: tools that edit one document of a file
-// re-check the others without typing them again.
+// keeping what the loader typed: tools that edit one document of a file
+// re-check the others without typing them again. What Build makes of it
+// (positions, notes) follows the new position.
 func Moved(o *load.Object, delta int) *load.Object {
 	c := *o
 	c.Pos.Line += delta
-	t, ok := o.Typed.(*typed)
-	if !ok {
-		return &c
-	}
-	m := *t
-	move := func(meta *Meta) { meta.Pos = c.Pos; meta.Object = &c }
-	switch {
-	case t.workload != nil:
-		x := *t.workload
-		move(&x.Meta)
-		m.workload = &x
-	case t.service != nil:
-		x := *t.service
-		move(&x.Meta)
-		m.service = &x
-	case t.ingress != nil:
-		x := *t.ingress
-		move(&x.Meta)
-		m.ingress = &x
-	case t.pdb != nil:
-		x := *t.pdb
-		move(&x.Meta)
-		m.pdb = &x
-	case t.namespace != nil:
-		x := *t.namespace
-		move(&x.Meta)
-		m.namespace = &x
-	case t.ingressClass != nil:
-		x := *t.ingressClass
-		move(&x.Meta)
-		m.ingressClass = &x
-	case t.classParams != nil:
-		x := *t.classParams
-		move(&x.Meta)
-		m.classParams = &x
-	case t.tgb != nil:
-		x := *t.tgb
-		move(&x.Meta)
-		m.tgb = &x
-	case t.hpa != nil:
-		x := *t.hpa
-		move(&x.Meta)
-		m.hpa = &x
-	}
-	m.notes = make([]Note, len(t.notes))
-	for i, n := range t.notes {
-		n.Pos.Line += delta
-		n.Line += delta
-		m.notes[i] = n
-	}
-	c.Typed = &m
 	return &c
 }
 
@@ -241,37 +196,50 @@ func (inv *Inventory) collect(o *load.Object, t *typed) {
 	}
 }
 
-func typeObject(o *load.Object) (t typed) {
+// typeObject builds the model of one object from what the loader typed
+// (lt; nil for a kind not modelled).
+func typeObject(o *load.Object, lt *load.Typed) (t typed) {
+	switch {
+	case lt == nil:
+		t.unknown = true
+		return t
+	case lt.Err != nil:
+		t.err = lt.Err
+		return t
+	}
+	m := Meta{Ref: refOf(o), Pos: o.Pos, Object: o, Labels: lt.Labels, Annotations: lt.Annotations}
 	var err error
-	switch groupKind(o) {
-	case "apps/Deployment", "extensions/Deployment":
-		err = t.addDeployment(o)
-	case "apps/StatefulSet":
-		err = t.addStatefulSet(o)
-	case "apps/DaemonSet", "extensions/DaemonSet":
-		err = t.addDaemonSet(o)
-	case "apps/ReplicaSet", "extensions/ReplicaSet":
-		err = t.addReplicaSet(o)
-	case "/Pod":
-		err = t.addPod(o)
-	case "argoproj.io/Rollout":
-		err = t.addRollout(o)
-	case "/Service":
-		err = t.addService(o)
-	case "networking.k8s.io/Ingress", "extensions/Ingress":
-		err = t.addIngress(o)
-	case "policy/PodDisruptionBudget":
-		err = t.addPDB(o)
-	case "/Namespace":
-		t.namespace = &Namespace{Meta: meta(o)}
-	case "networking.k8s.io/IngressClass", "extensions/IngressClass":
-		err = t.addIngressClass(o)
-	case "elbv2.k8s.aws/IngressClassParams":
-		t.addIngressClassParams(o)
-	case "elbv2.k8s.aws/TargetGroupBinding":
-		t.addTGB(o)
-	case "autoscaling/HorizontalPodAutoscaler":
-		err = t.addHPA(o)
+	switch x := lt.Object.(type) {
+	case *appsv1.Deployment:
+		t.addDeployment(o, m, x)
+	case *appsv1.StatefulSet:
+		t.addStatefulSet(o, m, x)
+	case *appsv1.DaemonSet:
+		t.addDaemonSet(o, m, x)
+	case *appsv1.ReplicaSet:
+		t.addReplicaSet(o, m, x)
+	case *corev1.Pod:
+		t.addPod(m, x)
+	case *load.Rollout:
+		t.addRollout(o, m, x)
+	case *corev1.Service:
+		t.addService(m, x)
+	case *networkingv1.Ingress:
+		t.ingress = &Ingress{Meta: m, Spec: x.Spec}
+	case *load.LegacyIngress:
+		t.addLegacyIngress(o, m, x)
+	case *policyv1.PodDisruptionBudget:
+		t.pdb = &PDB{Meta: m, Spec: x.Spec}
+	case *corev1.Namespace:
+		t.namespace = &Namespace{Meta: m}
+	case *networkingv1.IngressClass:
+		t.addIngressClass(m, x)
+	case *load.IngressClassParams:
+		t.classParams = &IngressClassParams{Meta: m, TargetType: x.TargetType, GroupName: x.GroupName}
+	case *load.TargetGroupBinding:
+		t.tgb = &TargetGroupBinding{Meta: m, ServiceName: x.ServiceName, ServicePort: x.ServicePort, TargetType: x.TargetType}
+	case *load.HPA:
+		err = t.addHPA(m, x)
 	default:
 		t.unknown = true
 	}
@@ -279,4 +247,8 @@ func typeObject(o *load.Object) (t typed) {
 		return typed{err: err, notes: t.notes}
 	}
 	return t
+}
+
+func refOf(o *load.Object) Ref {
+	return Ref{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
 }

@@ -724,3 +724,16 @@ spec:
 		}
 	}
 }
+
+func TestLabelsOfEveryTypedKind(t *testing.T) {
+	src := "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, labels: {app: web}}\nspec: {scaleTargetRef: {kind: Deployment, name: web}, maxReplicas: 3}\n" +
+		"---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r, labels: {app: web}}\nspec: {workloadRef: {kind: Deployment, name: web}}\n" +
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {app: web}}\n"
+	for _, prepare := range []func(*load.Object){nil, Preparer("")} {
+		for _, o := range load.Bytes("t.yaml", []byte(src), load.Options{Prepare: prepare}).Objects {
+			if got := LabelsOf(o); got["app"] != "web" {
+				t.Errorf("%s (prepared %v): labels %v", o.Kind, prepare != nil, got)
+			}
+		}
+	}
+}

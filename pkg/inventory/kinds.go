@@ -1,6 +1,6 @@
-// Typing each kind: defaults filled in (and marked), old API versions read
-// as their current equivalents (and noted), every workload kind reduced to
-// one shape.
+// Modelling each kind from its API struct: defaults filled in (and marked),
+// old API versions read as their current equivalents (and noted), every
+// workload kind reduced to one shape.
 
 package inventory
 
@@ -12,7 +12,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -25,15 +24,11 @@ func (t *typed) oldVersion(o *load.Object, current string) {
 	t.note(o, fmt.Sprintf("%s %s is read as %s (the old version is no longer served by current Kubernetes)", o.APIVersion, o.Kind, current))
 }
 
-func (t *typed) addDeployment(o *load.Object) error {
-	var d appsv1.Deployment
-	if err := decode(o, &d); err != nil {
-		return err
-	}
+func (t *typed) addDeployment(o *load.Object, m Meta, d *appsv1.Deployment) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: meta(o), Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas), ReplicasSet: d.Spec.Replicas != nil,
+	w := &Workload{Meta: m, Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas), ReplicasSet: d.Spec.Replicas != nil,
 		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template), ProgressDeadline: 600}
 	if d.Spec.ProgressDeadlineSeconds != nil {
 		w.ProgressDeadline, w.ProgressDeadlineSet = *d.Spec.ProgressDeadlineSeconds, true
@@ -61,18 +56,13 @@ func (t *typed) addDeployment(o *load.Object) error {
 		w.Strategy = s
 	}
 	t.workload = w
-	return nil
 }
 
-func (t *typed) addStatefulSet(o *load.Object) error {
-	var s appsv1.StatefulSet
-	if err := decode(o, &s); err != nil {
-		return err
-	}
+func (t *typed) addStatefulSet(o *load.Object, m Meta, s *appsv1.StatefulSet) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: meta(o), Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas), ReplicasSet: s.Spec.Replicas != nil,
+	w := &Workload{Meta: m, Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas), ReplicasSet: s.Spec.Replicas != nil,
 		MinReadySeconds: s.Spec.MinReadySeconds, Selector: selector(o, s.Spec.Selector, s.Spec.Template)}
 	one := intstr.FromInt32(1)
 	zero := intstr.FromInt32(0)
@@ -86,18 +76,13 @@ func (t *typed) addStatefulSet(o *load.Object) error {
 		w.Strategy.MaxUnavailable, w.Strategy.UnavailableDefaulted = ru.MaxUnavailable, false
 	}
 	t.workload = w
-	return nil
 }
 
-func (t *typed) addDaemonSet(o *load.Object) error {
-	var d appsv1.DaemonSet
-	if err := decode(o, &d); err != nil {
-		return err
-	}
+func (t *typed) addDaemonSet(o *load.Object, m Meta, d *appsv1.DaemonSet) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: meta(o), Template: d.Spec.Template, PerNode: true, Replicas: 1,
+	w := &Workload{Meta: m, Template: d.Spec.Template, PerNode: true, Replicas: 1,
 		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template)}
 	if d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType ||
 		(o.APIVersion == "extensions/v1beta1" && d.Spec.UpdateStrategy.Type == "") {
@@ -117,65 +102,29 @@ func (t *typed) addDaemonSet(o *load.Object) error {
 		w.Strategy = s
 	}
 	t.workload = w
-	return nil
 }
 
-func (t *typed) addReplicaSet(o *load.Object) error {
-	var r appsv1.ReplicaSet
-	if err := decode(o, &r); err != nil {
-		return err
-	}
+func (t *typed) addReplicaSet(o *load.Object, m Meta, r *appsv1.ReplicaSet) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	t.workload = &Workload{Meta: meta(o), Template: r.Spec.Template,
+	t.workload = &Workload{Meta: m, Template: r.Spec.Template,
 		Replicas: replicas(r.Spec.Replicas), ReplicasSet: r.Spec.Replicas != nil, MinReadySeconds: r.Spec.MinReadySeconds,
 		Selector: selector(o, r.Spec.Selector, r.Spec.Template), Strategy: Strategy{Type: "None"}}
-	return nil
 }
 
-func (t *typed) addPod(o *load.Object) error {
-	var p corev1.Pod
-	if err := decode(o, &p); err != nil {
-		return err
-	}
-	t.workload = &Workload{Meta: meta(o),
+func (t *typed) addPod(m Meta, p *corev1.Pod) {
+	t.workload = &Workload{Meta: m,
 		Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec},
 		Replicas: 1, Strategy: Strategy{Type: "None"}}
-	return nil
 }
 
-// rollout is the part of an Argo Rollout that matters here.
-type rollout struct {
-	Spec struct {
-		Replicas        *int32                 `json:"replicas"`
-		MinReadySeconds int32                  `json:"minReadySeconds"`
-		Selector        *metav1.LabelSelector  `json:"selector"`
-		Template        corev1.PodTemplateSpec `json:"template"`
-		WorkloadRef     *struct {
-			Kind string `json:"kind"`
-			Name string `json:"name"`
-		} `json:"workloadRef"`
-		Strategy struct {
-			Canary *struct {
-				MaxSurge       *intstr.IntOrString `json:"maxSurge"`
-				MaxUnavailable *intstr.IntOrString `json:"maxUnavailable"`
-			} `json:"canary"`
-			BlueGreen *struct{} `json:"blueGreen"`
-		} `json:"strategy"`
-	} `json:"spec"`
-}
-
-func (t *typed) addRollout(o *load.Object) error {
-	var r rollout
-	if err := decode(o, &r); err != nil {
-		return err
-	}
+func (t *typed) addRollout(o *load.Object, m Meta, r *load.Rollout) {
 	if r.Spec.WorkloadRef != nil {
 		t.note(o, fmt.Sprintf("Rollout refers to %s/%s for its pod template; that template is not checked through the Rollout", r.Spec.WorkloadRef.Kind, r.Spec.WorkloadRef.Name))
-		return nil
+		return
 	}
-	w := &Workload{Meta: meta(o), Template: r.Spec.Template, Replicas: replicas(r.Spec.Replicas),
+	w := &Workload{Meta: m, Template: r.Spec.Template, Replicas: replicas(r.Spec.Replicas),
 		ReplicasSet: r.Spec.Replicas != nil, MinReadySeconds: r.Spec.MinReadySeconds, Selector: r.Spec.Selector}
 	switch {
 	case r.Spec.Strategy.BlueGreen != nil:
@@ -196,91 +145,29 @@ func (t *typed) addRollout(o *load.Object) error {
 		w.Strategy = s
 	}
 	t.workload = w
-	return nil
 }
 
-func (t *typed) addService(o *load.Object) error {
-	var s corev1.Service
-	if err := decode(o, &s); err != nil {
-		return err
+func (t *typed) addService(m Meta, s *corev1.Service) {
+	spec := s.Spec
+	if spec.Type == "" {
+		spec.Type = corev1.ServiceTypeClusterIP
 	}
-	if s.Spec.Type == "" {
-		s.Spec.Type = corev1.ServiceTypeClusterIP
-	}
-	t.service = &Service{Meta: meta(o), Spec: s.Spec}
-	return nil
+	t.service = &Service{Meta: m, Spec: spec}
 }
 
-func (t *typed) addPDB(o *load.Object) error {
-	var p policyv1.PodDisruptionBudget
-	if err := decode(o, &p); err != nil {
-		return err
-	}
-	t.pdb = &PDB{Meta: meta(o), Spec: p.Spec}
-	return nil
-}
-
-func (t *typed) addIngressClass(o *load.Object) error {
-	var c networkingv1.IngressClass
-	if err := decode(o, &c); err != nil {
-		return err
-	}
-	m := meta(o)
+func (t *typed) addIngressClass(m Meta, c *networkingv1.IngressClass) {
 	ic := &IngressClass{Meta: m, Controller: c.Spec.Controller,
 		Default: m.Annotations["ingressclass.kubernetes.io/is-default-class"] == "true"}
 	if p := c.Spec.Parameters; p != nil && p.Kind == "IngressClassParams" {
 		ic.ParamsName = p.Name
 	}
 	t.ingressClass = ic
-	return nil
-}
-
-func (t *typed) addIngressClassParams(o *load.Object) {
-	p := &IngressClassParams{Meta: meta(o)}
-	if spec, ok := o.Raw["spec"].(map[string]any); ok {
-		p.TargetType, _ = spec["targetType"].(string)
-		if g, ok := spec["group"].(map[string]any); ok {
-			p.GroupName, _ = g["name"].(string)
-		}
-	}
-	t.classParams = p
-}
-
-func (tt *typed) addTGB(o *load.Object) {
-	t := &TargetGroupBinding{Meta: meta(o)}
-	if spec, ok := o.Raw["spec"].(map[string]any); ok {
-		t.TargetType, _ = spec["targetType"].(string)
-		if ref, ok := spec["serviceRef"].(map[string]any); ok {
-			t.ServiceName, _ = ref["name"].(string)
-			switch p := ref["port"].(type) {
-			case int64:
-				t.ServicePort = intstr.FromInt32(int32(p))
-			case string:
-				t.ServicePort = intstr.Parse(p)
-			}
-		}
-	}
-	tt.tgb = t
-}
-
-// hpa is the part of a HorizontalPodAutoscaler that sets a replica range;
-// every served version has these fields.
-type hpa struct {
-	Spec struct {
-		ScaleTargetRef ScaleTarget `json:"scaleTargetRef"`
-		MinReplicas    *int32      `json:"minReplicas"`
-		MaxReplicas    int32       `json:"maxReplicas"`
-	} `json:"spec"`
 }
 
 // addHPA reads an autoscaler, refusing what the API server's validation
 // refuses (no target, maxReplicas below 1 or below minReplicas), so a range
 // the cluster would never hold is never judged.
-func (t *typed) addHPA(o *load.Object) error {
-	var h hpa
-	if err := decode(o, &h); err != nil {
-		return err
-	}
+func (t *typed) addHPA(m Meta, h *load.HPA) error {
 	sp := h.Spec
 	switch {
 	case sp.ScaleTargetRef.Kind == "" || sp.ScaleTargetRef.Name == "":
@@ -292,7 +179,7 @@ func (t *typed) addHPA(o *load.Object) error {
 	case sp.MinReplicas != nil && *sp.MinReplicas > sp.MaxReplicas:
 		return fmt.Errorf("spec.minReplicas %d is above spec.maxReplicas %d", *sp.MinReplicas, sp.MaxReplicas)
 	}
-	t.hpa = &HPA{Meta: meta(o), Target: sp.ScaleTargetRef, MinReplicas: replicas(sp.MinReplicas), MinSet: sp.MinReplicas != nil, MaxReplicas: sp.MaxReplicas}
+	t.hpa = &HPA{Meta: m, Target: ScaleTarget(sp.ScaleTargetRef), MinReplicas: replicas(sp.MinReplicas), MinSet: sp.MinReplicas != nil, MaxReplicas: sp.MaxReplicas}
 	return nil
 }
 

@@ -7,6 +7,10 @@
 // document size, file size and binary content are bounded and refused with a
 // clear error. Files and stdin are read in batches of whole documents, so a
 // large stream is never held whole.
+//
+// Asked to (Object.Type, often from Options.Prepare), it also decodes the
+// kinds zerodrop models into their API structs, as the API server reads
+// JSON (typed.go), and drops the untyped form.
 package load
 
 import (
@@ -43,8 +47,9 @@ type Object struct {
 	// Discovered is true when the file was found by walking a directory
 	// (not named by the user).
 	Discovered bool
-	// Typed holds what Options.Prepare made of the object, if anything.
-	Typed any
+	// Typed is the object decoded into its API struct, once typed (Type);
+	// nil before, and for kinds zerodrop does not model.
+	Typed *Typed
 }
 
 // Group returns the API group of the object ("" for the core group).

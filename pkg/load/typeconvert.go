@@ -1,4 +1,4 @@
-package inventory
+package load
 
 import (
 	"errors"

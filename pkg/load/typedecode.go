@@ -1,7 +1,8 @@
 // Decoding one object as the API server reads JSON (a wrong type or a
-// number too large for its field is an error), without the pod fields no rule reads.
+// number too large for its field is an error), without the pod fields no
+// rule reads.
 
-package inventory
+package load
 
 import (
 	"encoding/json"
@@ -11,51 +12,13 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/zerodrop/zerodrop/pkg/load"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 )
-
-func groupKind(o *load.Object) string { return o.Group() + "/" + o.Kind }
-
-func refOf(o *load.Object) Ref {
-	return Ref{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
-}
-
-func meta(o *load.Object) Meta {
-	m := Meta{Ref: refOf(o), Pos: o.Pos, Object: o}
-	if md, ok := o.Raw["metadata"].(map[string]any); ok {
-		m.Labels = stringMap(md["labels"])
-		m.Annotations = stringMap(md["annotations"])
-	}
-	return m
-}
-
-// stringMap reads labels or annotations, accepting non-string scalars the
-// way a careless manifest writes them (the API server would refuse them,
-// but the intent is clear).
-func stringMap(v any) map[string]string {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, e := range m {
-		switch x := e.(type) {
-		case string:
-			out[k] = x
-		case nil:
-			out[k] = ""
-		default:
-			out[k] = fmt.Sprint(x)
-		}
-	}
-	return out
-}
 
 // decode converts the object's raw map into a typed API struct, the way the
 // API server reads JSON: a value of the wrong type or a number too large for
 // its field is an error.
-func decode(o *load.Object, into any) error {
+func decode(o *Object, into any) error {
 	// The unstructured converter is twice as fast as a JSON round trip, but
 	// it silently truncates numbers that do not fit their field, so input
 	// with such numbers takes the JSON way.
@@ -88,7 +51,7 @@ var (
 
 // pruned returns the object's content without the unused pod fields,
 // copying only the maps on the way, so Raw itself is left as read.
-func pruned(o *load.Object) map[string]any {
+func pruned(o *Object) map[string]any {
 	var path []string
 	switch o.Kind {
 	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout":
@@ -143,7 +106,7 @@ func shallow(m map[string]any) map[string]any {
 	return out
 }
 
-func decodeJSON(o *load.Object, into any) error {
+func decodeJSON(o *Object, into any) error {
 	data, err := json.Marshal(o.Raw)
 	if err != nil {
 		return fmt.Errorf("cannot be read as JSON: %w", err)

@@ -1,4 +1,4 @@
-package inventory
+package load
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/zerodrop/zerodrop/pkg/load"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -20,7 +19,7 @@ import (
 func convertTargets() []any {
 	return []any{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &appsv1.ReplicaSet{},
 		&corev1.Pod{}, &corev1.Service{}, &networkingv1.Ingress{}, &networkingv1.IngressClass{},
-		&policyv1.PodDisruptionBudget{}, &rollout{}}
+		&policyv1.PodDisruptionBudget{}, &Rollout{}, &HPA{}, &LegacyIngress{}}
 }
 
 // sameConversion fails unless the fast converter, whenever it takes m,
@@ -52,7 +51,7 @@ func sameConversion(t *testing.T, what string, m map[string]any) (taken int) {
 
 func TestFastConverterAgrees(t *testing.T) {
 	var files []string
-	for _, g := range []string{"../load/testdata/realistic/*.yaml", "../check/testdata/*/*.yaml", "../../examples/*/*.yaml",
+	for _, g := range []string{"testdata/realistic/*.yaml", "../check/testdata/*/*.yaml", "../../examples/*/*.yaml",
 		"/work/shared/corpus/*.y*ml"} {
 		f, _ := filepath.Glob(g)
 		files = append(files, f...)
@@ -63,13 +62,13 @@ func TestFastConverterAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, o := range load.Bytes(f, data, load.Options{}).Objects {
+		for _, o := range Bytes(f, data, Options{}).Objects {
 			taken += sameConversion(t, o.Pos.String(), o.Raw)
 			taken += sameConversion(t, o.Pos.String()+" pruned", pruned(o))
 		}
 	}
 	for i, src := range convertSeeds {
-		for _, o := range load.Bytes("seed.yaml", []byte(src), load.Options{}).Objects {
+		for _, o := range Bytes("seed.yaml", []byte(src), Options{}).Objects {
 			taken += sameConversion(t, fmt.Sprint("seed ", i), o.Raw)
 		}
 	}
@@ -108,7 +107,7 @@ func FuzzFastConverter(f *testing.F) {
 		if len(data) > 1<<14 {
 			return
 		}
-		for _, o := range load.Bytes("fuzz.yaml", data, load.Options{}).Objects {
+		for _, o := range Bytes("fuzz.yaml", data, Options{}).Objects {
 			sameConversion(t, "fuzz", o.Raw)
 		}
 	})
