@@ -72,6 +72,10 @@ type Options struct {
 	// whether fix can apply one): a run that only reports never reads the
 	// patches, and on a large input they hold a quarter of the live heap.
 	DropPatches bool
+	// release is set by Run, which loaded the objects itself: once the
+	// inventory holds its model, their typed API structs are dropped
+	// (load.Object.Release), or most of each object would be held twice.
+	release bool
 }
 
 // Run loads the sources and checks them.
@@ -91,6 +95,7 @@ func Run(ctx context.Context, opts Options) *Result {
 	if e := NoObjects(len(res.Objects), opts); e != nil {
 		res.Errors = append(res.Errors, *e)
 	}
+	opts.release = true
 	return Analyze(res, opts)
 }
 
@@ -131,6 +136,11 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	out := &Result{SchemaVersion: SchemaVersion, Findings: []finding.Finding{}, Errors: []InputError{},
 		Notes: []inventory.Note{}, Assumptions: []string{}}
 	inv := inventory.Build(lr.Objects, opts.Namespace)
+	if opts.release {
+		for _, o := range lr.Objects {
+			o.Release()
+		}
+	}
 	g := graph.Build(inv)
 	exps := exposure.Find(g)
 	kv := opts.KubeVersion

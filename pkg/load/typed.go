@@ -3,6 +3,7 @@
 package load
 
 import (
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -151,6 +152,20 @@ func (o *Object) Type() {
 	}
 	if o.Typed != nil {
 		o.Raw = nil
+	}
+}
+
+// released is the Typed of an object whose typed form was dropped.
+var released = &Typed{Err: errors.New("its typed form was dropped after use (load.Object.Release); it must be read again")}
+
+// Release drops the typed form of an object once a model was built from
+// it, for a caller that will not read the object again: the model keeps
+// what it read, and holding the API struct too would hold most of the
+// object twice. Typing the object again is an error, not a silent empty
+// object.
+func (o *Object) Release() {
+	if o.Typed != nil {
+		o.Typed = released
 	}
 }
 

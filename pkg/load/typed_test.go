@@ -96,3 +96,20 @@ func TestTypedLabelsAndErrors(t *testing.T) {
 		t.Errorf("replicas out of range: %#v", got)
 	}
 }
+
+func TestRelease(t *testing.T) {
+	res := Bytes("t.yaml", []byte("apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), Options{})
+	svc, cm := res.Objects[0], res.Objects[1]
+	svc.Type()
+	cm.Type()
+	svc.Release()
+	cm.Release()
+	// Typing a released object again is an error, never an empty Service.
+	if got := TypeOf(svc); got == nil || got.Object != nil || got.Err == nil || !strings.Contains(got.Err.Error(), "dropped") {
+		t.Errorf("released Service typed as %#v", got)
+	}
+	// A kind not modelled has nothing typed to drop: it keeps its raw form.
+	if cm.Typed != nil || cm.Raw == nil {
+		t.Errorf("released ConfigMap: typed %v, raw %v", cm.Typed, cm.Raw)
+	}
+}
