@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/zerodrop/zerodrop/pkg/rules"
 )
 
 // Link ties a check rule to a failure cause the simulator reports, for the
@@ -33,28 +35,28 @@ var early = []Cause{CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGon
 
 var all = []Event{Rollout, ScaleIn, Drain}
 
-// Links is the rule ↔ cause ↔ event table.
+// Links is the rule ↔ cause ↔ event table, keyed by the rules' values.
 var Links = links(
-	group{"ZD001", []Cause{CauseNoTargets}, all, "the controller cannot build the target group: no target"},
-	group{"ZD002", capacity, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered (drains ignore minReadySeconds)"},
-	group{"ZD003", early, all, "SIGTERM before the load balancer stops sending (plus the longest request for an app that exits at once)"},
-	group{"ZD004", []Cause{CauseKilled}, all, "SIGKILL at the end of the grace period cuts what is in flight"},
-	group{"ZD004", early, all, "a grace period shorter than preStop: SIGTERM when the grace period ends"},
-	group{"ZD005", []Cause{CauseNotListening}, all, "no readiness probe: traffic before the app listens"},
-	group{"ZD005", capacity, []Event{Rollout, Drain}, "no readiness probe: a pod counts as ready before it serves, so old pods go too early"},
-	group{"ZD006", capacity, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
-	group{"ZD007", []Cause{CauseKilled, CauseExitInFlight}, all, "the app never sees SIGTERM, or exits at once on it"},
-	group{"ZD008", []Cause{CauseDeregEnd}, all, "the deregistration delay ends before the last request does"},
-	group{"ZD009", capacity, all, "the ELB API refuses the health check: the target group stops following the pods (ip targets)"},
-	group{"ZD010", capacity, []Event{Rollout}, "the update strategy takes every pod down at once"},
-	group{"ZD010", []Cause{CauseNoLocalEndpoint}, []Event{Rollout, Drain}, "externalTrafficPolicy: Local: a new pod's node joins only once its health check passes; when every old node has left first, the load balancer fails open to nodes without a pod"},
-	group{"ZD011", []Cause{CauseNoTargets, CauseNoEndpoints}, all, "the Service's targetPort reaches no container"},
-	group{"ZD012", capacity, []Event{Drain}, "every pod on one node: a drain takes them all"},
-	group{"ZD013", capacity, []Event{ScaleIn, Drain}, "one replica: removing it leaves nothing"},
+	group{rules.TargetType, []Cause{CauseNoTargets}, all, "the controller cannot build the target group: no target"},
+	group{rules.ReadinessGate, capacity, []Event{Rollout, Drain}, "without the readiness gate, old pods go before new ones are registered (drains ignore minReadySeconds)"},
+	group{rules.PreStop, early, all, "SIGTERM before the load balancer stops sending (plus the longest request for an app that exits at once)"},
+	group{rules.GracePeriod, []Cause{CauseKilled}, all, "SIGKILL at the end of the grace period cuts what is in flight"},
+	group{rules.GracePeriod, early, all, "a grace period shorter than preStop: SIGTERM when the grace period ends"},
+	group{rules.ReadinessProbe, []Cause{CauseNotListening}, all, "no readiness probe: traffic before the app listens"},
+	group{rules.ReadinessProbe, capacity, []Event{Rollout, Drain}, "no readiness probe: a pod counts as ready before it serves, so old pods go too early"},
+	group{rules.PDB, capacity, []Event{Drain}, "no budget in force: a drain evicts every pod at once"},
+	group{rules.Signals, []Cause{CauseKilled, CauseExitInFlight}, all, "the app never sees SIGTERM, or exits at once on it"},
+	group{rules.DeregistrationDelay, []Cause{CauseDeregEnd}, all, "the deregistration delay ends before the last request does"},
+	group{rules.HealthCheck, capacity, all, "the ELB API refuses the health check: the target group stops following the pods (ip targets)"},
+	group{rules.Rollout, capacity, []Event{Rollout}, "the update strategy takes every pod down at once"},
+	group{rules.Rollout, []Cause{CauseNoLocalEndpoint}, []Event{Rollout, Drain}, "externalTrafficPolicy: Local: a new pod's node joins only once its health check passes; when every old node has left first, the load balancer fails open to nodes without a pod"},
+	group{rules.Ports, []Cause{CauseNoTargets, CauseNoEndpoints}, all, "the Service's targetPort reaches no container"},
+	group{rules.Topology, capacity, []Event{Drain}, "every pod on one node: a drain takes them all"},
+	group{rules.Scale, capacity, []Event{ScaleIn, Drain}, "one replica: removing it leaves nothing"},
 )
 
 type group struct {
-	rule   string
+	rule   *rules.Rule
 	causes []Cause
 	events []Event
 	why    string
@@ -64,7 +66,7 @@ func links(gs ...group) []Link {
 	var out []Link
 	for _, g := range gs {
 		for _, c := range g.causes {
-			out = append(out, Link{Rule: g.rule, Cause: c, Events: g.events, Why: g.why})
+			out = append(out, Link{Rule: g.rule.ID, Cause: c, Events: g.events, Why: g.why})
 		}
 	}
 	return out

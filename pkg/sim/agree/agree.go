@@ -601,8 +601,8 @@ func (v *Verdict) explained(o EventOutcome) bool {
 }
 
 // reproduced: in some event, a run (the one at the high end of every range
-// among them) shows a cause the rule explains there, or, for ZD009, the
-// high-end rollout stalls. All runs count, not the high-end one alone: where
+// among them) shows a cause the rule explains there, or, for the health
+// check rule (ZD009), the high-end rollout stalls. All runs count, not the high-end one alone: where
 // several errors apply, the first mechanism to cut a request takes it, and
 // which comes first varies with the draws.
 func (v *Verdict) reproduced(rule string) bool {
@@ -612,7 +612,7 @@ func (v *Verdict) reproduced(rule string) bool {
 				return true
 			}
 		}
-		if rule == "ZD009" && o.Event == sim.Rollout && o.HighStalled {
+		if rule == rules.HealthCheck.ID && o.Event == sim.Rollout && o.HighStalled {
 			return true
 		}
 	}
