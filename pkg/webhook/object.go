@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"unique"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Indexes of the model: how a review finds the few objects related to the
@@ -44,7 +46,7 @@ type Object struct {
 	metav1.ObjectMeta
 	// Match is what a selector is compared with: a workload's pod template
 	// labels, a Service's selector, a budget's matchLabels.
-	Match map[string]string
+	Match Labels
 	// MatchAll marks a budget whose selector has expressions or is empty.
 	MatchAll bool
 	// Services are the Services an Ingress or TargetGroupBinding routes to.
@@ -115,20 +117,20 @@ func NewObject(k Kind, u *unstructured.Unstructured) (*Object, error) {
 func relationsOf(k Kind, u *unstructured.Unstructured) *Object {
 	m := u.Object
 	o := &Object{}
-	o.APIVersion, o.Kind = k.GroupVersion().String(), k.Kind
-	o.Name, o.Namespace, o.UID, o.ResourceVersion = u.GetName(), u.GetNamespace(), u.GetUID(), u.GetResourceVersion()
+	o.APIVersion, o.Kind = apiVersion(k), k.Kind
+	o.Name, o.Namespace, o.UID, o.ResourceVersion = u.GetName(), intern(u.GetNamespace()), u.GetUID(), u.GetResourceVersion()
 	if k.Kind == "Namespace" {
 		o.Labels = u.GetLabels()
 	}
 	switch {
 	case k.Kind == "Pod":
-		o.Match = u.GetLabels()
+		o.Match = labelsOf(nested(m, "metadata", "labels"))
 	case k.Workload:
-		o.Match = stringMap(nested(m, "spec", "template", "metadata", "labels"))
+		o.Match = labelsOf(nested(m, "spec", "template", "metadata", "labels"))
 	case k.Kind == "Service":
-		o.Match = stringMap(nested(m, "spec", "selector"))
+		o.Match = labelsOf(nested(m, "spec", "selector"))
 	case k.Kind == "PodDisruptionBudget":
-		o.Match = stringMap(nested(m, "spec", "selector", "matchLabels"))
+		o.Match = labelsOf(nested(m, "spec", "selector", "matchLabels"))
 		exprs, _ := nested(m, "spec", "selector", "matchExpressions").([]any)
 		o.MatchAll = len(exprs) > 0 || len(o.Match) == 0
 	case k.Kind == "Ingress":
@@ -162,15 +164,15 @@ func (o *Object) indexValues(index string) []string {
 		if o.Kind == "Service" || o.Kind == "PodDisruptionBudget" {
 			return nil
 		}
-		return pairs(o.Match)
+		return o.Match
 	case IndexSelector:
 		if o.Kind != "Service" && o.Kind != "PodDisruptionBudget" {
 			return nil
 		}
 		if o.MatchAll {
-			return append(pairs(o.Match), MatchAnything)
+			return append(o.Match[:len(o.Match):len(o.Match)], MatchAnything)
 		}
-		return pairs(o.Match)
+		return o.Match
 	case IndexService:
 		return o.Services
 	case IndexScaleTarget:
@@ -182,31 +184,68 @@ func (o *Object) indexValues(index string) []string {
 	return nil
 }
 
-// pairs are a label map's "key=value" strings.
-func pairs(m map[string]string) []string {
+// Labels are label pairs as "key=value" strings, sorted, each string
+// shared by every object with the same pair (label keys hold no "="). The
+// model keeps them instead of maps: a few strings in one slice are less for
+// the garbage collector to mark on every collection than a map per object,
+// and they are the index values as they are.
+type Labels []string
+
+// labelsOf reads a JSON object of strings as Labels; nil when empty.
+func labelsOf(v any) Labels {
+	m, _ := v.(map[string]any)
 	if len(m) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(m))
-	for k, v := range m {
-		out = append(out, k+"="+v)
+	out := make(Labels, 0, len(m))
+	for k, e := range m {
+		if s, ok := e.(string); ok {
+			out = append(out, intern(k+"="+s))
+		}
 	}
 	sort.Strings(out)
 	return out
 }
 
+// has reports whether l holds the pair.
+func (l Labels) has(pair string) bool {
+	i := sort.SearchStrings(l, pair)
+	return i < len(l) && l[i] == pair
+}
+
 // selects reports whether every pair of selector is in labels (an empty
 // selector selects nothing here: a Service without one has no pods).
-func selects(selector, labels map[string]string) bool {
+func selects(selector, labels Labels) bool {
 	if len(selector) == 0 {
 		return false
 	}
-	for k, v := range selector {
-		if lv, ok := labels[k]; !ok || lv != v {
+	for _, p := range selector {
+		if !labels.has(p) {
 			return false
 		}
 	}
 	return true
+}
+
+// intern returns the one shared copy of s (strings that many objects
+// repeat: namespaces, label pairs), so the model holds each once.
+func intern(s string) string { return unique.Make(s).Value() }
+
+// apiVersions are the apiVersion strings of the kinds, made once rather
+// than for each object.
+var apiVersions = func() map[schema.GroupVersion]string {
+	m := map[schema.GroupVersion]string{}
+	for _, k := range append(Kinds[:len(Kinds):len(Kinds)], podKind) {
+		m[k.GroupVersion()] = k.GroupVersion().String()
+	}
+	return m
+}()
+
+func apiVersion(k Kind) string {
+	if v, ok := apiVersions[k.GroupVersion()]; ok {
+		return v
+	}
+	return k.GroupVersion().String()
 }
 
 // ingressServices are the Service names of an Ingress's backends.
@@ -236,20 +275,6 @@ func ingressServices(m map[string]any) []string {
 		}
 	}
 	sort.Strings(out)
-	return out
-}
-
-func stringMap(v any) map[string]string {
-	m, _ := v.(map[string]any)
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, e := range m {
-		if s, ok := e.(string); ok {
-			out[k] = s
-		}
-	}
 	return out
 }
 

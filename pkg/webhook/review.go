@@ -349,7 +349,7 @@ func (g *gathering) list(k Kind, namespace string) []*Object {
 
 // selectedBy returns the workloads whose pod template a selector selects,
 // looked up by the selector pair with the fewest candidates.
-func (g *gathering) selectedBy(sel map[string]string) []*Object {
+func (g *gathering) selectedBy(sel Labels) []*Object {
 	if len(sel) == 0 {
 		return nil
 	}
@@ -359,7 +359,7 @@ func (g *gathering) selectedBy(sel map[string]string) []*Object {
 			continue
 		}
 		var best []*Object
-		for i, p := range pairs(sel) {
+		for i, p := range sel {
 			c := g.lookup(k, IndexPodLabel, p)
 			if i == 0 || len(c) < len(best) {
 				best = c
@@ -378,10 +378,10 @@ func (g *gathering) selectedBy(sel map[string]string) []*Object {
 }
 
 // servicesSelecting returns the Services whose selector selects labels.
-func (g *gathering) servicesSelecting(labels map[string]string) []*Object {
+func (g *gathering) servicesSelecting(labels Labels) []*Object {
 	var out []*Object
 	seen := map[string]bool{}
-	for _, p := range pairs(labels) {
+	for _, p := range labels {
 		for _, s := range g.lookup(serviceKind, IndexSelector, p) {
 			if !seen[s.Name] && selects(s.Match, labels) {
 				seen[s.Name] = true
@@ -399,10 +399,10 @@ var (
 
 // budgetsFor returns the budgets that may select pods with labels; budgets
 // selecting by expressions are all candidates (the rules decide).
-func (g *gathering) budgetsFor(labels map[string]string) []*Object {
+func (g *gathering) budgetsFor(labels Labels) []*Object {
 	var out []*Object
 	seen := map[string]bool{}
-	for _, p := range append(pairs(labels), MatchAnything) {
+	for _, p := range append(labels[:len(labels):len(labels)], MatchAnything) {
 		for _, b := range g.lookup(budgetKind, IndexSelector, p) {
 			if !seen[b.Name] && (b.MatchAll || selects(b.Match, labels)) {
 				seen[b.Name] = true

@@ -31,6 +31,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/timing"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
@@ -120,6 +121,11 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Check.Timing == nil {
+		// Built once, not on every review: the preset table is a few
+		// kilobytes that every review would otherwise allocate and drop.
+		o.Check.Timing = timing.Default()
 	}
 	return o
 }
@@ -235,7 +241,10 @@ func skipped(reason string) answer {
 
 // validate answers with warnings, and denies errors when enforcing.
 func (r *reviewer) validate(ctx context.Context, req admission.Request) answer {
-	rv, a := r.review(ctx, req, r.opts.Check)
+	// Warnings never show a fix: the rules need not build the patches.
+	opts := r.opts.Check
+	opts.DropPatches = true
+	rv, a := r.review(ctx, req, opts)
 	if rv == nil {
 		return a
 	}
