@@ -68,6 +68,12 @@ metric zerodrop_webhook_admissions_total counts them by result (timeout, shed,
 ...). Register it
 with failurePolicy: Ignore (the Helm chart in deploy/helm/zerodrop does).
 
+Memory: with ZERODROP_MEMORY_LIMIT set to the container's memory limit in bytes
+(the Helm chart sets it through the downward API), the garbage collector
+collects by a soft limit of 70% of it and lets the heap grow to five times
+what is live below that (GOMEMLIMIT, GOGC=400): collections are rarer, so
+fewer reviews wait behind one. GOGC or GOMEMLIMIT set in the environment win.
+
 Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
 /readyz on --http-addr. Ready once the caches are filled.`,
 		Example: `  zerodrop webhook --cert-dir /certs                  # in a pod, in-cluster credentials
@@ -122,6 +128,13 @@ func runWebhook(c *cobra.Command, f *webhookFlags) error {
 		return usageError("--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
 	o.Log = logr.FromSlogHandler(slog.NewJSONHandler(c.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	gc, tuned, err := webhook.TuneGC()
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if tuned {
+		o.Log.Info("garbage collector set from the memory limit", "settings", gc.String())
+	}
 	rest, err := f.kube.ToRESTConfig()
 	if err != nil {
 		return usageError("kubeconfig: %v", err)

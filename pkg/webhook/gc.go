@@ -1,0 +1,72 @@
+package webhook
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+)
+
+// MemoryLimitEnv names the environment variable that carries the
+// container's memory limit in bytes; the Helm chart fills it from the pod's
+// own resources through the downward API.
+const MemoryLimitEnv = "ZERODROP_MEMORY_LIMIT"
+
+// GC settings derived from the memory limit (see GCFor).
+const (
+	// gcPercent lets the heap grow to five times what is live before a
+	// collection, where the soft limit does not stop it sooner.
+	gcPercent = 400
+	// softLimitShare is the part of the container's limit the runtime
+	// collects by; the rest is room for what is not heap (stacks, the
+	// runtime's own) and for a burst (a relist after a lost watch) before
+	// the kernel's hard limit.
+	softLimitShare = 0.60
+)
+
+// GCSettings are the garbage collector's settings of the webhook process.
+type GCSettings struct {
+	// Percent is the heap growth that triggers a collection (GOGC).
+	Percent int
+	// SoftLimit is the memory the runtime keeps the process under by
+	// collecting sooner (GOMEMLIMIT), in bytes.
+	SoftLimit int64
+}
+
+func (s GCSettings) String() string {
+	return fmt.Sprintf("GOGC=%d GOMEMLIMIT=%dMiB", s.Percent, s.SoftLimit>>20)
+}
+
+// GCFor returns the settings for a container memory limit in bytes. The
+// webhook's live heap is mostly its model of the cluster, which is marked
+// on every collection: with the runtime's default (a collection each time
+// the heap doubles) and a model of tens of megabytes, reviews at a few
+// hundred per second start one every second or so, and each marks the whole
+// model on a CPU the reviews are waiting for. Collecting by a soft limit
+// below the container's, with a heap allowed to grow well past the live
+// size, makes collections several times rarer at the same peak memory the
+// limit already allows; when the model grows towards the limit, the runtime
+// collects sooner and the limit still holds.
+func GCFor(limit int64) GCSettings {
+	return GCSettings{Percent: gcPercent, SoftLimit: int64(float64(limit) * softLimitShare)}
+}
+
+// TuneGC applies GCFor to the container limit read from MemoryLimitEnv,
+// and returns what it set. It does nothing (ok false) when the limit is not
+// known, or when GOGC or GOMEMLIMIT are set: an operator's explicit setting
+// wins. A limit that cannot be read is an error.
+func TuneGC() (GCSettings, bool, error) {
+	v := strings.TrimSpace(os.Getenv(MemoryLimitEnv))
+	if v == "" || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return GCSettings{}, false, nil
+	}
+	limit, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || limit <= 0 {
+		return GCSettings{}, false, fmt.Errorf("%s=%q: want the container's memory limit in bytes", MemoryLimitEnv, v)
+	}
+	s := GCFor(limit)
+	debug.SetMemoryLimit(s.SoftLimit)
+	debug.SetGCPercent(s.Percent)
+	return s, true, nil
+}
