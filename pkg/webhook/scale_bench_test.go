@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	goruntime "runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/rules"
 	"github.com/zerodrop/zerodrop/pkg/webhook"
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -177,11 +180,12 @@ func oldRaw(op admissionv1.Operation, raw []byte) runtime.RawExtension {
 // answers before it, over one HTTP/2 TLS connection as the API server
 // does, and measures each review's latency from its scheduled send time
 // to the end of its answer.
-func openLoop(b *testing.B, client *http.Client, url string, bodies [][]byte, rate, n int) {
+func openLoop(b *testing.B, client *http.Client, url string, bodies [][]byte, rate, n int) loopStats {
 	lat := make([]time.Duration, n)
 	var failed, unchecked atomic.Int64
 	var wg sync.WaitGroup
 	interval := time.Second / time.Duration(rate)
+	gcBefore := readGC()
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		at := start.Add(time.Duration(i) * interval)
@@ -218,12 +222,115 @@ func openLoop(b *testing.B, client *http.Client, url string, bodies [][]byte, ra
 		b.Fatalf("%d of %d reviews failed", f, n)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	at := func(q float64) float64 { return float64(lat[int(q*float64(n-1))].Nanoseconds()) }
-	b.ReportMetric(float64(n)/took.Seconds(), "reviews/s")
+	return loopStats{lat: lat, took: took, unchecked: unchecked.Load(), gc: readGC().minus(gcBefore)}
+}
+
+// loopStats are one open-loop run's latencies and what the garbage
+// collector did meanwhile (the whole process: server and client).
+type loopStats struct {
+	lat       []time.Duration // sorted
+	took      time.Duration
+	unchecked int64
+	gc        gcStats
+}
+
+func (s loopStats) report(b *testing.B) {
+	n := len(s.lat)
+	at := func(q float64) float64 { return float64(s.lat[int(q*float64(n-1))].Nanoseconds()) }
+	b.ReportMetric(float64(n)/s.took.Seconds(), "reviews/s")
 	b.ReportMetric(at(0.50), "p50-ns")
 	b.ReportMetric(at(0.99), "p99-ns")
-	b.ReportMetric(float64(lat[n-1].Nanoseconds()), "max-ns")
-	b.ReportMetric(float64(unchecked.Load()), "unchecked")
+	b.ReportMetric(float64(s.lat[n-1].Nanoseconds()), "max-ns")
+	b.ReportMetric(float64(s.unchecked), "unchecked")
+	b.ReportMetric(float64(s.gc.cycles), "gc-cycles")
+	b.ReportMetric(s.gc.assist*1e3, "gc-assist-ms")
+	b.ReportMetric(s.gc.total*1e3, "gc-cpu-ms")
+}
+
+// measure runs a warm-up of ZD_BENCH_WARMUP reviews (default 500: a
+// second at 500/s; connections, memos and the collector's pacing settle)
+// whose latencies are not kept, then the measured run of n reviews.
+func measure(b *testing.B, client *http.Client, url string, bodies [][]byte, rate, n int) {
+	if w := benchEnvInt("ZD_BENCH_WARMUP", 500); w > 0 {
+		openLoop(b, client, url, bodies, rate, w)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		openLoop(b, client, url, bodies, rate, n).report(b)
+	}
+}
+
+// gcStats are the collector's counters (runtime/metrics).
+type gcStats struct {
+	cycles uint64
+	// assist is the CPU time goroutines spent marking for the collector
+	// instead of their own work; total is all the collector's CPU time
+	// (seconds, the runtime's estimates).
+	assist, total float64
+}
+
+func readGC() gcStats {
+	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(samples)
+	var s gcStats
+	if samples[0].Value.Kind() == metrics.KindUint64 {
+		s.cycles = samples[0].Value.Uint64()
+	}
+	if samples[1].Value.Kind() == metrics.KindFloat64 {
+		s.assist = samples[1].Value.Float64()
+	}
+	if samples[2].Value.Kind() == metrics.KindFloat64 {
+		s.total = samples[2].Value.Float64()
+	}
+	return s
+}
+
+func (s gcStats) minus(o gcStats) gcStats {
+	return gcStats{cycles: s.cycles - o.cycles, assist: s.assist - o.assist, total: s.total - o.total}
+}
+
+// chartGC gives the benchmark process the garbage collector settings the
+// webhook takes in the Helm chart's pod: webhook.TuneGC with the chart's
+// memory limit (resources.limits.memory in values.yaml), as the downward
+// API passes it. ZD_BENCH_GC=default keeps the runtime's defaults instead
+// (for comparison); GOGC or GOMEMLIMIT in the environment win, as in the
+// pod.
+func chartGC(b *testing.B) {
+	if os.Getenv("ZD_BENCH_GC") == "default" {
+		b.Log("garbage collector: the runtime's defaults (ZD_BENCH_GC=default)")
+		return
+	}
+	data, err := os.ReadFile("../../deploy/helm/zerodrop/values.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var values struct {
+		Resources struct {
+			Limits map[string]string `json:"limits"`
+		} `json:"resources"`
+	}
+	if err := yaml.Unmarshal(data, &values); err != nil {
+		b.Fatal(err)
+	}
+	q, err := resource.ParseQuantity(values.Resources.Limits["memory"])
+	if err != nil {
+		b.Fatalf("values.yaml resources.limits.memory: %v", err)
+	}
+	b.Setenv(webhook.MemoryLimitEnv, strconv.FormatInt(q.Value(), 10))
+	s, ok, err := webhook.TuneGC()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !ok {
+		b.Log("garbage collector: GOGC or GOMEMLIMIT from the environment")
+		return
+	}
+	b.Cleanup(func() {
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+	})
+	b.Logf("garbage collector: %s (the chart's limit %s)", s, values.Resources.Limits["memory"])
 }
 
 // serveTLS serves the validating handler over src on a loopback TLS
@@ -298,6 +405,13 @@ func BenchmarkLiveReviews(b *testing.B) {
 		populate(b, dyn, ns, size)
 	}
 	b.Logf("created %d applications in %s", 1110, time.Since(began).Round(time.Second))
+	// The controller-manager shares the cores: every row is measured after
+	// it has finished with the objects just created, not the first rows
+	// while it still works through them.
+	began = time.Now()
+	waitReconciled(b, dyn, namespaces)
+	b.Logf("controllers caught up in %s", time.Since(began).Round(time.Second))
+	chartGC(b)
 
 	before := heapInUse()
 	src := startModel(b, servedKinds(b, cfg), webhook.DynamicListerWatcher(dyn), dyn)
@@ -307,11 +421,45 @@ func BenchmarkLiveReviews(b *testing.B) {
 		for _, kind := range reviewKinds {
 			bodies := reviewBodies(b, kind, namespaces[size], size)
 			b.Run(fmt.Sprintf("apps=%d/%s", size, kind), func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					openLoop(b, client, url, bodies, rate, n)
-				}
+				measure(b, client, url, bodies, rate, n)
 			})
 		}
+	}
+}
+
+// waitReconciled waits until the controller-manager has observed every
+// Deployment and PodDisruptionBudget of the namespaces (its status says so:
+// observedGeneration), that is, has created their ReplicaSets and written
+// their status, all of which the webhook's informers receive.
+func waitReconciled(b *testing.B, dyn dynamic.Interface, namespaces map[int]string) {
+	gvrs := []schema.GroupVersionResource{
+		{Group: "apps", Version: "v1", Resource: "deployments"},
+		{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		pending := 0
+		for _, ns := range namespaces {
+			for _, gvr := range gvrs {
+				list, err := dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, u := range list.Items {
+					observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+					if observed < u.GetGeneration() {
+						pending++
+					}
+				}
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the controller-manager has not observed %d objects after 5 minutes", pending)
+		}
+		time.Sleep(time.Second)
 	}
 }
 
@@ -429,6 +577,7 @@ func BenchmarkModel10000(b *testing.B) {
 			}
 		}
 	}
+	chartGC(b)
 	before := heapInUse()
 	src := startModel(b, webhook.Kinds, webhook.StaticListerWatcher(generate), nil)
 	model := int64(heapInUse()) - int64(before)
@@ -440,9 +589,7 @@ func BenchmarkModel10000(b *testing.B) {
 	for _, kind := range reviewKinds {
 		bodies := reviewBodies(b, kind, "ns-7", perNamespace)
 		b.Run("reviews/"+kind, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				openLoop(b, client, url, bodies, rate, n)
-			}
+			measure(b, client, url, bodies, rate, n)
 			b.ReportMetric(float64(model), "model-heap-bytes")
 			_, peak := rssBytes()
 			b.ReportMetric(float64(peak), "peak-rss-bytes")
