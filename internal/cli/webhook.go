@@ -70,7 +70,7 @@ with failurePolicy: Ignore (the Helm chart in deploy/helm/zerodrop does).
 
 Memory: with ZERODROP_MEMORY_LIMIT set to the container's memory limit in bytes
 (the Helm chart sets it through the downward API), the garbage collector
-collects by a soft limit of 70% of it and lets the heap grow to five times
+collects by a soft limit of 60% of it and lets the heap grow to five times
 what is live below that (GOMEMLIMIT, GOGC=400): collections are rarer, so
 fewer reviews wait behind one. GOGC or GOMEMLIMIT set in the environment win.
 
