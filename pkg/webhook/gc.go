@@ -18,11 +18,12 @@ const (
 	// gcPercent lets the heap grow to five times what is live before a
 	// collection, where the soft limit does not stop it sooner.
 	gcPercent = 400
-	// softLimitShare is the part of the container's limit the runtime
-	// collects by; the rest is room for what is not heap (stacks, the
-	// runtime's own) and for a burst (a relist after a lost watch) before
-	// the kernel's hard limit.
-	softLimitShare = 0.60
+	// reserve is the part of the container's limit the soft limit leaves
+	// out: what the kernel counts that is not the Go heap (the binary's
+	// code and data, about 50 MiB; stacks; the runtime's own structures),
+	// and room for a burst (a relist after a lost watch) before the hard
+	// limit.
+	reserve = 144 << 20
 )
 
 // GCSettings are the garbage collector's settings of the webhook process.
@@ -49,7 +50,7 @@ func (s GCSettings) String() string {
 // limit already allows; when the model grows towards the limit, the runtime
 // collects sooner and the limit still holds.
 func GCFor(limit int64) GCSettings {
-	return GCSettings{Percent: gcPercent, SoftLimit: int64(float64(limit) * softLimitShare)}
+	return GCSettings{Percent: gcPercent, SoftLimit: max(limit/2, limit-reserve)}
 }
 
 // TuneGC applies GCFor to the container limit read from MemoryLimitEnv,
