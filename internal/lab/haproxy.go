@@ -38,17 +38,23 @@ const Backend = "tg"
 // idle timeout, no retry), TCP mode like an NLB (a flow stays on the target
 // it was given). Servers carry no health check: the emulator checks the
 // targets itself on the load balancer's schedule and sets their state.
+// Every request (HTTP) or connection (TCP) is logged to standard output
+// (haproxy.log) with the server it went to, its timers and its termination
+// state, so a run's failures can be traced to a target and a cause.
 func haproxyConfig(socket, listen string, http bool, idle time.Duration) string {
-	mode := "tcp"
+	mode, logOpt := "tcp", "tcplog"
 	if http {
-		mode = "http"
+		mode, logOpt = "http", "httplog"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `global
     stats socket %s mode 600 level admin
     maxconn 4000
+    log stdout format raw local0 info
 defaults
     mode %s
+    log global
+    option %s
     retries 0
     timeout connect 10s
     timeout client %ds
@@ -60,7 +66,7 @@ frontend lb
     default_backend %s
 backend %s
     balance roundrobin
-`, socket, mode, int(idle.Seconds()), int(idle.Seconds()), int(idle.Seconds()), listen, Backend, Backend)
+`, socket, mode, logOpt, int(idle.Seconds()), int(idle.Seconds()), int(idle.Seconds()), listen, Backend, Backend)
 	if http {
 		b.WriteString("    http-reuse safe\n")
 	}

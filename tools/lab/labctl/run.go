@@ -193,6 +193,11 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	defer func() {
 		stopLB()
 		<-lbDone
+		// HAProxy's own log: one line per request with the server it went
+		// to and its termination state.
+		if data, err := os.ReadFile(filepath.Join(f.state, "haproxy.log")); err == nil {
+			os.WriteFile(filepath.Join(f.out, name+".haproxy.log"), data, 0o644)
+		}
 	}()
 	replicas := sc.Case.Params.Replicas
 	if err := waitAvailable(ctx, c, int32(replicas), 2*time.Minute); err != nil {
@@ -261,7 +266,7 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	if ro := rep.Rollout; ro != nil && ro.StartS != nil && ro.SettledS != nil {
 		r.SettledS = *ro.SettledS - *ro.StartS
 	}
-	r.Files = filepath.Join(f.out, name+".{jsonl,html,json,lb.log}")
+	r.Files = filepath.Join(f.out, name+".{jsonl,html,json,lb.log,haproxy.log}")
 
 	// Predict.
 	band, settle, err := predict(p, f.runs)
