@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,6 +29,7 @@ type HAProxy struct {
 	Socket string
 	cmd    *exec.Cmd
 	done   chan error
+	stop   sync.Once
 }
 
 // Backend is the name of the emulated target group in HAProxy.
@@ -169,16 +171,18 @@ func (h *HAProxy) Set(cmds ...string) error {
 	return nil
 }
 
-// Stop ends HAProxy.
+// Stop ends HAProxy; later calls do nothing.
 func (h *HAProxy) Stop() {
-	if h.cmd == nil || h.cmd.Process == nil {
-		return
-	}
-	h.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-h.done:
-	case <-time.After(3 * time.Second):
-		h.cmd.Process.Kill()
-		<-h.done
-	}
+	h.stop.Do(func() {
+		if h.cmd == nil || h.cmd.Process == nil {
+			return
+		}
+		h.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-h.done:
+		case <-time.After(3 * time.Second):
+			h.cmd.Process.Kill()
+			<-h.done
+		}
+	})
 }

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +91,21 @@ func TestHAProxyRuntime(t *testing.T) {
 	}
 	if err := h.Set("set server tg/t99 state ready"); err == nil {
 		t.Error("a server that does not exist must be an error")
+	}
+	// The counters the lab reads the keep-alive share from: the one
+	// request that reached the server came on a new connection.
+	out, err := h.Command("show stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := parseStats(out)
+	if err != nil || st.Connects != 1 || st.Reuses != 0 {
+		t.Errorf("stats %+v, %v: want 1 connect, 0 reuses", st, err)
+	}
+	// Every request is logged with its server and termination state.
+	h.Stop()
+	log, _ := os.ReadFile(filepath.Join(h.Dir, "haproxy.log"))
+	if !strings.Contains(string(log), " tg/t1 ") || !strings.Contains(string(log), " 200 ") || !strings.Contains(string(log), " lb tg/<NOSRV> ") {
+		t.Errorf("haproxy.log lacks the requests (server, status):\n%s", log)
 	}
 }

@@ -679,3 +679,53 @@ func (e *Emulator) WaitHealthy(ctx context.Context, n int) error {
 func (e *Emulator) ServerStates() (string, error) {
 	return e.hap.Command("show servers state " + Backend)
 }
+
+// Stats are HAProxy's counters of the target group's servers, summed.
+type Stats struct {
+	// Connects counts connections HAProxy opened to targets; Reuses counts
+	// requests sent on a connection it already had.
+	Connects, Reuses int64
+}
+
+// ServerStats reads the servers' counters ("show stat"), for the share of
+// requests the load balancer sent on reused connections.
+func (e *Emulator) ServerStats() (Stats, error) {
+	out, err := e.hap.Command("show stat")
+	if err != nil {
+		return Stats{}, err
+	}
+	return parseStats(out)
+}
+
+// parseStats sums the connect and reuse columns of the backend's server
+// rows of "show stat" CSV output.
+func parseStats(csv string) (Stats, error) {
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
+		return Stats{}, fmt.Errorf("haproxy show stat: no header in %q", csv)
+	}
+	col := map[string]int{}
+	for i, h := range strings.Split(strings.TrimPrefix(lines[0], "# "), ",") {
+		col[h] = i
+	}
+	pi, si, ci, ri := col["pxname"], col["svname"], col["connect"], col["reuse"]
+	if _, ok := col["connect"]; !ok {
+		return Stats{}, fmt.Errorf("haproxy show stat: no connect column")
+	}
+	if _, ok := col["reuse"]; !ok {
+		return Stats{}, fmt.Errorf("haproxy show stat: no reuse column")
+	}
+	var s Stats
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) <= max(ci, ri) || f[pi] != Backend || f[si] == "BACKEND" || f[si] == "FRONTEND" {
+			continue
+		}
+		var c, r int64
+		fmt.Sscan(f[ci], &c)
+		fmt.Sscan(f[ri], &r)
+		s.Connects += c
+		s.Reuses += r
+	}
+	return s, nil
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,9 @@ type Result struct {
 	Sim       Band    `json:"simulate"`
 	SimSettle float64 `json:"simulateSettledP50"`
 	Inside    bool    `json:"insideBand"`
+	// KeepAlive is the share of requests the load balancer sent on a
+	// reused connection (measured; simulate is given the same).
+	KeepAlive float64 `json:"keepAlive"`
 	Files     string  `json:"files"`
 	Error     string  `json:"error,omitempty"`
 }
@@ -135,7 +139,7 @@ func writeSummary(out string, results []Result, took time.Duration) error {
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "config\tevent\tmeasured failed\tof\tby class\tsimulate p5\tp50\tp95\tinside\tsettled s (sim p50)")
+	fmt.Fprintln(tw, "config\tevent\tmeasured failed\tof\tby class\tsimulate p5\tp50\tp95\tinside\tsettled s (sim p50)\tkeep-alive")
 	for _, r := range results {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t%s\terror: %s\n", r.Config, r.Event, r.Error)
@@ -146,8 +150,8 @@ func writeSummary(out string, results []Result, took time.Duration) error {
 			classes = append(classes, fmt.Sprintf("%s %d", k, v))
 		}
 		sort.Strings(classes)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.0f\t%.0f\t%.0f\t%v\t%.1f (%.1f)\n", r.Config, r.Event, r.Failed, r.Requests,
-			strings.Join(classes, ", "), r.Sim.P5, r.Sim.P50, r.Sim.P95, r.Inside, r.SettledS, r.SimSettle)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.0f\t%.0f\t%.0f\t%v\t%.1f (%.1f)\t%.3f\n", r.Config, r.Event, r.Failed, r.Requests,
+			strings.Join(classes, ", "), r.Sim.P5, r.Sim.P50, r.Sim.P95, r.Inside, r.SettledS, r.SimSettle, r.KeepAlive)
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "matrix took %s\n", took.Round(time.Second))
@@ -217,6 +221,17 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	if err != nil {
 		return fail(err)
 	}
+	// Instance targets start healthy (the nodes were long registered), but
+	// kube-proxy may not have programmed the new Service's node port yet:
+	// wait until fresh connections through the load balancer succeed, so
+	// that what verify measures is the event, not the lab's start.
+	if err := settled(ctx, url, 20, time.Minute); err != nil {
+		return fail(err)
+	}
+	stat0, err := em.ServerStats()
+	if err != nil {
+		return fail(err)
+	}
 
 	// Measure.
 	p := sc.Case.Params
@@ -267,6 +282,16 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 		r.SettledS = *ro.SettledS - *ro.StartS
 	}
 	r.Files = filepath.Join(f.out, name+".{jsonl,html,json,lb.log,haproxy.log}")
+
+	// The traffic's keep-alive share between the load balancer and its
+	// targets, as HAProxy counted it (connections reused vs opened).
+	if stat1, err := em.ServerStats(); err == nil {
+		conns, reuses := stat1.Connects-stat0.Connects, stat1.Reuses-stat0.Reuses
+		if conns+reuses > 0 {
+			p.KeepAlive = float64(reuses) / float64(conns+reuses)
+		}
+	}
+	r.KeepAlive = p.KeepAlive
 
 	// Predict.
 	band, settle, err := predict(p, f.runs)
@@ -364,4 +389,38 @@ func waitAvailable(ctx context.Context, c kubernetes.Interface, replicas int32, 
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// settled waits until n requests in a row, each on a new connection,
+// succeed through the load balancer at url.
+func settled(ctx context.Context, url string, n int, limit time.Duration) error {
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(limit)
+	ok := 0
+	var last error
+	for ok < n {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not %d good requests in a row after %s (last: %v)", url, n, limit, last)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := c.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+		}
+		if err != nil {
+			ok, last = 0, err
+		} else {
+			ok++
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
 }
