@@ -205,6 +205,15 @@ type sim struct {
 	alive    int // pods that exist
 	nextSec  float64
 
+	// Stale conntrack entries on the nodes (instance targets): counts by
+	// the second they expire in, a ring of ctSlots seconds; ctLive is
+	// their sum, ctHead the first second not yet expired, ctPorts the
+	// source ports new connections spread over.
+	ct      [ctSlots]int32
+	ctLive  int
+	ctHead  int
+	ctPorts float64
+
 	// Nodes, for externalTrafficPolicy: Local; fresh counts the nodes
 	// added for new pods.
 	nodes []node
@@ -240,6 +249,9 @@ func newSim(p Params, seed uint64) *sim {
 	} else {
 		s.nextArr = math.Inf(1)
 	}
+	// As if one load-balancer address opened the new connections to each
+	// node: the fewest source ports, so the most reuse.
+	s.ctPorts = float64(timing.EphemeralPorts * max(p.Nodes, 1))
 	s.durTable = durationTable(p.DurationMedian, p.DurationSigma, p.DurationMax)
 	s.ringSize = int32(math.Ceil(p.DurationMax/ringBucket)) + 3
 	s.run.Seed = seed

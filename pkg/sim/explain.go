@@ -28,10 +28,12 @@ type Link struct {
 // A pod kept in service because nothing else is (kube-proxy's terminating
 // endpoints, a draining target) also cuts what is in flight when it exits.
 var capacity = []Cause{CauseNoTargets, CauseNoEndpoints, CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone,
-	CauseNoLocalEndpoint, CauseExitInFlight, CauseKilled}
+	CauseStaleConntrack, CauseNoLocalEndpoint, CauseExitInFlight, CauseKilled}
 
 // Causes of a pod that gets SIGTERM while the load balancer still sends.
-var early = []Cause{CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone, CauseExitInFlight, CauseNoLocalEndpoint}
+// A pod gone while kube-proxy still lists it also leaves stale conntrack
+// entries that outlive kube-proxy's update.
+var early = []Cause{CauseStopped, CauseKeepAliveClosed, CauseExited, CausePodGone, CauseStaleConntrack, CauseExitInFlight, CauseNoLocalEndpoint}
 
 var all = []Event{Rollout, ScaleIn, Drain}
 

@@ -133,3 +133,84 @@ func TestMonteCarloCausesCoverAllRuns(t *testing.T) {
 		t.Errorf("the example run failed nothing")
 	}
 }
+
+// Through kube-proxy, a SYN to a pod whose IP has gone while kube-proxy
+// still lists it leaves a conntrack entry that outlives the rules: new
+// connections that reuse its source port keep going to the dead pod after
+// kube-proxy dropped it. Only new connections meet it, only without a
+// preStop covering endpoint propagation, and never behind ip targets.
+func TestStaleConntrack(t *testing.T) {
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.EndpointPropagation = Const(5)
+	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 1, ScaleIn, 2
+	p.RPS, p.KeepAlive = 2000, 0
+	p.PreStop = 0
+	r := mustRun(t, p, 1)
+	var stale CauseCount
+	for _, c := range r.Causes {
+		if c.Cause == CauseStaleConntrack {
+			stale = c
+		}
+	}
+	if stale.Count == 0 {
+		t.Fatalf("new connections at 2000/s, no preStop, kube-proxy 5 s: no stale-conntrack failure; causes %+v", r.Causes)
+	}
+	// kube-proxy dropped the pods 5 s after the scale-in; the entries keep
+	// failing requests after that.
+	if stale.To < p.Lead+5+1 {
+		t.Errorf("stale conntrack failures end at %.1f s, want after kube-proxy's update at %.1f s", stale.To, p.Lead+5)
+	}
+	if c := classOf(p.LB, CauseStaleConntrack); c != Status504 {
+		t.Errorf("behind an ALB a stale entry is a connect timeout: class %v, want 504", c)
+	}
+
+	// Kept-alive connections are pinned already; they make no new SYN.
+	q := p
+	q.KeepAlive = 1
+	if n := causeCount(mustRun(t, q, 1), CauseStaleConntrack); n != 0 {
+		t.Errorf("every request on a kept-alive connection: %d stale-conntrack failures, want 0", n)
+	}
+	// A preStop longer than endpoint propagation: kube-proxy has dropped
+	// the pod before it stops, so no SYN goes unanswered.
+	q = p
+	q.PreStop = 6
+	if r := mustRun(t, q, 1); r.Failed() != 0 {
+		t.Errorf("preStop 6 s over kube-proxy's 5 s: %d failures (%+v), want 0", r.Failed(), r.Causes)
+	}
+	// ip targets do not go through kube-proxy.
+	q = p
+	q.TargetType = timing.TargetIP
+	if n := causeCount(mustRun(t, q, 1), CauseStaleConntrack); n != 0 {
+		t.Errorf("ip targets: %d stale-conntrack failures, want 0", n)
+	}
+}
+
+// Instance targets: a request on a kept-alive connection rides one to a
+// pod that still listens (each connection is pinned to the pod it was
+// opened to, and the stopping app closed its own); only new connections
+// follow kube-proxy's rules to a pod that stopped. With every request on a
+// kept-alive connection nothing fails; with none, requests do.
+func TestInstanceKeepAlivePinned(t *testing.T) {
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
+	p.PreStop = 0
+	p.KeepAlive = 1
+	if r := mustRun(t, p, 1); r.Failed() != 0 {
+		t.Errorf("instance targets, all kept alive: %d failures (%+v), want 0", r.Failed(), r.Causes)
+	}
+	p.KeepAlive = 0
+	if r := mustRun(t, p, 1); causeCount(r, CauseStopped) == 0 {
+		t.Errorf("instance targets, new connections: no request sent to the stopped pods (%+v)", r.Causes)
+	}
+	// ip targets: the load balancer picks the target per request, so a
+	// kept-alive request can still reach the stopping pod.
+	p.TargetType, p.KeepAlive = timing.TargetIP, 1
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	if r := mustRun(t, p, 1); causeCount(r, CauseKeepAliveClosed) == 0 {
+		t.Errorf("ip targets, all kept alive: no keepalive-closed failure (%+v)", r.Causes)
+	}
+}

@@ -66,6 +66,11 @@ const (
 	// (externalTrafficPolicy: Local) that the load balancer still routes
 	// to because the node's health check has not failed yet.
 	CauseNoLocalEndpoint
+	// CauseStaleConntrack: a new connection through kube-proxy whose source
+	// port matched a node's conntrack entry left by an unanswered SYN to a
+	// pod that had gone: it follows the entry to the dead pod, though
+	// kube-proxy's rules no longer list it (timing.ConntrackSynSent).
+	CauseStaleConntrack
 	nCauses
 )
 
@@ -84,6 +89,7 @@ var causeText = [nCauses]string{
 	"response slower than the load balancer's idle timeout",
 	"sent on a kept-alive connection the app closed as idle (app idle timeout shorter than the load balancer's)",
 	"sent to a node with no local endpoint (externalTrafficPolicy: Local) before its health check failed: kube-proxy drops it",
+	"a new connection that reused the source port of an unanswered SYN to a pod that had gone: the node's stale conntrack entry sends it to the dead pod after kube-proxy dropped it",
 }
 
 // Causes lists every cause of failure, in report order.
@@ -105,7 +111,7 @@ func (c Cause) Steady() bool { return c == CauseIdleTimeout || c == CauseIdleRac
 func (c Cause) Name() string { return causeNames[c] }
 
 var causeNames = [nCauses]string{"", "no-targets", "no-endpoints", "not-listening", "stopped", "keepalive-closed",
-	"exited", "pod-gone", "killed", "exit-in-flight", "deregistration-end", "idle-timeout", "idle-race", "no-local-endpoint"}
+	"exited", "pod-gone", "killed", "exit-in-flight", "deregistration-end", "idle-timeout", "idle-race", "no-local-endpoint", "stale-conntrack"}
 
 // String describes the cause.
 func (c Cause) String() string { return causeText[c] }
@@ -124,7 +130,7 @@ func classOf(lb timing.LB, c Cause) Class {
 			return Status502
 		}
 		return Refused
-	case CausePodGone, CauseNoLocalEndpoint:
+	case CausePodGone, CauseNoLocalEndpoint, CauseStaleConntrack:
 		if http {
 			return Status504
 		}

@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/zerodrop/zerodrop/pkg/timing"
+)
 
 // traffic generates and settles the requests that arrive before until.
 // Arrivals are a Poisson process; each request goes round-robin to the
@@ -57,10 +61,35 @@ func (s *sim) traffic(until float64) {
 			tl = s.run.Timeline
 			continue
 		}
+		if s.ctLive > 0 && !reused && !s.ipMode {
+			// A new connection through kube-proxy: if its source port is
+			// one a stale conntrack entry holds, it follows that entry to
+			// a dead pod. The low bits of u are uniform above keep for a
+			// request that is not reused.
+			s.ctExpire(t)
+			if s.ctLive > 0 && float64((u&(1<<20-1))-keep)/float64(1<<20-keep)*s.ctPorts < float64(s.ctLive) {
+				s.ctRenew(t)
+				s.fail(t, CauseStaleConntrack, s.class[CauseStaleConntrack], 1)
+				tl = s.run.Timeline
+				continue
+			}
+		}
 		x := routable[rr]
 		rr++
 		if rr == n {
 			rr = 0
+		}
+		if reused && !s.ipMode && !x.sink && t >= x.listenEnd {
+			// Instance targets: the load balancer's kept-alive
+			// connections to a node port are each pinned to one pod
+			// (kube-proxy's DNAT is decided once per connection), and
+			// the app closed its idle ones when it stopped listening.
+			// A request on a reused connection rides one to a pod
+			// that still listens; only new connections follow
+			// kube-proxy's rules to the stopping pod.
+			if y := listening(routable, rr, t); y != nil {
+				x = y
+			}
 		}
 		var c Cause
 		switch {
@@ -82,6 +111,11 @@ func (s *sim) traffic(until float64) {
 		}
 		if c == CauseNone && race > 0 && reused && rng.Float64() < race {
 			c = CauseIdleRace
+		}
+		if c == CausePodGone && !reused && !s.ipMode {
+			// Through kube-proxy, the unanswered SYN leaves a conntrack
+			// entry that outlives the pod's place in the rules.
+			s.ctAdd(t)
 		}
 		if c != CauseNone {
 			s.fail(t, c, s.class[c], 1)
@@ -150,4 +184,58 @@ func (q *quantiles) at(u uint64) float64 {
 	i := u >> (64 - quantileBits)
 	f := float64((u>>(64-quantileBits-20))&(1<<20-1)) / (1 << 20)
 	return q[i] + f*(q[i+1]-q[i])
+}
+
+// listening returns the first of the routable targets from index from on
+// (wrapping) whose app listens at t, or nil.
+func listening(routable []*pod, from int, t float64) *pod {
+	n := len(routable)
+	for i := range n {
+		y := routable[(from+i)%n]
+		if !y.sink && t >= y.listenStart && t < y.listenEnd && t < y.ipGone {
+			return y
+		}
+	}
+	return nil
+}
+
+// ctSlots is the length of the stale-conntrack ring in seconds: more than
+// the SYN_SENT timeout.
+const ctSlots = 128
+
+// synSent is how long a stale conntrack entry lives after its last SYN.
+var synSent = float64(timing.ConntrackSynSent.High)
+
+// ctExpire drops the stale conntrack entries that expired by t.
+func (s *sim) ctExpire(t float64) {
+	if s.ctLive == 0 {
+		s.ctHead = int(t) + 1
+		return
+	}
+	for float64(s.ctHead) <= t && s.ctLive > 0 {
+		i := s.ctHead % ctSlots
+		s.ctLive -= int(s.ct[i])
+		s.ct[i] = 0
+		s.ctHead++
+	}
+}
+
+// ctAdd records a stale conntrack entry made at t by a SYN nothing
+// answers: it lives synSent seconds.
+func (s *sim) ctAdd(t float64) {
+	s.ctExpire(t)
+	s.ct[int(math.Ceil(t+synSent))%ctSlots]++
+	s.ctLive++
+}
+
+// ctRenew moves the oldest stale entry to expire synSent after t: a new
+// SYN matched it.
+func (s *sim) ctRenew(t float64) {
+	for k := s.ctHead; k < s.ctHead+ctSlots; k++ {
+		if i := k % ctSlots; s.ct[i] > 0 {
+			s.ct[i]--
+			s.ct[int(math.Ceil(t+synSent))%ctSlots]++
+			return
+		}
+	}
 }
