@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 
+	"github.com/zerodrop/zerodrop/pkg/exposure"
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
@@ -49,7 +50,7 @@ func runPreStop(p *Pass) {
 			switch {
 			case !ps.Present:
 				p.ReportPatch(patch(need.High), podMeta(w), c.Name, finding.Error,
-					fmt.Sprintf("Container %s has no preStop hook: on %s it gets SIGTERM at once, while %s keeps sending it new requests for %s; those requests reach an app that is shutting down and fail (%s).", c.Name, podDeletion, e.Describe(), stop, failureWording(e.LB)),
+					fmt.Sprintf("Container %s has no preStop hook: on %s it gets SIGTERM at once, while %s keeps sending it new requests for %s; those requests reach an app that is shutting down and fail (%s).%s", c.Name, podDeletion, e.Describe(), stop, failureWording(e.LB), conntrackNote(e)),
 					preStopFix(p.KubeVersion, c.Name, need.High), ev...)
 				continue
 			case !ps.Known:
@@ -81,7 +82,7 @@ func runPreStop(p *Pass) {
 			switch {
 			case stop.Covers(ps.Seconds) == timing.CoversNone:
 				report(patch(need.High), podMeta(w), c.Name, finding.Error,
-					fmt.Sprintf("On %s, container %s's preStop waits %ds, but %s keeps sending new requests for %s after deletion: even at the low end, requests that arrive in the %ds after the preStop ends reach an app that got SIGTERM and fail (%s).", podDeletion, c.Name, ps.Seconds, e.Describe(), stop, stop.Low-ps.Seconds, failureWording(e.LB)),
+					fmt.Sprintf("On %s, container %s's preStop waits %ds, but %s keeps sending new requests for %s after deletion: even at the low end, requests that arrive in the %ds after the preStop ends reach an app that got SIGTERM and fail (%s).%s", podDeletion, c.Name, ps.Seconds, e.Describe(), stop, stop.Low-ps.Seconds, failureWording(e.LB), conntrackNote(e)),
 					fix, ev...)
 			case stop.Covers(ps.Seconds) == timing.CoversLow:
 				report(patch(need.High), podMeta(w), c.Name, finding.Warning,
@@ -110,6 +111,20 @@ func runPreStop(p *Pass) {
 			}
 		}
 	}
+}
+
+// conntrackNote adds, behind instance targets, what a pod that goes away
+// while kube-proxy still lists it does to new connections: each SYN sent to
+// it leaves a conntrack entry that sends later connections from the same
+// source port to the dead pod for the SYN_SENT timeout, after kube-proxy
+// has dropped it (sim.CauseStaleConntrack). The preStop the finding asks
+// for outlasts endpoint propagation, so the pod is out of the rules before
+// it stops.
+func conntrackNote(e *exposure.Exposure) string {
+	if e.TargetType.Value != timing.TargetInstance {
+		return ""
+	}
+	return fmt.Sprintf(" Through kube-proxy, new connections sent to the pod after it has gone leave conntrack entries that keep sending connections from the same source ports to the dead pod for up to %ds (the %s) after kube-proxy has dropped it; a preStop that outlasts endpoint propagation avoids both.", timing.ConntrackSynSent.High, timing.ConntrackSynSent.Name)
 }
 
 // hookOwner names the container whose hook ps is: c's own, or, for a
