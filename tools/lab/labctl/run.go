@@ -284,12 +284,12 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	r.Files = filepath.Join(f.out, name+".{jsonl,html,json,lb.log,haproxy.log}")
 
 	// The traffic's keep-alive share between the load balancer and its
-	// targets, as HAProxy counted it (connections reused vs opened).
-	if stat1, err := em.ServerStats(); err == nil {
-		conns, reuses := stat1.Connects-stat0.Connects, stat1.Reuses-stat0.Reuses
-		if conns+reuses > 0 {
-			p.KeepAlive = float64(reuses) / float64(conns+reuses)
-		}
+	// targets: the requests that did not need a connection of their own,
+	// from the connections HAProxy opened to targets (in TCP mode one per
+	// client connection, which carries all of that client's requests).
+	if stat1, err := em.ServerStats(); err == nil && r.Requests > 0 {
+		conns := stat1.Connects - stat0.Connects
+		p.KeepAlive = min(max(1-float64(conns)/float64(r.Requests), 0), 1)
 	}
 	r.KeepAlive = p.KeepAlive
 
