@@ -170,6 +170,8 @@ func (r *reviewer) review(ctx context.Context, req admission.Request, opts check
 	if err != nil || ctx.Err() != nil {
 		return nil, r.late()
 	}
+	// Filtered in place: the result is this review's own.
+	rv.findings = res.Findings[:0]
 	for _, f := range res.Findings {
 		if !f.Suppressed && g.report[refKey(f.Object.Kind, f.Object.Namespace, f.Object.Name)] {
 			rv.findings = append(rv.findings, f)

@@ -360,6 +360,7 @@ func (s loopStats) report(b *testing.B) {
 	b.ReportMetric(float64(s.gc.cycles), "gc-cycles")
 	b.ReportMetric(s.gc.assist*1e3, "gc-assist-ms")
 	b.ReportMetric(s.gc.total*1e3, "gc-cpu-ms")
+	b.ReportMetric(float64(s.gc.allocs)/float64(n), "B/review")
 }
 
 // measure runs a warm-up of ZD_BENCH_WARMUP reviews (default 500: a
@@ -378,6 +379,9 @@ func measure(b *testing.B, c *loadClient, bodies [][]byte, rate, n int) {
 // gcStats are the collector's counters (runtime/metrics).
 type gcStats struct {
 	cycles uint64
+	// allocs are the bytes allocated on the heap: what a collection is
+	// paced by.
+	allocs uint64
 	// assist is the CPU time goroutines spent marking for the collector
 	// instead of their own work; total is all the collector's CPU time
 	// (seconds, the runtime's estimates).
@@ -386,9 +390,13 @@ type gcStats struct {
 
 func readGC() gcStats {
 	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"},
-		{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+		{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"},
+		{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(samples)
 	var s gcStats
+	if samples[3].Value.Kind() == metrics.KindUint64 {
+		s.allocs = samples[3].Value.Uint64()
+	}
 	if samples[0].Value.Kind() == metrics.KindUint64 {
 		s.cycles = samples[0].Value.Uint64()
 	}
@@ -402,7 +410,7 @@ func readGC() gcStats {
 }
 
 func (s gcStats) minus(o gcStats) gcStats {
-	return gcStats{cycles: s.cycles - o.cycles, assist: s.assist - o.assist, total: s.total - o.total}
+	return gcStats{cycles: s.cycles - o.cycles, allocs: s.allocs - o.allocs, assist: s.assist - o.assist, total: s.total - o.total}
 }
 
 // chartGC gives the benchmark process the garbage collector settings the

@@ -130,8 +130,13 @@ func clip(s string, n int) string {
 	if n <= 1 {
 		return "…"
 	}
-	r := []rune(s)[:n-1]
-	cut := string(r)
+	cut := s
+	for i := range s {
+		if n--; n == 0 {
+			cut = s[:i]
+			break
+		}
+	}
 	if i := strings.LastIndexByte(cut, ' '); i > len(cut)/2 {
 		cut = cut[:i]
 	}

@@ -659,3 +659,21 @@ func TestConcurrentAdmissions(t *testing.T) {
 		t.Errorf("warnings %q", resp.Warnings)
 	}
 }
+
+func TestClipCountsCharacters(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"ééééé ééééé", 20, "ééééé ééééé"},
+		{"ééééé ééééé", 7, "ééééé…"},        // cut at the space
+		{"éééééééééé", 6, "ééééé…"},         // no space: n-1 characters and the mark
+		{"5–20s after delete", 6, "5–20s…"}, // an en dash is one character
+		{"abc", 1, "…"},
+	} {
+		if got := clip(c.in, c.n); got != c.want {
+			t.Errorf("clip(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}
