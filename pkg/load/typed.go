@@ -199,7 +199,7 @@ func TypeOf(o *Object) *Typed {
 	case "policy/PodDisruptionBudget":
 		return decodeMeta(o, &policyv1.PodDisruptionBudget{})
 	case "/Namespace":
-		t := lenient(o)
+		t := lenient(o, nil)
 		t.Object = &corev1.Namespace{TypeMeta: tm,
 			ObjectMeta: metav1.ObjectMeta{Name: o.Name, Labels: t.Labels, Annotations: t.Annotations}}
 		return t
@@ -213,9 +213,7 @@ func TypeOf(o *Object) *Typed {
 				p.GroupName, _ = g["name"].(string)
 			}
 		}
-		t := lenient(o)
-		t.Object = p
-		return t
+		return lenient(o, p)
 	case "elbv2.k8s.aws/TargetGroupBinding":
 		b := &TargetGroupBinding{TypeMeta: tm}
 		if spec, ok := o.Raw["spec"].(map[string]any); ok {
@@ -230,9 +228,7 @@ func TypeOf(o *Object) *Typed {
 				}
 			}
 		}
-		t := lenient(o)
-		t.Object = b
-		return t
+		return lenient(o, b)
 	case "autoscaling/HorizontalPodAutoscaler":
 		return decodeSpec(o, &HPA{})
 	}
@@ -260,13 +256,13 @@ func decodeSpec(o *Object, into APIObject) *Typed {
 	if err := decode(o, into); err != nil {
 		return &Typed{Err: err}
 	}
-	t := lenient(o)
-	t.Object = into
-	return t
+	return lenient(o, into)
 }
 
-func lenient(o *Object) *Typed {
-	t := &Typed{}
+// lenient types an object whose metadata is not checked: its labels and
+// annotations are read as the writer meant them.
+func lenient(o *Object, obj APIObject) *Typed {
+	t := &Typed{Object: obj}
 	if md, ok := o.Raw["metadata"].(map[string]any); ok {
 		t.Labels = stringMap(md["labels"])
 		t.Annotations = stringMap(md["annotations"])
