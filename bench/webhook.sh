@@ -18,7 +18,8 @@
 # the live rows once the controller-manager has caught up with the objects
 # just created; the process takes the garbage collector settings the Helm
 # chart gives the webhook (ZD_BENCH_GC=default: the runtime's defaults),
-# and each row reports the collections during it (GC cycles).
+# and each row reports the collections during it (GC cycles) and the bytes
+# the webhook's process allocated per review (alloc/review).
 # Prints the Go benchmark lines (benchstat-ready; also written to
 # bench/out/webhook.txt), then a table of the medians over the runs.
 #
@@ -72,12 +73,14 @@ row() {
 	local p99
 	p99=$(median "$1" p99-ns)
 	check_p99 "$p99"
-	printf '%-34s %10s %10s %10s %10s %10s %10s\n' "$2" "$(median "$1" reviews/s)" \
-		"$(ms "$(median "$1" p50-ns)")" "$(ms "$p99")" "$(ms "$(median "$1" max-ns)")" "$(median "$1" unchecked)" "$(median "$1" gc-cycles)"
+	printf '%-34s %10s %10s %10s %10s %10s %10s %12s\n' "$2" "$(median "$1" reviews/s)" \
+		"$(ms "$(median "$1" p50-ns)")" "$(ms "$p99")" "$(ms "$(median "$1" max-ns)")" "$(median "$1" unchecked)" \
+		"$(median "$1" gc-cycles)" "$(kib "$(median "$1" B/review)")"
 }
+kib() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.1f KiB", v / 1024 }'; }
 
 echo
-printf '%-34s %10s %10s %10s %10s %10s %10s\n' "review (open loop, HTTP/2 TLS)" "reviews/s" "p50" "p99" "max" "unchecked" "GC cycles"
+printf '%-34s %10s %10s %10s %10s %10s %10s %12s\n' "review (open loop, HTTP/2 TLS)" "reviews/s" "p50" "p99" "max" "unchecked" "GC cycles" "alloc/review"
 for size in 10 100 1000; do
 	for kind in Deployment Service Ingress Pod; do
 		row "BenchmarkLiveReviews/apps=$size/$kind" "live, $size apps: $kind"
@@ -90,7 +93,6 @@ echo
 heap=$(median "BenchmarkModel10000/reviews/Pod" model-heap-bytes)
 peak=$(median "BenchmarkModel10000/reviews/Pod" peak-rss-bytes)
 printf 'model of 10,000 applications: heap %s; process peak RSS %s (target < 256 MB)\n' "$(mib "$heap")" "$(mib "$peak")"
-kib() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.1f KiB", v / 1024 }'; }
 for k in deployment service; do
 	printf 'CPU per review, in-process (%s): %s; allocated per review, server side (decode, check, encode): %s\n' "$k" \
 		"$(ms "$(median "BenchmarkHandler/inprocess/validate-$k" ns/op)")" "$(kib "$(median "BenchmarkHandler/serve/validate-$k" B/op)")"
