@@ -43,8 +43,8 @@ type preparedObject struct {
 	obj                  *load.Object
 }
 
-// maxPrepared bounds the typed objects kept; past it the memo starts
-// afresh. A review types only the few objects related to it, so a miss
+// maxPrepared bounds the typed objects kept; past it the memo drops half
+// of them. A review types only the few objects related to it, so a miss
 // costs little; the bound keeps the memo a small part of the memory.
 const maxPrepared = 2048
 
@@ -485,7 +485,16 @@ func (r *reviewer) clusterObject(o *Object) (*load.Object, error) {
 	if version != "" {
 		r.pmu.Lock()
 		if len(r.prepared) >= maxPrepared {
-			r.prepared = map[objectKey]preparedObject{}
+			// Drop half, in the map's own (unordered) order: the other
+			// half stays warm, where starting afresh would type every
+			// object of the next reviews again.
+			n := 0
+			for k := range r.prepared {
+				if n++; n > maxPrepared/2 {
+					break
+				}
+				delete(r.prepared, k)
+			}
 		}
 		r.prepared[key] = preparedObject{uid: uid, resourceVersion: version, obj: lo}
 		r.pmu.Unlock()
