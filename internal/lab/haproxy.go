@@ -71,6 +71,12 @@ backend %s
 `, socket, mode, logOpt, int(idle.Seconds()), int(idle.Seconds()), int(idle.Seconds()), listen, Backend, Backend)
 	if http {
 		b.WriteString("    http-reuse safe\n")
+		// An ALB answers 502 when a target refuses the connection and
+		// 503 only when it has no target (facts §3.2); HAProxy says 503
+		// for both. A failed connect to a server becomes 502 (also one
+		// to an address that no longer answers, where an ALB says 504
+		// after its 10 s connect timeout).
+		b.WriteString("    http-after-response set-status 502 if { status 503 } { srv_id -m found }\n")
 	}
 	fmt.Fprintf(&b, "    server-template t 1-%d 127.0.0.1:9 disabled\n", Slots)
 	return b.String()

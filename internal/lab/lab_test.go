@@ -89,18 +89,27 @@ func TestHAProxyRuntime(t *testing.T) {
 	if err != nil || !strings.Contains(state, "127.0.0.1") {
 		t.Errorf("show servers state: %v\n%s", err, state)
 	}
+	// A target that refuses the connection: 502, as an ALB answers, and
+	// no retry on another target.
+	closed := testutil.FreePort(t)
+	if err := h.Set(fmt.Sprintf("set server %s addr 127.0.0.1 port %d", srv, closed), "set server "+srv+" state ready"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(); code != http.StatusBadGateway {
+		t.Errorf("connection refused: status %d, want 502", code)
+	}
 	if err := h.Set("set server tg/t99 state ready"); err == nil {
 		t.Error("a server that does not exist must be an error")
 	}
-	// The counters the lab reads the keep-alive share from: the one
-	// request that reached the server came on a new connection.
+	// The counters the lab reads the keep-alive share from: each request
+	// that went to a server came on a new connection.
 	out, err := h.Command("show stat")
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := parseStats(out)
-	if err != nil || st.Connects != 1 || st.Reuses != 0 {
-		t.Errorf("stats %+v, %v: want 1 connect, 0 reuses", st, err)
+	if err != nil || st.Connects != 2 || st.Reuses != 0 {
+		t.Errorf("stats %+v, %v: want 2 connects (one refused), 0 reuses", st, err)
 	}
 	// Every request is logged with its server and termination state.
 	h.Stop()
