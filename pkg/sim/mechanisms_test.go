@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/zerodrop/zerodrop/pkg/timing"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 func causeCount(r *Run, c Cause) int64 {
@@ -190,8 +191,9 @@ func TestStaleConntrack(t *testing.T) {
 // Instance targets: a request on a kept-alive connection rides one to a
 // pod that still listens (each connection is pinned to the pod it was
 // opened to, and the stopping app closed its own); only new connections
-// follow kube-proxy's rules to a pod that stopped. With every request on a
-// kept-alive connection nothing fails; with none, requests do.
+// follow kube-proxy's rules to a pod that stopped or does not listen yet.
+// With every request on a kept-alive connection nothing fails; with none,
+// requests do.
 func TestInstanceKeepAlivePinned(t *testing.T) {
 	p := Default()
 	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
@@ -206,6 +208,22 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	if r := mustRun(t, p, 1); causeCount(r, CauseStopped) == 0 {
 		t.Errorf("instance targets, new connections: no request sent to the stopped pods (%+v)", r.Causes)
 	}
+	// Nor does one lead to a new pod before its app listens (no
+	// readiness probe: kube-proxy adds it at once) while old pods that
+	// listen are still in kube-proxy's rules (one new pod at a time,
+	// each waiting minReadySeconds).
+	one, zero := intstr.FromInt32(1), intstr.FromInt32(0)
+	p.Event, p.Probe, p.AppStartup = Rollout, nil, Const(3)
+	p.MaxSurge, p.MaxUnavailable, p.MinReadySeconds = &one, &zero, 10
+	p.KeepAlive = 1
+	if n := causeCount(mustRun(t, p, 1), CauseNotListening); n != 0 {
+		t.Errorf("instance targets, all kept alive, rollout without a probe: %d not-listening, want 0", n)
+	}
+	p.KeepAlive = 0
+	if n := causeCount(mustRun(t, p, 1), CauseNotListening); n == 0 {
+		t.Errorf("instance targets, new connections, rollout without a probe: no not-listening failure")
+	}
+	p.Event = ScaleIn
 	// ip targets: the load balancer picks the target per request, so a
 	// kept-alive request can still reach the stopping pod.
 	p.TargetType, p.KeepAlive = timing.TargetIP, 1

@@ -79,14 +79,15 @@ func (s *sim) traffic(until float64) {
 		if rr == n {
 			rr = 0
 		}
-		if reused && !s.ipMode && !x.sink && t >= x.listenEnd {
+		if reused && !s.ipMode && !x.sink && (t >= x.listenEnd || t < x.listenStart) {
 			// Instance targets: the load balancer's kept-alive
 			// connections to a node port are each pinned to one pod
-			// (kube-proxy's DNAT is decided once per connection), and
-			// the app closed its idle ones when it stopped listening.
-			// A request on a reused connection rides one to a pod
-			// that still listens; only new connections follow
-			// kube-proxy's rules to the stopping pod.
+			// (kube-proxy's DNAT is decided once per connection): none
+			// leads to a pod that does not listen yet, and the app
+			// closed its idle ones when it stopped listening. A
+			// request on a reused connection rides one to a pod that
+			// listens; only new connections follow kube-proxy's rules
+			// to a pod that does not.
 			if y := listening(routable, rr, t); y != nil {
 				x = y
 			}
