@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/zerodrop/zerodrop/internal/intern"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -98,7 +99,7 @@ func (p *fastParser) next() { p.have = false }
 
 // str returns b as a string of its own: a substring of the document would
 // keep the whole text alive as long as any of its values is held.
-func (p *fastParser) str(b []byte) string { return string(b) }
+func (p *fastParser) str(b []byte) string { return intern.Bytes(b) }
 
 // isEntry reports a block sequence entry: "-" alone or followed by a space.
 func isEntry(text []byte) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/zerodrop/zerodrop/internal/intern"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/structured-merge-diff/v6/value"
 )
@@ -32,7 +33,10 @@ type typePlan struct {
 
 var plans sync.Map // reflect.Type -> *typePlan
 
-var intOrStringType = reflect.TypeOf(intstr.IntOrString{})
+var (
+	intOrStringType = reflect.TypeOf(intstr.IntOrString{})
+	labelsType      = reflect.TypeOf(map[string]string(nil))
+)
 
 func planOf(t reflect.Type) *typePlan {
 	if p, ok := plans.Load(t); ok {
@@ -181,6 +185,10 @@ func fastConvert(sv any, dv reflect.Value, depth int) error {
 				return err
 			}
 			dv.SetMapIndex(reflect.ValueOf(k).Convert(kt), ev)
+		}
+		if t == labelsType {
+			// Label sets and selectors repeat from object to object.
+			dv.Set(reflect.ValueOf(intern.Labels(dv.Interface().(map[string]string))))
 		}
 		return nil
 	case reflect.Struct:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/zerodrop/zerodrop/internal/intern"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -296,5 +297,5 @@ func stringMap(v any) map[string]string {
 			out[k] = fmt.Sprint(x)
 		}
 	}
-	return out
+	return intern.Labels(out)
 }
