@@ -129,29 +129,44 @@ type Pass struct {
 	ProbePath string
 
 	byWorkload map[*inventory.Workload][]*exposure.Exposure
-	numbers    map[*exposure.Exposure]timing.Numbers
-	apps       map[*inventory.Workload]timing.App
-	appErrors  []load.InputError
-	rule       *Rule
-	report     func(finding.Finding)
+	// numbers and apps point to values shared between the exposures and
+	// workloads that have equal ones: a Numbers holds its whole profile,
+	// and most exposures of a large input have the same few.
+	numbers   map[*exposure.Exposure]*timing.Numbers
+	apps      map[*inventory.Workload]*timing.App
+	appErrors []load.InputError
+	rule      *Rule
+	report    func(finding.Finding)
 }
 
 // NewPass prepares a pass over a graph. report receives every finding.
 func NewPass(g *graph.Graph, exps []*exposure.Exposure, tp *timing.Profiles, kv kubeversion.Version, report func(finding.Finding)) *Pass {
 	p := &Pass{Graph: g, Exposures: exps, Timing: tp, KubeVersion: kv, report: report,
 		byWorkload: map[*inventory.Workload][]*exposure.Exposure{},
-		numbers:    make(map[*exposure.Exposure]timing.Numbers, len(exps)),
-		apps:       make(map[*inventory.Workload]timing.App, len(g.Inv.Workloads))}
+		numbers:    make(map[*exposure.Exposure]*timing.Numbers, len(exps)),
+		apps:       make(map[*inventory.Workload]*timing.App, len(g.Inv.Workloads))}
+	numbers := map[timing.Numbers]*timing.Numbers{}
 	for _, e := range exps {
-		p.numbers[e] = tp.Compute(e.Input())
+		p.numbers[e] = shared(numbers, tp.Compute(e.Input()))
 		for _, w := range e.Workloads {
 			p.byWorkload[w] = append(p.byWorkload[w], e)
 		}
 	}
+	apps := map[timing.App]*timing.App{}
 	for _, w := range g.Inv.Workloads {
-		p.apps[w] = p.resolveApp(w)
+		p.apps[w] = shared(apps, p.resolveApp(w))
 	}
 	return p
+}
+
+// shared returns a pointer to a value equal to v, the same one for equal
+// values.
+func shared[T comparable](seen map[T]*T, v T) *T {
+	if p, ok := seen[v]; ok {
+		return p
+	}
+	seen[v] = &v
+	return &v
 }
 
 // resolveApp reads what w's app does on SIGTERM and how long its requests
@@ -178,7 +193,7 @@ func (p *Pass) resolveApp(w *inventory.Workload) timing.App {
 // and longest request, with their sources.
 func (p *Pass) App(w *inventory.Workload) timing.App {
 	if a, ok := p.apps[w]; ok {
-		return a
+		return *a
 	}
 	return p.Timing.DefaultApp(timing.ALB, timing.TargetIP)
 }
@@ -214,7 +229,12 @@ func (p *Pass) RunLive(r *Rule, c *Cluster) {
 }
 
 // Numbers returns the timing numbers of an exposure.
-func (p *Pass) Numbers(e *exposure.Exposure) timing.Numbers { return p.numbers[e] }
+func (p *Pass) Numbers(e *exposure.Exposure) timing.Numbers {
+	if n := p.numbers[e]; n != nil {
+		return *n
+	}
+	return timing.Numbers{}
+}
 
 // ExposuresOf returns the exposures that send traffic to w.
 func (p *Pass) ExposuresOf(w *inventory.Workload) []*exposure.Exposure { return p.byWorkload[w] }
@@ -247,7 +267,7 @@ func (p *Pass) SelectedWorkloads() []*inventory.Workload {
 func (p *Pass) Slowest(w *inventory.Workload) *exposure.Exposure {
 	var best *exposure.Exposure
 	for _, e := range p.byWorkload[w] {
-		if best == nil || p.numbers[e].StopSending.High > p.numbers[best].StopSending.High {
+		if best == nil || p.Numbers(e).StopSending.High > p.Numbers(best).StopSending.High {
 			best = e
 		}
 	}
