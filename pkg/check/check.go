@@ -177,14 +177,15 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	}
 	// Rules are independent readers of the same model: run them side by
 	// side, and keep their findings in rule order.
-	perRule := make([][]finding.Finding, len(run))
+	perRule := make([]findingChunks, len(run))
 	workpool.Each(len(run), 0, func(i int) error {
 		if ctx.Err() == nil {
+			sh := newSharer()
 			pass.With(func(f finding.Finding) {
 				if opts.DropPatches {
 					f.Patch = nil
 				}
-				perRule[i] = append(perRule[i], f)
+				perRule[i].add(sh.compact(f))
 			}).Run(run[i])
 		}
 		return nil
@@ -192,8 +193,16 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
-	for _, fs := range perRule {
-		found = append(found, fs...)
+	// Findings are most of what a large check holds: gather them into one
+	// slice of the exact size, letting each rule's go as it is copied, so
+	// they are never held twice over.
+	n := len(found)
+	for _, c := range perRule {
+		n += c.len()
+	}
+	found = append(make([]finding.Finding, 0, n), found...)
+	for i := range perRule {
+		found = perRule[i].moveTo(found)
 	}
 	if extra != nil {
 		m := &Model{Inventory: inv, Graph: g, Exposures: exps, Timing: opts.Timing, KubeVersion: kv, Pass: pass}
@@ -220,7 +229,9 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 		}
 	}
 	sortFindings(found)
-	out.Findings = append(out.Findings, found...)
+	if len(found) > 0 {
+		out.Findings = found
+	}
 	if sh := opts.Timing.Shutdown; sh.Source == timing.FromDefault {
 		out.Assumptions = append(out.Assumptions, fmt.Sprintf("apps drain on SIGTERM unless a workload says otherwise (annotation %s: drain|exit) or a shell wrapper keeps SIGTERM from them; set --shutdown to change", timing.ShutdownAnnotation))
 	}
