@@ -8,7 +8,8 @@
 // Each table is a fixed-size cache indexed by a hash, lock-free and safe for
 // concurrent use: a miss or a collision only costs the sharing, never
 // correctness, and what a table keeps is bounded whatever the input (a
-// long-running webhook keeps at most the last values it saw in each slot).
+// long-running webhook keeps at most one short string per slot, and no
+// map that no object holds).
 package intern
 
 import (
@@ -16,6 +17,7 @@ import (
 	"maps"
 	"sync/atomic"
 	"unsafe"
+	"weak"
 )
 
 var seed = maphash.MakeSeed()
@@ -58,11 +60,16 @@ func String(s string) string {
 // are small; a large annotation map is compared in full on every hit.
 const maxLabels = 16
 
-const labelSlots = 1 << 14
+// labelSlots is large enough that a stream sorted by kind (all Deployments,
+// then all Services) still finds a Deployment's matchLabels when its
+// Service comes: entries are small and do not keep their maps alive.
+const labelSlots = 1 << 17
 
+// A labelEntry holds its map weakly: the table never keeps a map that no
+// object holds any more (a webhook sees objects for as long as it runs).
 type labelEntry struct {
 	hash uint64
-	m    map[string]string
+	m    weak.Pointer[byte]
 }
 
 var labelTable [labelSlots]atomic.Pointer[labelEntry]
@@ -82,12 +89,22 @@ func Labels(m map[string]string) map[string]string {
 		h += entryHash(k, v)
 	}
 	slot := &labelTable[h&(labelSlots-1)]
-	if e := slot.Load(); e != nil && e.hash == h && maps.Equal(e.m, m) {
-		return e.m
+	if e := slot.Load(); e != nil && e.hash == h {
+		if p := e.m.Value(); p != nil {
+			if old := mapAt(p); maps.Equal(old, m) {
+				return old
+			}
+		}
 	}
-	slot.Store(&labelEntry{hash: h, m: m})
+	slot.Store(&labelEntry{hash: h, m: weak.Make(mapPointer(m))})
 	return m
 }
+
+// A map value is a pointer to the runtime's map object: mapPointer and
+// mapAt convert between the two, so that the table can hold maps weakly.
+func mapPointer(m map[string]string) *byte { return *(**byte)(unsafe.Pointer(&m)) }
+
+func mapAt(p *byte) map[string]string { return *(*map[string]string)(unsafe.Pointer(&p)) }
 
 func entryHash(k, v string) uint64 {
 	x := maphash.String(seed, k)*0x9e3779b97f4a7c15 ^ maphash.String(seed, v)
