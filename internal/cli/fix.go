@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
@@ -111,7 +112,7 @@ func runFix(c *cobra.Command, f *fixFlags, args []string) error {
 	}
 	// Fixing holds every edited document's node tree next to the typed
 	// objects: a larger allowance than check's.
-	limitMemoryBy(copts.Paths, 80, 512<<20)
+	limitMemoryBy(copts.Paths, 80, 512<<20, math.MaxInt64)
 	bars := &stages{w: c.ErrOrStderr(), show: isTerminal(c.ErrOrStderr())}
 	opts.Progress = bars.Report
 	res, err := fix.Run(c.Context(), opts)

@@ -10,7 +10,8 @@ import (
 
 // A large input collects by the memory limit (GOGC 400 under a limit in
 // proportion to the input); a small one, hostile input above all, keeps
-// the default so that its peak stays small.
+// the default so that its peak stays small; a huge one collects by heap
+// growth, early, since its limit is far above what it holds.
 func TestLimitMemory(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
@@ -18,6 +19,8 @@ func TestLimitMemory(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
 	dir := t.TempDir()
 	small, large := filepath.Join(dir, "small.yaml"), filepath.Join(dir, "large.yaml")
+	hugeDir := t.TempDir()
+	huge := filepath.Join(hugeDir, "huge.yaml")
 	if err := os.WriteFile(small, []byte("apiVersion: v1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +32,13 @@ func TestLimitMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	if f, err = os.Create(huge); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(hugeInput); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 	for _, c := range []struct {
 		paths []string
 		gc    int
@@ -37,6 +47,7 @@ func TestLimitMemory(t *testing.T) {
 		{[]string{small}, 100, 160 << 20},
 		{[]string{dir}, 400, 16 * (20<<20 + 15)},
 		{[]string{large, "-"}, 100, math.MaxInt64},
+		{[]string{huge}, hugeGCPercent, 16 * hugeInput},
 	} {
 		debug.SetGCPercent(100)
 		debug.SetMemoryLimit(math.MaxInt64)

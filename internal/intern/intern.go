@@ -13,6 +13,7 @@
 package intern
 
 import (
+	"fmt"
 	"hash/maphash"
 	"maps"
 	"sync/atomic"
@@ -113,4 +114,30 @@ func entryHash(k, v string) uint64 {
 	x *= 0xff51afd7ed558ccd
 	x ^= x >> 33
 	return x
+}
+
+// Unchanged reports the first map in the label table whose content no
+// longer matches what it was shared with: a map changed after Labels
+// returned it, which would change every object sharing it. Tests run the
+// pipeline and then call it.
+func Unchanged() error {
+	for i := range labelTable {
+		e := labelTable[i].Load()
+		if e == nil {
+			continue
+		}
+		p := e.m.Value()
+		if p == nil {
+			continue
+		}
+		m := mapAt(p)
+		var h uint64
+		for k, v := range m {
+			h += entryHash(k, v)
+		}
+		if h != e.hash || len(m) == 0 {
+			return fmt.Errorf("a shared label map was changed after it was shared: now %v", m)
+		}
+	}
+	return nil
 }

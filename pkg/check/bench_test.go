@@ -3,10 +3,13 @@ package check_test
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/zerodrop/zerodrop/internal/benchgen"
 	"github.com/zerodrop/zerodrop/pkg/check"
+	"github.com/zerodrop/zerodrop/pkg/finding"
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
 )
 
@@ -51,4 +54,37 @@ func BenchmarkAnalyze(b *testing.B) {
 		// Analyze sets namespaces on the objects; that is idempotent.
 		check.Analyze(lr, check.Options{})
 	}
+}
+
+// BenchmarkPeakHeap measures what a check holds when it holds the most:
+// after the rules, with the model and every finding alive, on a generated
+// stream of 20k objects. The heap-B/object metric is that live heap, after
+// a collection, over the heap before loading, per object; peak RSS follows
+// it (bench/memory.sh).
+func BenchmarkPeakHeap(b *testing.B) {
+	c, err := benchgen.ScaleTo(benchgen.Default, 20_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := benchgen.Write(&buf, c, 1); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	var ms runtime.MemStats
+	var peak uint64
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		opts := check.Options{DropPatches: true}
+		lr := load.Bytes("stream.yaml", data, load.Options{Prepare: inventory.Preparer("")})
+		check.AnalyzeWith(lr, opts, func(*check.Model) []finding.Finding {
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			peak = ms.HeapAlloc - before
+			return nil
+		})
+	}
+	b.ReportMetric(float64(peak)/float64(c.Total()), "heap-B/object")
 }
