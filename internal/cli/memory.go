@@ -46,7 +46,7 @@ func limitMemoryBy(paths []string, perByte, floor, huge int64) {
 		// the heap let grow to the limit, it is mostly garbage and the
 		// gaps between live objects (a 50 MB stream peaked over 800 MB).
 		// Collecting when it has grown by half keeps the peak near the
-		// live heap, for about a third more CPU time.
+		// live heap, for about half again as much CPU time.
 		debug.SetGCPercent(hugeGCPercent)
 	case total >= largeInput:
 		// Under the limit, collecting every time the heap doubles only
