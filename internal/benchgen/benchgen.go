@@ -13,6 +13,7 @@
 package benchgen
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -669,6 +670,19 @@ func (g *generator) ingress(y *yw, i int) {
 
 // Default is the stream bench/check.sh measures: 12,551 documents.
 var Default = Counts{Namespaces: 50, Deployments: 5000, Services: 5000, PDBs: 2000, Ingresses: 500}
+
+// Objects returns a stream of n objects in Default's proportions.
+func Objects(n int, seed uint64) ([]byte, error) {
+	c, err := ScaleTo(Default, n)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, c, seed); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
 
 // Write writes the stream for c and seed to w.
 func Write(w io.Writer, c Counts, seed uint64) error {

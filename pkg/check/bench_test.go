@@ -1,15 +1,11 @@
 package check_test
 
 import (
-	"bytes"
 	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/zerodrop/zerodrop/internal/benchgen"
 	"github.com/zerodrop/zerodrop/pkg/check"
-	"github.com/zerodrop/zerodrop/pkg/finding"
-	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/load"
 )
 
@@ -18,15 +14,7 @@ import (
 // object count should stay flat: the check is linear.
 func BenchmarkCheck(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
-		c, err := benchgen.ScaleTo(benchgen.Default, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var buf bytes.Buffer
-		if err := benchgen.Write(&buf, c, 1); err != nil {
-			b.Fatal(err)
-		}
-		data := buf.Bytes()
+		data := generated(b, n, 1)
 		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
@@ -43,12 +31,7 @@ func BenchmarkCheck(b *testing.B) {
 
 // BenchmarkAnalyze measures everything after parsing, on 10k objects.
 func BenchmarkAnalyze(b *testing.B) {
-	c, _ := benchgen.ScaleTo(benchgen.Default, 10_000)
-	var buf bytes.Buffer
-	if err := benchgen.Write(&buf, c, 1); err != nil {
-		b.Fatal(err)
-	}
-	lr := load.Bytes("stream.yaml", buf.Bytes(), load.Options{})
+	lr := load.Bytes("stream.yaml", generated(b, 10_000, 1), load.Options{})
 	b.ReportAllocs()
 	for b.Loop() {
 		// Analyze sets namespaces on the objects; that is idempotent.
@@ -56,35 +39,12 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
-// BenchmarkPeakHeap measures what a check holds when it holds the most:
-// after the rules, with the model and every finding alive, on a generated
-// stream of 20k objects. The heap-B/object metric is that live heap, after
-// a collection, over the heap before loading, per object; peak RSS follows
-// it (bench/memory.sh).
-func BenchmarkPeakHeap(b *testing.B) {
-	c, err := benchgen.ScaleTo(benchgen.Default, 20_000)
+// generated is a benchgen stream of n objects.
+func generated(tb testing.TB, n int, seed uint64) []byte {
+	tb.Helper()
+	data, err := benchgen.Objects(n, seed)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := benchgen.Write(&buf, c, 1); err != nil {
-		b.Fatal(err)
-	}
-	data := buf.Bytes()
-	var ms runtime.MemStats
-	var peak uint64
-	for b.Loop() {
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		before := ms.HeapAlloc
-		opts := check.Options{DropPatches: true}
-		lr := load.Bytes("stream.yaml", data, load.Options{Prepare: inventory.Preparer("")})
-		check.AnalyzeWith(lr, opts, func(*check.Model) []finding.Finding {
-			runtime.GC()
-			runtime.ReadMemStats(&ms)
-			peak = ms.HeapAlloc - before
-			return nil
-		})
-	}
-	b.ReportMetric(float64(peak)/float64(c.Total()), "heap-B/object")
+	return data
 }

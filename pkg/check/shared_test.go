@@ -1,12 +1,10 @@
 package check_test
 
 import (
-	"bytes"
 	"path/filepath"
 	"reflect"
 	"testing"
 
-	"github.com/zerodrop/zerodrop/internal/benchgen"
 	"github.com/zerodrop/zerodrop/internal/intern"
 	"github.com/zerodrop/zerodrop/pkg/check"
 	"github.com/zerodrop/zerodrop/pkg/finding"
@@ -24,17 +22,9 @@ func TestSharedLabelMapsUnchanged(t *testing.T) {
 	if err != nil || len(cases) == 0 {
 		t.Fatalf("no golden cases: %v", err)
 	}
-	c, err := benchgen.ScaleTo(benchgen.Default, 3000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := benchgen.Write(&buf, c, 7); err != nil {
-		t.Fatal(err)
-	}
 	inputs := map[string]*load.Result{
 		"golden cases":     load.Paths(t.Context(), cases, nil, load.Options{Prepare: inventory.Preparer("")}),
-		"generated stream": load.Bytes("stream.yaml", buf.Bytes(), load.Options{}),
+		"generated stream": load.Bytes("stream.yaml", generated(t, 3000, 7), load.Options{}),
 	}
 	for name, lr := range inputs {
 		shared := 0
