@@ -268,6 +268,7 @@ func runCheck(c *cobra.Command, f *checkFlags, args []string) error {
 		return err
 	}
 	limitMemory(opts.Paths)
+	opts.Load.Read = collectByStdin(opts.Paths)
 	opts.DropPatches = true // check reports; only fix applies patches
 	res := check.Run(c.Context(), opts)
 	return writeResult(c, res, f.output, f.color, f.verbose)

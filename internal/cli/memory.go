@@ -5,14 +5,33 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"sync/atomic"
 )
 
 // limitMemory sets a soft memory limit in proportion to the input, unless
 // GOMEMLIMIT is set: the Go runtime then collects and returns memory to the
 // system by that limit rather than by heap growth, which keeps the resident
 // size of a large check near the live heap and spends less time collecting.
-// Streams of unknown size (stdin) keep the runtime's defaults.
+// Streams of unknown size (stdin) have no limit; collectByStdin sizes their
+// collection as they are read.
 func limitMemory(paths []string) { limitMemoryBy(paths, 16, 160<<20, hugeInput) }
+
+// collectByStdin returns a load.Options.Read hook that collects a huge
+// stream on stdin as limitMemory does a huge file, once that much of it has
+// been read (its size is not known before); nil when nothing is read from
+// stdin or the environment sets the collector.
+func collectByStdin(paths []string) func(int64) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" || !slices.Contains(paths, "-") {
+		return nil
+	}
+	var done atomic.Bool
+	return func(total int64) {
+		if total >= hugeInput && !done.Swap(true) {
+			debug.SetGCPercent(hugeGCPercent)
+		}
+	}
+}
 
 // limitMemoryBy sets the limit to perByte times the input size, at least
 // floor bytes; from huge bytes of input on, the heap is collected by its

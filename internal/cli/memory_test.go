@@ -60,3 +60,27 @@ func TestLimitMemory(t *testing.T) {
 		}
 	}
 }
+
+// A stream on stdin is collected as a file of its size is, once that much
+// has been read: GOGC stays until hugeInput bytes have come.
+func TestCollectByStdin(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	if collectByStdin([]string{"a.yaml"}) != nil {
+		t.Error("a hook without stdin")
+	}
+	read := collectByStdin([]string{"a.yaml", "-"})
+	read(hugeInput - 1)
+	if gc := debug.SetGCPercent(100); gc != 100 {
+		t.Errorf("GOGC %d before hugeInput bytes, want 100", gc)
+	}
+	read(hugeInput)
+	if gc := debug.SetGCPercent(100); gc != hugeGCPercent {
+		t.Errorf("GOGC %d after hugeInput bytes, want %d", gc, hugeGCPercent)
+	}
+	t.Setenv("GOGC", "200")
+	if collectByStdin([]string{"-"}) != nil {
+		t.Error("a hook although GOGC is set")
+	}
+}

@@ -202,3 +202,31 @@ func TestEndlessDocumentNotHeld(t *testing.T) {
 		t.Errorf("reading a %d MiB document allocated %d MiB", size>>20, alloc>>20)
 	}
 }
+
+// Options.Read follows a stream as it is read: totals that only grow, the
+// last of them the stream's size.
+func TestReadReportsProgress(t *testing.T) {
+	defer load.SetBatchBytes(1024)()
+	var data strings.Builder
+	data.WriteString(strings.Repeat("# padding comment line\n", 400))
+	for i := range 200 {
+		fmt.Fprintf(&data, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\n---\n", i)
+	}
+	var totals []int64
+	opts := load.Options{Read: func(n int64) { totals = append(totals, n) }}
+	res := load.Reader("-", strings.NewReader(data.String()), opts)
+	if len(res.Objects) != 200 || len(res.Errors) > 0 {
+		t.Fatalf("read %d objects, errors %v", len(res.Objects), res.Errors)
+	}
+	if len(totals) < 2 {
+		t.Fatalf("Read called %d times for a stream of many batches", len(totals))
+	}
+	for i := 1; i < len(totals); i++ {
+		if totals[i] <= totals[i-1] {
+			t.Fatalf("totals go back: %v", totals)
+		}
+	}
+	if last := totals[len(totals)-1]; last != int64(data.Len()) {
+		t.Errorf("last total %d, want the stream's %d bytes", last, data.Len())
+	}
+}

@@ -108,6 +108,11 @@ type Options struct {
 	// editor that changes it parses data itself, and the trees of the
 	// documents it leaves alone are never built.
 	Parsed func(line int, data []byte, doc *yaml.Node)
+	// Read, when set, is called as a stream is read in batches, with the
+	// bytes read of it so far: a caller that sizes its memory by the input
+	// (the CLI) learns the size of stdin as it comes. It runs on the
+	// goroutine reading the stream; streams may be read side by side.
+	Read func(total int64)
 	// goyamlOnly reads every document through go-yaml's node tree, for
 	// tests that compare the fast reader with it.
 	goyamlOnly bool

@@ -242,6 +242,9 @@ func readStream(name string, r io.Reader, discovered bool, opts Options) *Result
 		m, err := io.ReadFull(r, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+m]
 		total += int64(m)
+		if opts.Read != nil {
+			opts.Read(total)
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			eof = true
 		} else if err != nil {
