@@ -118,3 +118,22 @@ func TestHAProxyRuntime(t *testing.T) {
 		t.Errorf("haproxy.log lacks the requests (server, status):\n%s", log)
 	}
 }
+
+// TestParseStatsConns: the connections HAProxy holds to the targets are
+// the pooled ones (idle, safe, in use) in HTTP mode, and the current
+// sessions in TCP mode, which pools none; other proxies and the
+// backend's own row do not count.
+func TestParseStatsConns(t *testing.T) {
+	head := "# pxname,svname,scur,connect,reuse,idle_conn_cur,safe_conn_cur,used_conn_cur\n"
+	http := head + Backend + ",t1,1,10,90,2,3,1\n" + Backend + ",t2,0,5,45,1,0,0\n" +
+		Backend + ",BACKEND,1,15,135,3,3,1\nlb,FRONTEND,9,0,0,,,\n"
+	st, err := parseStats(http)
+	if err != nil || st.Connects != 15 || st.Reuses != 135 || st.Conns != 7 || st.Used != 1 {
+		t.Errorf("HTTP mode: %+v, %v; want 15 connects, 135 reuses, 7 connections, 1 in use", st, err)
+	}
+	tcp := head + Backend + ",t1,4,4,0,,,\n" + Backend + ",t2,3,3,0,,,\n"
+	st, err = parseStats(tcp)
+	if err != nil || st.Conns != 7 || st.Used != 0 {
+		t.Errorf("TCP mode: %+v, %v; want 7 connections (the sessions)", st, err)
+	}
+}

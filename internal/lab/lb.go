@@ -685,6 +685,12 @@ type Stats struct {
 	// Connects counts connections HAProxy opened to targets; Reuses counts
 	// requests sent on a connection it already had.
 	Connects, Reuses int64
+	// Conns counts the connections HAProxy holds to targets now: idle
+	// (safe or not) and in use; in TCP mode, which pools none, the
+	// current sessions.
+	Conns int64
+	// Used counts the connections that carry a request now.
+	Used int64
 }
 
 // ServerStats reads the servers' counters ("show stat"), for the share of
@@ -726,6 +732,25 @@ func parseStats(csv string) (Stats, error) {
 		fmt.Sscan(f[ri], &r)
 		s.Connects += c
 		s.Reuses += r
+		var pooled int64
+		for _, h := range []string{"idle_conn_cur", "safe_conn_cur", "used_conn_cur"} {
+			if i, ok := col[h]; ok && i < len(f) {
+				var n int64
+				fmt.Sscan(f[i], &n)
+				pooled += n
+				if h == "used_conn_cur" {
+					s.Used += n
+				}
+			}
+		}
+		if pooled == 0 {
+			// TCP mode keeps no pool: one server connection per
+			// client session, which "scur" counts.
+			if i, ok := col["scur"]; ok && i < len(f) {
+				fmt.Sscan(f[i], &pooled)
+			}
+		}
+		s.Conns += pooled
 	}
 	return s, nil
 }

@@ -141,6 +141,10 @@ type pod struct {
 	registered, inDP, draining, stopped     bool
 	healthy, counted                        bool
 	kpReady, kpServing, evicting, onDrained bool
+	// pinned counts the load balancer's kept-alive connections kube-proxy
+	// pinned to the pod (instance targets) that the load balancer has
+	// not yet replaced since the app stopped.
+	pinned float64
 	// sink stands for a node without a local endpoint that the load
 	// balancer still routes to (externalTrafficPolicy: Local).
 	sink      bool
@@ -214,6 +218,13 @@ type sim struct {
 	ctHead  int
 	ctPorts float64
 
+	// pinned is how many of the load balancer's kept-alive connections
+	// kube-proxy pinned to each pod (instance targets).
+	pinned float64
+	// kp draws kube-proxy's pick for the connections the load balancer
+	// reopens when a pod's app stops.
+	kp *rand.Rand
+
 	// Nodes, for externalTrafficPolicy: Local; fresh counts the nodes
 	// added for new pods.
 	nodes []node
@@ -253,6 +264,13 @@ func newSim(p Params, seed uint64) *sim {
 	// node: the fewest source ports, so the most reuse.
 	s.ctPorts = float64(timing.EphemeralPorts * max(p.Nodes, 1))
 	s.durTable = durationTable(p.DurationMedian, p.DurationSigma, p.DurationMax)
+	conns := p.Conns
+	if conns == 0 {
+		// Little's law: the requests in flight, each on a connection.
+		conns = p.RPS * math.Min(p.DurationMedian*math.Exp(p.DurationSigma*p.DurationSigma/2), p.DurationMax)
+	}
+	s.pinned = conns / float64(max(p.Replicas, 1))
+	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))
 	s.ringSize = int32(math.Ceil(p.DurationMax/ringBucket)) + 3
 	s.run.Seed = seed
 	s.run.EventAt = p.Lead
@@ -290,6 +308,7 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 		listenStart: inf, listenEnd: inf, exitAt: inf, ipGone: inf, cut: inf,
 		sigterm: inf, sigkill: inf, deletedAt: inf, readyAt: inf, node: -1}
 	pp := &s.p
+	p.pinned = s.pinned
 	p.dStart = pp.PodStart.Sample(r)
 	p.dApp = pp.AppStartup.Sample(r)
 	p.dRegRec = pp.Reconcile.Sample(r)

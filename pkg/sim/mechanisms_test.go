@@ -201,9 +201,13 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
 	p.PreStop = 0
 	p.KeepAlive = 1
+	// With (almost) no connection pinned to the stopping pods, nothing
+	// needs a new connection, so nothing meets them.
+	p.Conns = 1e-9
 	if r := mustRun(t, p, 1); r.Failed() != 0 {
-		t.Errorf("instance targets, all kept alive: %d failures (%+v), want 0", r.Failed(), r.Causes)
+		t.Errorf("instance targets, all kept alive, no connection pinned: %d failures (%+v), want 0", r.Failed(), r.Causes)
 	}
+	p.Conns = 0
 	p.KeepAlive = 0
 	if r := mustRun(t, p, 1); causeCount(r, CauseStopped) == 0 {
 		t.Errorf("instance targets, new connections: no request sent to the stopped pods (%+v)", r.Causes)
@@ -214,6 +218,7 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	// each waiting minReadySeconds).
 	one, zero := intstr.FromInt32(1), intstr.FromInt32(0)
 	p.Event, p.Probe, p.AppStartup = Rollout, nil, Const(3)
+	p.Conns = 1e-9
 	p.MaxSurge, p.MaxUnavailable, p.MinReadySeconds = &one, &zero, 10
 	p.KeepAlive = 1
 	if n := causeCount(mustRun(t, p, 1), CauseNotListening); n != 0 {
@@ -223,12 +228,59 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	if n := causeCount(mustRun(t, p, 1), CauseNotListening); n == 0 {
 		t.Errorf("instance targets, new connections, rollout without a probe: no not-listening failure")
 	}
-	p.Event = ScaleIn
+	p.Event, p.Conns = ScaleIn, 0
 	// ip targets: the load balancer picks the target per request, so a
 	// kept-alive request can still reach the stopping pod.
 	p.TargetType, p.KeepAlive = timing.TargetIP, 1
 	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
 	if r := mustRun(t, p, 1); causeCount(r, CauseKeepAliveClosed) == 0 {
 		t.Errorf("ip targets, all kept alive: no keepalive-closed failure (%+v)", r.Causes)
+	}
+}
+
+// TestInstanceReopenAtStop: behind instance targets, when a pod's app
+// stops, the requests that rode the load balancer's connections pinned
+// to it need new connections at that moment, through kube-proxy's rules
+// of that moment, which still list the stopped pods: failures that grow
+// with the connections pinned, all in the window between the first stop
+// and kube-proxy dropping the last stopped pod, and none when kube-proxy
+// drops the pods before their apps stop.
+func TestInstanceReopenAtStop(t *testing.T) {
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
+	p.PreStop, p.KeepAlive = 0, 1
+	p.EndpointPropagation = Dist{Min: 2, Max: 3}
+	var prev int64 = -1
+	for _, conns := range []float64{1e-9, 8, 80} {
+		p.Conns = conns
+		var failed int64
+		for seed := uint64(1); seed <= 20; seed++ {
+			r := mustRun(t, p, seed)
+			failed += r.Failed()
+			for _, c := range r.Causes {
+				switch c.Cause {
+				case CauseStopped, CauseExited, CausePodGone, CauseStaleConntrack:
+				default:
+					t.Errorf("conns %g: cause %v (%d), want only failures of new connections", conns, c.Cause, c.Count)
+				}
+				// Stops come at the event (p.Lead) plus the kubelet's
+				// reaction; kube-proxy drops the pods within 3 s.
+				if c.From < p.Lead || c.To > p.Lead+3+1 {
+					t.Errorf("conns %g: %v from %.2f to %.2f, outside the stop-to-propagation window", conns, c.Cause, c.From, c.To)
+				}
+			}
+		}
+		if failed <= prev {
+			t.Errorf("conns %g: %d failures over 20 runs, want more than %d with fewer connections", conns, failed, prev)
+		}
+		prev = failed
+	}
+	// A preStop longer than kube-proxy's propagation: the stopped pods
+	// are out of the rules before their apps stop; nothing fails.
+	p.PreStop = 4
+	if r := mustRun(t, p, 1); r.Failed() != 0 {
+		t.Errorf("preStop 4 s, propagation 2–3 s: %d failures (%+v), want 0", r.Failed(), r.Causes)
 	}
 }

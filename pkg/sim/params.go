@@ -228,6 +228,13 @@ type Params struct {
 	// the app closing that idle connection (an app idle timeout shorter
 	// than the load balancer's); 0 when the app keeps connections longer.
 	IdleRace float64 `json:"idleRace,omitempty"`
+	// Conns is how many kept-alive connections the load balancer holds
+	// to its targets at once, spread evenly over the pods. Behind
+	// instance targets kube-proxy pins each to one pod; when that pod's
+	// app stops, the requests that rode them need new connections at
+	// once, through kube-proxy's rules of that moment. 0: the requests in
+	// flight (Little's law), the fewest that carry the traffic.
+	Conns float64 `json:"lbConnections,omitempty"`
 
 	// skew fixes the delays at the ends Skewed picks (SkewNone: drawn).
 	skew Skew
@@ -418,6 +425,9 @@ func (p *Params) Validate() error {
 		bad("request durations: median and maximum must be positive")
 	} else if p.DurationMedian > p.DurationMax {
 		bad("median request duration %gs is above the longest request, %gs: declare a longer longest request or lower the median", p.DurationMedian, p.DurationMax)
+	}
+	if p.Conns < 0 || math.IsNaN(p.Conns) || math.IsInf(p.Conns, 0) {
+		bad("lbConnections is a count, 0 or more")
 	}
 	if p.KeepAlive < 0 || p.KeepAlive > 1 || p.IdleRace < 0 || p.IdleRace > 1 || p.LongShare < 0 || p.LongShare > 1 {
 		bad("keepAlive and idleRace are shares between 0 and 1")

@@ -88,7 +88,24 @@ func (s *sim) traffic(until float64) {
 			// request on a reused connection rides one to a pod that
 			// listens; only new connections follow kube-proxy's rules
 			// to a pod that does not.
-			if y := listening(routable, rr, t); y != nil {
+			//
+			// Except the requests that rode the connections pinned to
+			// a pod whose app just stopped: the load balancer opens
+			// new ones for them at that moment, through kube-proxy's
+			// rules of that moment, which may still list the stopped
+			// pod (or another): one new connection per pinned one.
+			// (One that fails is not replaced at once: the load
+			// balancer still holds connections to the pods that
+			// listen, enough for the next requests.) kube-proxy picks a new
+			// connection's pod at random (iptables' statistic match),
+			// from a stream of its own so the requests' draws stay in
+			// order. The low bits of u are uniform below keep for a
+			// reused request.
+			if t >= x.listenEnd && x.pinned > 0 && float64(u&(1<<20-1)) < x.pinned*float64(keep) {
+				x.pinned--
+				x = routable[s.kp.IntN(n)]
+				reused = false
+			} else if y := listening(routable, rr, t); y != nil {
 				x = y
 			}
 		}

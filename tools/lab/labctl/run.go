@@ -61,8 +61,12 @@ type Result struct {
 	// KeepAlive is the share of requests the load balancer sent on a
 	// reused connection (measured; simulate is given the same).
 	KeepAlive float64 `json:"keepAlive"`
-	Files     string  `json:"files"`
-	Error     string  `json:"error,omitempty"`
+	// Conns is the mean number of connections the load balancer held to
+	// its targets over the warm-up, before the event (measured; simulate
+	// is given the same).
+	Conns float64 `json:"lbConnections"`
+	Files string  `json:"files"`
+	Error string  `json:"error,omitempty"`
 }
 
 // Band is a spread of simulated failures.
@@ -139,7 +143,7 @@ func writeSummary(out string, results []Result, took time.Duration) error {
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "config\tevent\tmeasured failed\tof\tby class\tsimulate p5\tp50\tp95\tinside\tsettled s (sim p50)\tkeep-alive")
+	fmt.Fprintln(tw, "config\tevent\tmeasured failed\tof\tby class\tsimulate p5\tp50\tp95\tinside\tsettled s (sim p50)\tkeep-alive\tlb conns")
 	for _, r := range results {
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t%s\terror: %s\n", r.Config, r.Event, r.Error)
@@ -150,8 +154,8 @@ func writeSummary(out string, results []Result, took time.Duration) error {
 			classes = append(classes, fmt.Sprintf("%s %d", k, v))
 		}
 		sort.Strings(classes)
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.0f\t%.0f\t%.0f\t%v\t%.1f (%.1f)\t%.3f\n", r.Config, r.Event, r.Failed, r.Requests,
-			strings.Join(classes, ", "), r.Sim.P5, r.Sim.P50, r.Sim.P95, r.Inside, r.SettledS, r.SimSettle, r.KeepAlive)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.0f\t%.0f\t%.0f\t%v\t%.1f (%.1f)\t%.3f\t%.1f\n", r.Config, r.Event, r.Failed, r.Requests,
+			strings.Join(classes, ", "), r.Sim.P5, r.Sim.P50, r.Sim.P95, r.Inside, r.SettledS, r.SimSettle, r.KeepAlive, r.Conns)
 	}
 	tw.Flush()
 	fmt.Fprintf(&b, "matrix took %s\n", took.Round(time.Second))
@@ -260,7 +264,47 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, filepath.Join(f.bin, "zerodrop"), args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	// The connections the load balancer holds to its targets, sampled
+	// while verify runs (and written to CONFIG-EVENT.conns.tsv with
+	// HAProxy's connect and reuse counters): their mean over the warm-up,
+	// before the event, is what simulate is given. (After a pod stops the
+	// load balancer opens a burst of new connections and keeps them.)
+	stop, sampled := make(chan struct{}), make(chan float64)
+	series, _ := os.Create(filepath.Join(f.out, name+".conns.tsv"))
+	begun := time.Now()
+	go func() {
+		var sum, n float64
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		if series != nil {
+			defer series.Close()
+			fmt.Fprintln(series, "time\tconnects\treuses\tconns\tused")
+		}
+		for {
+			select {
+			case <-stop:
+				if n > 0 {
+					sum /= n
+				}
+				sampled <- sum
+				return
+			case <-tick.C:
+				if st, err := em.ServerStats(); err == nil {
+					if time.Since(begun) < f.warmup && st.Conns > 0 {
+						sum += float64(st.Conns)
+						n++
+					}
+					if series != nil {
+						fmt.Fprintf(series, "%s\t%d\t%d\t%d\t%d\n", time.Now().UTC().Format("15:04:05.000"), st.Connects, st.Reuses, st.Conns, st.Used)
+					}
+				}
+			}
+		}
+	}()
+	err = cmd.Run()
+	close(stop)
+	pool := <-sampled
+	if err != nil {
 		return fail(fmt.Errorf("zerodrop %s: %v\n%s", strings.Join(args, " "), err, stderr.String()))
 	}
 	os.WriteFile(filepath.Join(f.out, name+".json"), stdout.Bytes(), 0o644)
@@ -292,6 +336,10 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 		p.KeepAlive = min(max(1-float64(conns)/float64(r.Requests), 0), 1)
 	}
 	r.KeepAlive = p.KeepAlive
+	if pool > 0 {
+		p.Conns = pool
+	}
+	r.Conns = p.Conns
 
 	// Predict.
 	band, settle, err := predict(p, f.runs)
