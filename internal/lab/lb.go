@@ -691,6 +691,8 @@ type Stats struct {
 	Conns int64
 	// Used counts the connections that carry a request now.
 	Used int64
+	// Sessions counts the client connections open at the load balancer.
+	Sessions int64
 }
 
 // ServerStats reads the servers' counters ("show stat"), for the share of
@@ -724,6 +726,12 @@ func parseStats(csv string) (Stats, error) {
 	var s Stats
 	for _, l := range lines[1:] {
 		f := strings.Split(l, ",")
+		if len(f) > max(pi, si) && f[pi] == "lb" && f[si] == "FRONTEND" {
+			if i, ok := col["scur"]; ok && i < len(f) {
+				fmt.Sscan(f[i], &s.Sessions)
+			}
+			continue
+		}
 		if len(f) <= max(ci, ri) || f[pi] != Backend || f[si] == "BACKEND" || f[si] == "FRONTEND" {
 			continue
 		}

@@ -93,18 +93,23 @@ func (s *sim) traffic(until float64) {
 			// a pod whose app just stopped: the load balancer opens
 			// new ones for them at that moment, through kube-proxy's
 			// rules of that moment, which may still list the stopped
-			// pod (or another): one new connection per pinned one.
-			// (One that fails is not replaced at once: the load
-			// balancer still holds connections to the pods that
-			// listen, enough for the next requests.) kube-proxy picks a new
+			// pod (or another). A new connection that fails leaves its
+			// place empty, so the next such request opens another (the
+			// lab shows it: HAProxy closes a client's connection after
+			// an error it answers, and the client's next connection
+			// needs a server connection of its own); only one that
+			// reaches a listening pod is pinned there. kube-proxy picks a new
 			// connection's pod at random (iptables' statistic match),
 			// from a stream of its own so the requests' draws stay in
 			// order. The low bits of u are uniform below keep for a
 			// reused request.
 			if t >= x.listenEnd && x.pinned > 0 && float64(u&(1<<20-1)) < x.pinned*float64(keep) {
-				x.pinned--
+				from := x
 				x = routable[s.kp.IntN(n)]
 				reused = false
+				if !x.sink && t >= x.listenStart && t < x.listenEnd && t < x.ipGone {
+					from.pinned--
+				}
 			} else if y := listening(routable, rr, t); y != nil {
 				x = y
 			}

@@ -278,7 +278,7 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 		defer tick.Stop()
 		if series != nil {
 			defer series.Close()
-			fmt.Fprintln(series, "time\tconnects\treuses\tconns\tused")
+			fmt.Fprintln(series, "time\tconnects\treuses\tconns\tused\tsessions")
 		}
 		for {
 			select {
@@ -295,7 +295,7 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 						n++
 					}
 					if series != nil {
-						fmt.Fprintf(series, "%s\t%d\t%d\t%d\t%d\n", time.Now().UTC().Format("15:04:05.000"), st.Connects, st.Reuses, st.Conns, st.Used)
+						fmt.Fprintf(series, "%s\t%d\t%d\t%d\t%d\t%d\n", time.Now().UTC().Format("15:04:05.000"), st.Connects, st.Reuses, st.Conns, st.Used, st.Sessions)
 					}
 				}
 			}
