@@ -40,16 +40,25 @@ func (s *sharer) compact(f finding.Finding) finding.Finding {
 	return f
 }
 
-// findingChunks holds one rule's findings in fixed-size chunks: a slice
-// grown by appends has up to half again its length spare, and copies
-// itself on every growth.
+// findingChunks holds one rule's findings in chunks that double from a few
+// findings up to a fixed size: a slice grown by appends has up to half again
+// its length spare, and copies itself on every growth; starting small keeps
+// a check of one object (a webhook review runs every rule) from allocating
+// a full chunk per rule.
 type findingChunks [][]finding.Finding
 
-const chunkFindings = 256
+const (
+	firstChunkFindings = 4
+	chunkFindings      = 256
+)
 
 func (c *findingChunks) add(f finding.Finding) {
-	if n := len(*c); n == 0 || len((*c)[n-1]) == chunkFindings {
-		*c = append(*c, make([]finding.Finding, 0, chunkFindings))
+	if n := len(*c); n == 0 || len((*c)[n-1]) == cap((*c)[n-1]) {
+		size := firstChunkFindings
+		if n > 0 {
+			size = min(2*cap((*c)[n-1]), chunkFindings)
+		}
+		*c = append(*c, make([]finding.Finding, 0, size))
 	}
 	last := &(*c)[len(*c)-1]
 	*last = append(*last, f)
