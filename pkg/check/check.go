@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -193,45 +194,19 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
-	// Findings are most of what a large check holds: gather them into one
-	// slice of the exact size, letting each rule's go as it is copied, so
-	// they are never held twice over.
-	n := len(found)
-	for _, c := range perRule {
-		n += c.len()
-	}
-	found = append(make([]finding.Finding, 0, n), found...)
-	for i := range perRule {
-		found = perRule[i].moveTo(found)
-	}
+	var extraFound []finding.Finding
 	if extra != nil {
 		m := &Model{Inventory: inv, Graph: g, Exposures: exps, Timing: opts.Timing, KubeVersion: kv, Pass: pass}
 		for _, f := range extra(m) {
 			if opts.Only == nil || opts.Only[f.Rule] {
-				found = append(found, f)
+				extraFound = append(extraFound, f)
 			}
 		}
 	}
+	// Take from the model what the result needs besides the findings: from
+	// here on nothing refers to it, and on a large input the collector can
+	// have it back while the findings are gathered, sorted and written.
 	sup := newSuppressor(inv)
-	for i := range found {
-		f := &found[i]
-		if sev, ok := opts.RuleSeverity[f.Rule]; ok {
-			if sev == 0 {
-				f.Suppressed, f.Suppression = true, &finding.Suppression{By: "config", Reason: "rule " + f.Rule + " is disabled in the configuration"}
-			} else {
-				f.Severity = sev
-			}
-		}
-		if !f.Suppressed {
-			if s := sup.lookup(f); s != nil {
-				f.Suppressed, f.Suppression = true, s
-			}
-		}
-	}
-	sortFindings(found)
-	if len(found) > 0 {
-		out.Findings = found
-	}
 	if sh := opts.Timing.Shutdown; sh.Source == timing.FromDefault {
 		out.Assumptions = append(out.Assumptions, fmt.Sprintf("apps drain on SIGTERM unless a workload says otherwise (annotation %s: drain|exit) or a shell wrapper keeps SIGTERM from them; set --shutdown to change", timing.ShutdownAnnotation))
 	}
@@ -251,9 +226,51 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	if len(exps) == 0 && len(lr.Objects) > 0 {
 		s.NoExposure = noExposure(inv)
 	}
+	if len(lr.Objects) >= collectAfterRules {
+		// The model, most of the heap, is garbage now; collected before
+		// the findings are gathered, its memory holds them and what the
+		// output takes, instead of the heap growing by half again first.
+		runtime.GC()
+	}
+	// Findings are most of what a large check holds: gather them into one
+	// slice of the exact size, letting each rule's go as it is copied, so
+	// they are never held twice over.
+	n := len(found) + len(extraFound)
+	for _, c := range perRule {
+		n += c.len()
+	}
+	all := make([]finding.Finding, 0, n)
+	for i := range perRule {
+		all = perRule[i].moveTo(all)
+	}
+	all = append(append(all, found...), extraFound...)
+	found, extraFound = nil, nil
+	for i := range all {
+		f := &all[i]
+		if sev, ok := opts.RuleSeverity[f.Rule]; ok {
+			if sev == 0 {
+				f.Suppressed, f.Suppression = true, &finding.Suppression{By: "config", Reason: "rule " + f.Rule + " is disabled in the configuration"}
+			} else {
+				f.Severity = sev
+			}
+		}
+		if !f.Suppressed {
+			if s := sup.lookup(f); s != nil {
+				f.Suppressed, f.Suppression = true, s
+			}
+		}
+	}
+	sortFindings(all)
+	if len(all) > 0 {
+		out.Findings = all
+	}
 	Tally(out, opts.FailOn)
 	return out, nil
 }
+
+// collectAfterRules is the number of objects from which a check collects
+// the model's memory as soon as the rules are done with it.
+const collectAfterRules = 20_000
 
 // noExposure says that no AWS load balancer exposure was found and what
 // was looked at.

@@ -1,15 +1,29 @@
 package check
 
-import "github.com/zerodrop/zerodrop/pkg/finding"
+import (
+	"strconv"
+
+	"github.com/zerodrop/zerodrop/pkg/finding"
+)
 
 // sharer keeps the findings of a large input small: one rule reports the
-// same fix and the same evidence details ("spec.minReadySeconds", a
-// profile's formula) for thousands of objects, and each finding held its
-// own copy of them, and its evidence in a slice grown by appends. A sharer
-// belongs to one goroutine.
+// same fix and the same evidence ("spec.minReadySeconds 0", a profile's
+// deregistration delay with its formula) for thousands of objects, and each
+// finding held its own copy of them, and its evidence in a slice grown by
+// appends. A sharer belongs to one goroutine.
 type sharer struct {
 	strs map[string]string
+	// lists holds one evidence list per content (evidenceKey), once the
+	// rule has reported shareFrom findings: a check of a few objects (each
+	// webhook review) has nothing to share and pays nothing for it.
+	lists map[string][]finding.Evidence
+	key   []byte
+	seen  int
 }
+
+// shareFrom is the number of a rule's findings after which their evidence
+// lists are shared.
+const shareFrom = 64
 
 func newSharer() *sharer { return &sharer{strs: map[string]string{}} }
 
@@ -24,20 +38,92 @@ func (s *sharer) str(v string) string {
 	return v
 }
 
-// compact returns f with its fix and evidence details shared with earlier
-// findings and its evidence in a slice of its own, of the exact size: the
-// rule's slice may have spare room, or be shared with other findings.
+// compact returns f with its fix and evidence shared with earlier findings
+// that have equal ones, and otherwise its evidence in a slice of its own,
+// of the exact size: the rule's slice may have spare room, or be shared
+// with other findings. Findings share evidence lists: no reader changes
+// one (a writer that needs to copies the finding's list first).
 func (s *sharer) compact(f finding.Finding) finding.Finding {
 	f.Fix = s.str(f.Fix)
-	if len(f.Evidence) > 0 {
-		ev := make([]finding.Evidence, len(f.Evidence))
-		for i, e := range f.Evidence {
-			e.Name, e.Unit, e.Detail = s.str(e.Name), s.str(e.Unit), s.str(e.Detail)
-			ev[i] = e
+	if len(f.Evidence) == 0 {
+		return f
+	}
+	var key []byte
+	ok := false
+	if s.seen++; s.seen > shareFrom {
+		if s.lists == nil {
+			s.lists = map[string][]finding.Evidence{}
 		}
-		f.Evidence = ev
+		key, ok = evidenceKey(s.key[:0], f.Evidence)
+		s.key = key
+	}
+	if ok {
+		if ev, found := s.lists[string(key)]; found {
+			f.Evidence = ev
+			return f
+		}
+	}
+	ev := make([]finding.Evidence, len(f.Evidence))
+	for i, e := range f.Evidence {
+		e.Name, e.Unit, e.Detail = s.str(e.Name), s.str(e.Unit), s.str(e.Detail)
+		ev[i] = e
+	}
+	f.Evidence = ev
+	if ok {
+		s.lists[string(key)] = ev
 	}
 	return f
+}
+
+// evidenceKey appends to b a key that is equal for equal evidence lists and
+// different for different ones; ok is false for a list holding a value of
+// a type the key does not spell (such a list is not shared).
+func evidenceKey(b []byte, ev []finding.Evidence) (key []byte, ok bool) {
+	str := func(v string) {
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	for _, e := range ev {
+		str(e.Name)
+		str(e.Unit)
+		str(string(e.Source))
+		str(e.Detail)
+		switch v := e.Value.(type) {
+		case nil:
+			b = append(b, 'n')
+		case string:
+			b = append(b, 's')
+			str(v)
+		case bool:
+			b = append(b, 'b')
+			b = strconv.AppendBool(b, v)
+		case int:
+			b = append(b, 'i')
+			b = strconv.AppendInt(b, int64(v), 10)
+		case int32:
+			b = append(b, 'j')
+			b = strconv.AppendInt(b, int64(v), 10)
+		case int64:
+			b = append(b, 'k')
+			b = strconv.AppendInt(b, v, 10)
+		case float64:
+			b = append(b, 'f')
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		default:
+			return b, false
+		}
+		if r := e.Range; r != nil {
+			b = append(b, 'r')
+			b = strconv.AppendInt(b, r.Low, 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, r.High, 10)
+			str(r.LowFrom)
+			str(r.HighFrom)
+		}
+		b = append(b, ';')
+	}
+	return b, true
 }
 
 // findingChunks holds one rule's findings in chunks that double from a few

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -40,5 +41,65 @@ func TestFindingChunks(t *testing.T) {
 				t.Errorf("n=%d: chunk %d kept after moveTo", n, i)
 			}
 		}
+	}
+}
+
+// A rule's findings, past its first shareFrom, share an evidence list only
+// with findings whose evidence is equal in every field, value type
+// included; a list holding a value the key cannot spell is never shared.
+func TestEvidenceSharing(t *testing.T) {
+	base := func() []finding.Evidence {
+		return []finding.Evidence{
+			{Name: "a", Value: int64(30), Unit: "s", Source: "default", Detail: "d"},
+			{Name: "b", Value: "x", Source: "manifest", Range: &finding.Bounds{Low: 1, High: 2, LowFrom: "l", HighFrom: "h"}},
+		}
+	}
+	variants := map[string]func([]finding.Evidence){
+		"value":       func(e []finding.Evidence) { e[0].Value = int64(31) },
+		"value type":  func(e []finding.Evidence) { e[0].Value = int32(30) },
+		"float":       func(e []finding.Evidence) { e[0].Value = 30.0 },
+		"unit":        func(e []finding.Evidence) { e[0].Unit = "" },
+		"name/unit":   func(e []finding.Evidence) { e[0].Name, e[0].Unit = "as", "" },
+		"source":      func(e []finding.Evidence) { e[0].Source = "profile" },
+		"detail":      func(e []finding.Evidence) { e[0].Detail = "e" },
+		"no range":    func(e []finding.Evidence) { e[1].Range = nil },
+		"range low":   func(e []finding.Evidence) { e[1].Range.Low = 0 },
+		"range high":  func(e []finding.Evidence) { e[1].Range.High = 3 },
+		"range from":  func(e []finding.Evidence) { e[1].Range.LowFrom = "" },
+		"range until": func(e []finding.Evidence) { e[1].Range.HighFrom = "" },
+		"bool":        func(e []finding.Evidence) { e[1].Value = true },
+		"nil":         func(e []finding.Evidence) { e[1].Value = nil },
+	}
+	s := newSharer()
+	few := s.compact(finding.Finding{Evidence: base()})
+	for range shareFrom - 1 {
+		if f := s.compact(finding.Finding{Evidence: base()}); &f.Evidence[0] == &few.Evidence[0] {
+			t.Fatal("the first findings of a rule share evidence lists")
+		}
+	}
+	first := s.compact(finding.Finding{Evidence: base()})
+	again := s.compact(finding.Finding{Evidence: base()})
+	if &first.Evidence[0] != &again.Evidence[0] {
+		t.Error("equal evidence lists are not shared")
+	}
+	for name, change := range variants {
+		ev := base()
+		change(ev)
+		want := append([]finding.Evidence(nil), ev...)
+		f := s.compact(finding.Finding{Evidence: ev})
+		if &f.Evidence[0] == &first.Evidence[0] {
+			t.Errorf("%s: a different list shares the first one", name)
+		}
+		if !reflect.DeepEqual(f.Evidence, want) {
+			t.Errorf("%s: evidence %+v, want %+v", name, f.Evidence, want)
+		}
+		if g := s.compact(finding.Finding{Evidence: want}); &g.Evidence[0] != &f.Evidence[0] {
+			t.Errorf("%s: not shared with an equal list", name)
+		}
+	}
+	odd := []finding.Evidence{{Name: "a", Value: []string{"x"}}}
+	f, g := s.compact(finding.Finding{Evidence: odd}), s.compact(finding.Finding{Evidence: odd})
+	if &f.Evidence[0] == &g.Evidence[0] {
+		t.Error("a list with a value the key does not spell is shared")
 	}
 }

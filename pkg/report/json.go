@@ -21,18 +21,15 @@ func writeJSON(w io.Writer, res *check.Result, _ Options) error {
 	if out.SchemaVersion == "" {
 		out.SchemaVersion = check.SchemaVersion
 	}
-	out.Findings = make([]finding.Finding, len(res.Findings))
-	for i, f := range res.Findings {
-		if f.Evidence == nil {
-			f.Evidence = []finding.Evidence{}
-		}
-		out.Findings[i] = f
-	}
 	out.Errors = nonNil(res.Errors)
 	out.Notes = nonNil(res.Notes)
 	out.Assumptions = nonNil(res.Assumptions)
 	bw := bufio.NewWriterSize(w, 1<<16)
-	if len(out.Findings) < 256 {
+	if len(res.Findings) < 256 {
+		out.Findings = make([]finding.Finding, len(res.Findings))
+		for i, f := range res.Findings {
+			out.Findings[i] = withEvidence(f)
+		}
 		if err := newEncoder(bw, "").Encode(&out); err != nil {
 			return err
 		}
@@ -41,21 +38,21 @@ func writeJSON(w io.Writer, res *check.Result, _ Options) error {
 	// A large result spends most of its time encoding findings, which are
 	// independent: encode them in parallel, in the layout the encoder gives
 	// the whole (the test compares both byte for byte), a window at a time
-	// so that the encoded text is never held whole.
+	// so that the encoded text is never held whole, nor the findings copied.
 	sv, _ := json.Marshal(out.SchemaVersion)
 	bw.WriteString("{\n  \"schemaVersion\": ")
 	bw.Write(sv)
 	bw.WriteString(",\n  \"findings\": [\n")
-	for lo := 0; lo < len(out.Findings); lo += findingsWindow {
-		hi := min(lo+findingsWindow, len(out.Findings))
-		parts, err := encodeFindings(out.Findings[lo:hi])
+	for lo := 0; lo < len(res.Findings); lo += findingsWindow {
+		hi := min(lo+findingsWindow, len(res.Findings))
+		parts, err := encodeFindings(res.Findings[lo:hi])
 		if err != nil {
 			return err
 		}
 		for i, p := range parts {
 			bw.WriteString("    ")
 			bw.Write(p)
-			if lo+i < len(out.Findings)-1 {
+			if lo+i < len(res.Findings)-1 {
 				bw.WriteString(",\n")
 			} else {
 				bw.WriteString("\n")
@@ -101,7 +98,8 @@ func encodeFindings(fs []finding.Finding) ([][]byte, error) {
 		enc := newEncoder(&buf, "    ")
 		for i := lo; i < hi; i++ {
 			buf.Reset()
-			if err := enc.Encode(&fs[i]); err != nil {
+			f := withEvidence(fs[i])
+			if err := enc.Encode(&f); err != nil {
 				return err
 			}
 			parts[i] = bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
@@ -112,6 +110,14 @@ func encodeFindings(fs []finding.Finding) ([][]byte, error) {
 		return nil, err
 	}
 	return parts, nil
+}
+
+// withEvidence returns f with an empty evidence list in place of nil.
+func withEvidence(f finding.Finding) finding.Finding {
+	if f.Evidence == nil {
+		f.Evidence = []finding.Evidence{}
+	}
+	return f
 }
 
 // nonNil returns s, or an empty slice in place of nil.
