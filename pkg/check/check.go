@@ -73,11 +73,20 @@ type Options struct {
 	// whether fix can apply one): a run that only reports never reads the
 	// patches, and on a large input they hold a quarter of the live heap.
 	DropPatches bool
+	// FindingsOnly is for a caller that reads only the findings (the
+	// admission webhook, once per review): the result's assumptions are
+	// left out, and the timing presets they quote are not computed for
+	// every check.
+	FindingsOnly bool
 	// release is set by Run, which loaded the objects itself: once the
 	// inventory holds its model, their typed API structs are dropped
 	// (load.Object.Release), or most of each object would be held twice.
 	release bool
 }
+
+// smallInput is the most objects a check runs its rules one after another
+// for, on the calling goroutine.
+var smallInput = 64
 
 // Run loads the sources and checks them.
 func Run(ctx context.Context, opts Options) *Result {
@@ -148,24 +157,8 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	if kv.Major == 0 {
 		kv = kubeversion.Default
 	}
-	if kv.Assumed {
-		out.Assumptions = append(out.Assumptions, fmt.Sprintf("Kubernetes %s assumed (native preStop sleep available, policy/v1beta1 not served); set --kube-version to change", kv))
-	}
-	if opts.Timing.File == "" {
-		alb := opts.Timing.Compute(timing.Input{LB: timing.ALB, TargetType: timing.TargetIP}).StopSending
-		nlb := opts.Timing.Compute(timing.Input{LB: timing.NLB, TargetType: timing.TargetIP}).StopSending
-		out.Assumptions = append(out.Assumptions, fmt.Sprintf("built-in timing presets (a deleted ip target stops getting requests after ALB %s, NLB %s; findings judge the end that is conservative for each requirement); set --profile to use measured delays", alb, nlb))
-	} else {
-		out.Assumptions = append(out.Assumptions, "timing profile "+opts.Timing.File)
-	}
-	inTree := 0
-	for _, e := range exps {
-		if e.Controller == exposure.InTree {
-			inTree++
-		}
-	}
-	if inTree > 0 {
-		out.Assumptions = append(out.Assumptions, fmt.Sprintf("%d LoadBalancer Service(s) read as the in-tree cloud provider's CLB or NLB; where the AWS Load Balancer Controller v2.5+ runs its Service webhook (the default), a newly created Service gets loadBalancerClass service.k8s.aws/nlb and becomes an NLB with instance targets instead (set loadBalancerClass to say which you mean)", inTree))
+	if !opts.FindingsOnly {
+		out.Assumptions = assumptions(out.Assumptions, kv, opts.Timing, exps)
 	}
 	var found []finding.Finding
 	pass := rules.NewPass(g, exps, opts.Timing, kv, func(f finding.Finding) { found = append(found, f) })
@@ -176,21 +169,44 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 			run = append(run, r)
 		}
 	}
-	// Rules are independent readers of the same model: run them side by
-	// side, and keep their findings in rule order.
-	perRule := make([]findingChunks, len(run))
-	workpool.Each(len(run), 0, func(i int) error {
-		if ctx.Err() == nil {
-			sh := newSharer()
-			pass.With(func(f finding.Finding) {
-				if opts.DropPatches {
-					f.Patch = nil
-				}
-				perRule[i].add(sh.compact(f))
-			}).Run(run[i])
+	var perRule []findingChunks
+	// inOrder holds the rules' findings when they run one after another.
+	var inOrder []finding.Finding
+	if len(lr.Objects) <= smallInput {
+		// A few objects (each admission review): the rules run one after
+		// another into one slice. Spread over goroutines, each with its
+		// own sink, shared strings and chunks, they would allocate more
+		// than they report, and a review's garbage sets how often the
+		// webhook collects.
+		one := pass.With(func(f finding.Finding) {
+			if opts.DropPatches {
+				f.Patch = nil
+			}
+			inOrder = append(inOrder, f)
+		})
+		for _, r := range run {
+			if ctx.Err() != nil {
+				break
+			}
+			one.Run(r)
 		}
-		return nil
-	})
+	} else {
+		// Rules are independent readers of the same model: run them side
+		// by side, and keep their findings in rule order.
+		perRule = make([]findingChunks, len(run))
+		workpool.Each(len(run), 0, func(i int) error {
+			if ctx.Err() == nil {
+				sh := newSharer()
+				pass.With(func(f finding.Finding) {
+					if opts.DropPatches {
+						f.Patch = nil
+					}
+					perRule[i].add(sh.compact(f))
+				}).Run(run[i])
+			}
+			return nil
+		})
+	}
 	if err := ctx.Err(); err != nil {
 		return out, err
 	}
@@ -207,7 +223,7 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	// here on nothing refers to it, and on a large input the collector can
 	// have it back while the findings are gathered, sorted and written.
 	sup := newSuppressor(inv)
-	if sh := opts.Timing.Shutdown; sh.Source == timing.FromDefault {
+	if sh := opts.Timing.Shutdown; sh.Source == timing.FromDefault && !opts.FindingsOnly {
 		out.Assumptions = append(out.Assumptions, fmt.Sprintf("apps drain on SIGTERM unless a workload says otherwise (annotation %s: drain|exit) or a shell wrapper keeps SIGTERM from them; set --shutdown to change", timing.ShutdownAnnotation))
 	}
 	for _, e := range append(append(lr.Errors, inv.Errors...), pass.InputErrors()...) {
@@ -235,15 +251,21 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	// Findings are most of what a large check holds: gather them into one
 	// slice of the exact size, letting each rule's go as it is copied, so
 	// they are never held twice over.
-	n := len(found) + len(extraFound)
-	for _, c := range perRule {
-		n += c.len()
+	var all []finding.Finding
+	if perRule == nil {
+		all = append(append(inOrder, found...), extraFound...)
+	} else {
+		n := len(found) + len(extraFound)
+		for _, c := range perRule {
+			n += c.len()
+		}
+		all = make([]finding.Finding, 0, n)
+		for i := range perRule {
+			all = perRule[i].moveTo(all)
+		}
+		all = append(append(all, found...), extraFound...)
 	}
-	all := make([]finding.Finding, 0, n)
-	for i := range perRule {
-		all = perRule[i].moveTo(all)
-	}
-	all = append(append(all, found...), extraFound...)
+	inOrder = nil
 	found, extraFound = nil, nil
 	for i := range all {
 		f := &all[i]
@@ -271,6 +293,30 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 // collectAfterRules is the number of objects from which a check collects
 // the model's memory as soon as the rules are done with it.
 const collectAfterRules = 20_000
+
+// assumptions adds what a check assumed, for the reader of its result.
+func assumptions(out []string, kv kubeversion.Version, tp *timing.Profiles, exps []*exposure.Exposure) []string {
+	if kv.Assumed {
+		out = append(out, fmt.Sprintf("Kubernetes %s assumed (native preStop sleep available, policy/v1beta1 not served); set --kube-version to change", kv))
+	}
+	if tp.File == "" {
+		alb := tp.Compute(timing.Input{LB: timing.ALB, TargetType: timing.TargetIP}).StopSending
+		nlb := tp.Compute(timing.Input{LB: timing.NLB, TargetType: timing.TargetIP}).StopSending
+		out = append(out, fmt.Sprintf("built-in timing presets (a deleted ip target stops getting requests after ALB %s, NLB %s; findings judge the end that is conservative for each requirement); set --profile to use measured delays", alb, nlb))
+	} else {
+		out = append(out, "timing profile "+tp.File)
+	}
+	inTree := 0
+	for _, e := range exps {
+		if e.Controller == exposure.InTree {
+			inTree++
+		}
+	}
+	if inTree > 0 {
+		out = append(out, fmt.Sprintf("%d LoadBalancer Service(s) read as the in-tree cloud provider's CLB or NLB; where the AWS Load Balancer Controller v2.5+ runs its Service webhook (the default), a newly created Service gets loadBalancerClass service.k8s.aws/nlb and becomes an NLB with instance targets instead (set loadBalancerClass to say which you mean)", inTree))
+	}
+	return out
+}
 
 // noExposure says that no AWS load balancer exposure was found and what
 // was looked at.

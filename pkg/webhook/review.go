@@ -164,6 +164,7 @@ func (r *reviewer) review(ctx context.Context, req admission.Request, opts check
 		objs = append(objs, lo)
 	}
 	opts.Namespace = rv.namespace
+	opts.FindingsOnly = true
 	admitted := loadObject(raw, admissionFile)
 	admitted.APIVersion, admitted.Kind, admitted.Namespace, admitted.Name = apiVersion, kind.Kind, ns, name
 	res, err := check.AnalyzeContext(ctx, &load.Result{Objects: append(objs, admitted)}, opts, nil)
