@@ -42,7 +42,7 @@ func NewInformerSource(kinds []Kind, lw ListerWatcherFunc, live dynamic.Interfac
 		// No example object: the watch delivers unstructured objects that
 		// the transform turns into Objects as they are stored.
 		inf := cache.NewSharedIndexInformerWithOptions(lw(k), nil, cache.SharedIndexInformerOptions{
-			Indexers:          indexers(),
+			Indexers:          indexers(k),
 			ObjectDescription: k.Resource,
 		})
 		if err := inf.SetTransform(transform(k)); err != nil {
@@ -90,11 +90,28 @@ func (s *InformerSource) Len() int {
 	return n
 }
 
-// indexers index by namespace and relation value; namespaced values are
-// "namespace/value".
-func indexers() cache.Indexers {
-	idx := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	for _, name := range []string{IndexPodLabel, IndexSelector, IndexService, IndexScaleTarget} {
+// indexers are the indexes of a kind: by namespace for the workloads (a
+// Namespace's review and a budget selecting by expressions list them), and
+// by the relations the kind's objects are found by; namespaced values are
+// "namespace/value". Every entry is a set the garbage collector marks on
+// each collection, so a kind gets only the indexes that are read.
+func indexers(k Kind) cache.Indexers {
+	idx := cache.Indexers{}
+	if k.Workload {
+		idx[cache.NamespaceIndex] = cache.MetaNamespaceIndexFunc
+	}
+	var names []string
+	switch {
+	case k.Workload:
+		names = []string{IndexPodLabel}
+	case k.Kind == "Service" || k.Kind == "PodDisruptionBudget":
+		names = []string{IndexSelector}
+	case k.Kind == "Ingress" || k.Kind == "TargetGroupBinding":
+		names = []string{IndexService}
+	case k.Kind == "HorizontalPodAutoscaler":
+		names = []string{IndexScaleTarget}
+	}
+	for _, name := range names {
 		idx[name] = func(obj any) ([]string, error) {
 			o, ok := obj.(*Object)
 			if !ok {
@@ -162,17 +179,21 @@ func (s *InformerSource) Get(ctx context.Context, kind Kind, namespace, name str
 	return NewObject(kind, u)
 }
 
-// Lookup implements Source.
+// Lookup implements Source. An index the kind does not have finds nothing.
 func (s *InformerSource) Lookup(_ context.Context, kind Kind, namespace, index, value string) ([]*Object, error) {
 	inf := s.informers[kind.GroupKind()]
 	if inf == nil {
+		return nil, nil
+	}
+	if _, ok := inf.GetIndexer().GetIndexers()[index]; !ok {
 		return nil, nil
 	}
 	items, err := inf.GetIndexer().ByIndex(index, namespace+"/"+value)
 	return objects(items), err
 }
 
-// List implements Source.
+// List implements Source. A namespaced kind without the namespace index
+// (only workloads have it) is listed by reading every object of the kind.
 func (s *InformerSource) List(_ context.Context, kind Kind, namespace string) ([]*Object, error) {
 	inf := s.informers[kind.GroupKind()]
 	if inf == nil {
@@ -180,6 +201,15 @@ func (s *InformerSource) List(_ context.Context, kind Kind, namespace string) ([
 	}
 	if !kind.Namespaced {
 		return objects(inf.GetStore().List()), nil
+	}
+	if _, ok := inf.GetIndexer().GetIndexers()[cache.NamespaceIndex]; !ok {
+		var items []any
+		for _, it := range inf.GetStore().List() {
+			if o, ok := it.(*Object); ok && o.Namespace == namespace {
+				items = append(items, o)
+			}
+		}
+		return objects(items), nil
 	}
 	items, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
 	return objects(items), err

@@ -442,17 +442,13 @@ func (g *gathering) allWorkloads() []*Object {
 // sorted returns the gathered objects in Kinds order, then by name: the
 // same input gives the same findings in the same order.
 func (g *gathering) sorted() []*Object {
-	rank := map[schema.GroupKind]int{}
-	for i, k := range Kinds {
-		rank[k.GroupKind()] = i
-	}
 	out := make([]*Object, 0, len(g.objs))
 	for _, o := range g.objs {
 		out = append(out, o)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
-		ra, rb := rank[a.GroupVersionKind().GroupKind()], rank[b.GroupVersionKind().GroupKind()]
+		ra, rb := kindRank[a.GroupVersionKind().GroupKind()], kindRank[b.GroupVersionKind().GroupKind()]
 		if ra != rb {
 			return ra < rb
 		}
@@ -463,6 +459,15 @@ func (g *gathering) sorted() []*Object {
 	})
 	return out
 }
+
+// kindRank is each kind's place in Kinds.
+var kindRank = func() map[schema.GroupKind]int {
+	rank := map[schema.GroupKind]int{}
+	for i, k := range Kinds {
+		rank[k.GroupKind()] = i
+	}
+	return rank
+}()
 
 // clusterObject returns a model object typed for the rules, typing it only
 // when this version of it was not seen before.
