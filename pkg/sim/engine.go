@@ -135,12 +135,18 @@ type pod struct {
 
 	created, readyAt, deletedAt, sigterm, sigkill float64
 
-	phase                                   Phase
-	containersReady, gateOK, ready, avail   bool
-	terminating, exited, gone, listening    bool
-	registered, inDP, draining, stopped     bool
-	healthy, counted                        bool
-	kpReady, kpServing, evicting, onDrained bool
+	phase                                 Phase
+	containersReady, gateOK, ready, avail bool
+	terminating, exited, gone, listening  bool
+	registered, inDP, draining, stopped   bool
+	healthy, counted                      bool
+	evicting, onDrained                   bool
+	// kpReady and kpServing hold, one bit per kube-proxy, whether its
+	// rules have the pod as a ready endpoint or as a terminating one that
+	// still serves (used only when no ready one is left); kpLast is the
+	// last state passed to kube-proxy (kpBitReady, kpBitServing).
+	kpReady, kpServing uint64
+	kpLast             uint8
 	// pinned counts the load balancer's kept-alive connections kube-proxy
 	// pinned to the pod (instance targets) that the load balancer has
 	// not yet replaced since the app stopped.
@@ -189,11 +195,21 @@ type sim struct {
 	class  [nCauses]Class
 
 	// Routing: the targets the load balancer (or kube-proxy) sends new
-	// requests to, rebuilt only when their state changes.
+	// requests to, rebuilt only when their state changes. Behind instance
+	// targets (externalTrafficPolicy: Cluster) each node's kube-proxy has
+	// its own rules: routes[j] is what kube-proxy j forwards to, and the
+	// load balancer spreads requests over the nodes; otherwise routes
+	// holds one list. routable is routes[0].
 	routable []*pod
+	routes   [][]*pod
 	rr       int
+	lbrr     int
 	dirty    bool
-	active   []*pod // in the data plane and not stopped (ip mode)
+	// kube-proxy: one per node (at most maxProxies), each applying
+	// endpoint changes in serial, batched syncs.
+	proxies []proxy
+	kpt     kpTiming
+	active  []*pod // in the data plane and not stopped (ip mode)
 
 	// Traffic.
 	nextArr  float64
@@ -271,6 +287,24 @@ func newSim(p Params, seed uint64) *sim {
 	}
 	s.pinned = conns / float64(max(p.Replicas, 1))
 	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))
+	nkp := 1
+	if !s.ipMode {
+		nkp = p.KubeProxies
+		if nkp <= 0 {
+			nkp = min(max(p.Nodes, 1), maxProxies)
+		}
+		nkp = min(nkp, maxProxies)
+	}
+	s.proxies = make([]proxy, nkp)
+	for j := range s.proxies {
+		s.proxies[j] = proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1)}
+	}
+	ep := p.EndpointPropagation
+	s.kpt.observeLow, s.kpt.observeHigh, s.kpt.syncHigh, s.kpt.minSync = timing.KubeProxySyncs(ep.Min, max(ep.Max, ep.Min))
+	s.routes = make([][]*pod, 1)
+	if !p.LocalTraffic {
+		s.routes = make([][]*pod, nkp)
+	}
 	s.ringSize = int32(math.Ceil(p.DurationMax/ringBucket)) + 3
 	s.run.Seed = seed
 	s.run.EventAt = p.Lead
@@ -353,7 +387,8 @@ func (s *sim) newPod(rs int8, steady bool) *pod {
 			s.active = append(s.active, p)
 		}
 		if !s.ipMode {
-			p.kpReady = true
+			p.kpReady = 1<<len(s.proxies) - 1
+			p.kpLast = kpBitReady
 			s.setHealthy(p, true)
 			if pp.LocalTraffic {
 				n := s.node(p.node)
@@ -673,7 +708,7 @@ func (s *sim) handle(ev event) {
 		// The target leaves the target group (draining → unused).
 		p.inDP = false
 	case evKubeProxy:
-		s.kubeProxy(p)
+		s.kubeProxy(p, int(ev.gen>>2), uint8(ev.gen&3))
 	case evSIGTERM:
 		s.sigterm(p)
 	case evSIGKILL:
@@ -821,14 +856,81 @@ func (s *sim) endpointChanged(p *pod) {
 		}
 		return
 	}
-	want := p.ready && !p.terminating
-	if want != p.kpReady || (p.terminating && p.kpServing != p.ready) {
+	var st uint8
+	if p.ready && !p.exited {
+		st = kpBitReady
+		if p.terminating {
+			st = kpBitServing
+		}
+	}
+	if st == p.kpLast {
+		return
+	}
+	p.kpLast = st
+	if s.p.skew != SkewNone {
+		// At a skew each change takes its pod's delay at the picked end,
+		// and kube-proxy applies the pod's state at that moment (the
+		// model before batched syncs, which the agreement's skewed runs
+		// judge).
 		d := p.dKPDel
-		if want {
+		if st == kpBitReady {
 			d = p.dKPAdd
 		}
-		s.schedule(s.now+d, evKubeProxy, p.id, 0)
+		for j := range s.proxies {
+			s.schedule(s.now+d, evKubeProxy, p.id, int32(j)<<2|kpNow)
+		}
+		return
 	}
+	for j := range s.proxies {
+		s.schedule(s.proxies[j].apply(s.now, &s.kpt, p.rng), evKubeProxy, p.id, int32(j)<<2|int32(st))
+	}
+}
+
+// kube-proxy's state of an endpoint, carried by its evKubeProxy events.
+const (
+	kpBitReady   = 1
+	kpBitServing = 2
+	// kpNow: apply the pod's state at the event (skewed runs).
+	kpNow = 3
+)
+
+// maxProxies bounds the kube-proxies a run follows: nodes beyond it share
+// the draws of one of them.
+const maxProxies = 16
+
+// proxy is one node's kube-proxy: it applies endpoint changes in serial,
+// batched syncs (timing.KubeProxySyncs). start and end are those of its
+// last sync; seen is when it saw the last change (changes reach it in
+// order: one EndpointSlice, written and watched in order).
+type proxy struct {
+	start, end, seen float64
+}
+
+// kpTiming is timing.KubeProxySyncs of the run's endpoint propagation.
+type kpTiming struct {
+	observeLow, observeHigh, syncHigh, minSync float64
+}
+
+// apply returns when kube-proxy's rules have a change made at t: the end
+// of the sync that takes it, the one pending when it arrives or else a new
+// one, which starts at once unless the last one ended less than the min
+// sync period before. The draws come from the changed pod's stream, so that
+// they do not depend on how many changes other pods made before.
+func (k *proxy) apply(t float64, kt *kpTiming, r *rand.Rand) float64 {
+	o := kt.observeLow
+	u, v := r.Float64(), r.Float64()
+	if kt.observeHigh > kt.observeLow {
+		o += u * (kt.observeHigh - kt.observeLow)
+	}
+	o = max(t+o, k.seen)
+	k.seen = o
+	if o < k.start {
+		return k.end // the pending sync takes it
+	}
+	k.start = max(o, k.end+kt.minSync)
+	d := v * kt.syncHigh
+	k.end = k.start + d
+	return k.end
 }
 
 // reconcileTarget is the controller registering or deregistering a pod.
@@ -852,21 +954,52 @@ func (s *sim) reconcileTarget(p *pod) {
 	}
 }
 
-func (s *sim) kubeProxy(p *pod) {
-	ready := p.ready && !p.terminating && !p.exited
-	serving := p.terminating && p.ready && !p.exited
-	if ready != p.kpReady || serving != p.kpServing {
-		if s.p.LocalTraffic && ready != p.kpReady {
+// kubeProxy is kube-proxy j's sync putting the pod's endpoint in state st
+// (kpBitReady, kpBitServing, 0 for gone; kpNow: the pod's state now).
+func (s *sim) kubeProxy(p *pod, j int, st uint8) {
+	if st == kpNow {
+		st = 0
+		if p.ready && !p.exited {
+			st = kpBitReady
+			if p.terminating {
+				st = kpBitServing
+			}
+		}
+	}
+	bit := uint64(1) << j
+	ready, serving := st == kpBitReady, st == kpBitServing
+	if ready == (p.kpReady&bit != 0) && serving == (p.kpServing&bit != 0) {
+		return
+	}
+	if j == s.refProxy(p) {
+		if s.p.LocalTraffic && ready != (p.kpReady&bit != 0) {
 			d := 1
 			if !ready {
 				d = -1
 			}
 			s.localChanged(p.node, d, p.rng)
 		}
-		p.kpReady, p.kpServing = ready, serving
 		s.setHealthy(p, ready)
-		s.dirty = true
 	}
+	p.kpReady &^= bit
+	p.kpServing &^= bit
+	if ready {
+		p.kpReady |= bit
+	}
+	if serving {
+		p.kpServing |= bit
+	}
+	s.dirty = true
+}
+
+// refProxy is the kube-proxy whose rules decide whether a pod counts as a
+// healthy endpoint: its own node's behind externalTrafficPolicy: Local
+// (the only one that forwards to it), else the first.
+func (s *sim) refProxy(p *pod) int {
+	if s.p.LocalTraffic && p.node >= 0 {
+		return int(p.node) % len(s.proxies)
+	}
+	return 0
 }
 
 // rebuild recomputes where new requests go.
@@ -874,6 +1007,9 @@ func (s *sim) rebuild() {
 	s.dirty = false
 	s.routable = s.routable[:0]
 	if s.p.NoTargets {
+		for j := range s.routes {
+			s.routes[j] = s.routes[j][:0]
+		}
 		return
 	}
 	if s.ipMode {
@@ -915,19 +1051,26 @@ func (s *sim) rebuild() {
 	} else if s.p.LocalTraffic {
 		s.rebuildLocal()
 	} else {
-		for _, p := range s.pods {
-			if p.kpReady {
-				s.routable = append(s.routable, p)
-			}
-		}
-		if len(s.routable) == 0 {
+		for j := range s.routes {
+			bit := uint64(1) << j
+			r := s.routes[j][:0]
 			for _, p := range s.pods {
-				if p.kpServing {
-					s.routable = append(s.routable, p)
+				if p.kpReady&bit != 0 {
+					r = append(r, p)
 				}
 			}
+			if len(r) == 0 {
+				for _, p := range s.pods {
+					if p.kpServing&bit != 0 {
+						r = append(r, p)
+					}
+				}
+			}
+			s.routes[j] = r
 		}
+		s.routable = s.routes[0]
 	}
+	s.routes[0] = s.routable
 	if s.rr >= len(s.routable) {
 		s.rr = 0
 	}
@@ -948,14 +1091,15 @@ func (s *sim) rebuildLocal() {
 			continue
 		}
 		mark := len(s.routable)
+		bit := uint64(1) << (i % len(s.proxies))
 		for _, p := range s.pods {
-			if p.node == int32(i) && p.kpReady {
+			if p.node == int32(i) && p.kpReady&bit != 0 {
 				s.routable = append(s.routable, p)
 			}
 		}
 		if len(s.routable) == mark {
 			for _, p := range s.pods {
-				if p.node == int32(i) && p.kpServing {
+				if p.node == int32(i) && p.kpServing&bit != 0 {
 					s.routable = append(s.routable, p)
 				}
 			}

@@ -235,6 +235,10 @@ type Params struct {
 	// once, through kube-proxy's rules of that moment. 0: the requests in
 	// flight (Little's law), the fewest that carry the traffic.
 	Conns float64 `json:"lbConnections,omitempty"`
+	// KubeProxies is how many kube-proxies apply endpoint changes, each in
+	// its own serial, batched syncs (instance targets): one per node when
+	// 0, at most 16. A lab whose nodes share one network namespace has one.
+	KubeProxies int `json:"kubeProxies,omitempty"`
 
 	// skew fixes the delays at the ends Skewed picks (SkewNone: drawn).
 	skew Skew
@@ -425,6 +429,9 @@ func (p *Params) Validate() error {
 		bad("request durations: median and maximum must be positive")
 	} else if p.DurationMedian > p.DurationMax {
 		bad("median request duration %gs is above the longest request, %gs: declare a longer longest request or lower the median", p.DurationMedian, p.DurationMax)
+	}
+	if p.KubeProxies < 0 {
+		bad("kubeProxies is a count, 0 (one per node) or more")
 	}
 	if p.Conns < 0 || math.IsNaN(p.Conns) || math.IsInf(p.Conns, 0) {
 		bad("lbConnections is a count, 0 or more")

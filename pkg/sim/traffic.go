@@ -35,9 +35,17 @@ func (s *sim) traffic(until float64) {
 	if s.http && p.IdleTimeout > 0 {
 		idle = p.IdleTimeout
 	}
+	routes := s.routes
 	routable := s.routable
 	n := len(routable)
 	rr := s.rr
+	// Behind instance targets with several kube-proxies the load balancer
+	// spreads requests over the nodes, and each node's kube-proxy forwards
+	// by its own rules; the round robin over targets is shared, so that
+	// with identical rules everywhere the requests go where one list would
+	// send them.
+	lbrr := s.lbrr
+	perNode := len(routes) > 1
 	tl := s.run.Timeline
 	var total int64
 	t := s.nextArr
@@ -52,6 +60,17 @@ func (s *sim) traffic(until float64) {
 		}
 		reused := u&(1<<20-1) < keep
 		total++
+		if perNode {
+			routable = routes[lbrr]
+			n = len(routable)
+			lbrr++
+			if lbrr == len(routes) {
+				lbrr = 0
+			}
+			if rr >= n {
+				rr = 0
+			}
+		}
 		if n == 0 {
 			c := CauseNoTargets
 			if !s.ipMode && !p.NoTargets {
@@ -174,6 +193,7 @@ func (s *sim) traffic(until float64) {
 		tl[sec].OK++
 	}
 	s.rr = rr
+	s.lbrr = lbrr
 	s.run.Total += total
 	// The loop stopped at the first arrival at or after until.
 	s.nextArr = t

@@ -376,7 +376,8 @@ cmd_up() {
 	spawn kube-proxy "$b/kube-proxy" --kubeconfig="$LAB_DIR/kubeconfig" --hostname-override=lab-node1 \
 		--proxy-mode=iptables --nodeport-addresses="$LAB_CIDR" --iptables-localhost-nodeports=false \
 		--conntrack-max-per-core=0 --conntrack-tcp-timeout-established=0 --conntrack-tcp-timeout-close-wait=0 \
-		--metrics-bind-address=127.0.0.1:20249 --healthz-bind-address=127.0.0.1:20256 --iptables-min-sync-period=1s
+		--metrics-bind-address=127.0.0.1:20249 --healthz-bind-address=127.0.0.1:20256 --iptables-min-sync-period=1s \
+		--v=2
 	wait_for "nodes Ready" 40 nodes_ready || die "nodes did not get Ready; see $LAB_DIR/logs"
 	wait_for "the default ServiceAccount" 20 "$KUBECTL" --kubeconfig "$LAB_DIR/kubeconfig" get sa default
 	log "up in $((SECONDS - start))s"

@@ -35,6 +35,8 @@ func main() {
 		err = runLB(ctx, os.Args[2:])
 	case "run":
 		err = runMatrix(ctx, os.Args[2:])
+	case "band":
+		err = runBand(ctx, os.Args[2:])
 	default:
 		usage()
 	}
@@ -53,7 +55,7 @@ type exitCode int
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: labctl lb|run [flags] (labctl lb -h, labctl run -h)")
+	fmt.Fprintln(os.Stderr, "usage: labctl lb|run|band [flags] (labctl lb -h, labctl run -h, labctl band -h)")
 	os.Exit(2)
 }
 

@@ -46,9 +46,11 @@ type matrixFlags struct {
 // Result is one run of the matrix: what verify measured and what simulate
 // predicted for the same configuration, event and traffic.
 type Result struct {
-	Config   string           `json:"config"`
-	Event    string           `json:"event"`
-	Exposure string           `json:"exposure"`
+	Config   string `json:"config"`
+	Event    string `json:"event"`
+	Exposure string `json:"exposure"`
+	// RPS is the requests per second verify sent.
+	RPS      float64          `json:"rps,omitempty"`
 	Requests int64            `json:"requests"`
 	Failed   int64            `json:"failed"`
 	Errors   map[string]int64 `json:"errors"`
@@ -238,28 +240,21 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	}
 
 	// Measure.
-	p := sc.Case.Params
-	p.RPS = f.rps
-	p.Nodes, p.DrainNodes = 2, 1
-	p.ScaleTo = p.Replicas / 2
-	p.Lead, p.Tail = f.warmup.Seconds(), f.settle.Seconds()
-	p.DurationMedian = 0.002
+	p, err := labParams(sc.Case.Params, ev, f.rps, f.warmup, f.settle)
+	if err != nil {
+		return fail(err)
+	}
+	r.RPS = f.rps
 	args := []string{"verify", "--url", url, "--rps", strconv.FormatFloat(f.rps, 'f', -1, 64),
 		"--rollout", "deployment/" + deployment, "-n", namespace, "--kubeconfig", f.kubeconfig,
 		"--warmup", f.warmup.String(), "--settle", f.settle.String(), "--duration", "6m", "--timeout", "10s",
 		"--out", filepath.Join(f.out, name+".jsonl"), "--report", filepath.Join(f.out, name+".html"),
 		"-o", "json", "--max-errors", "100000000"}
-	switch ev {
-	case "rollout":
-		p.Event = sim.Rollout
-	case "scale-in":
-		p.Event = sim.ScaleIn
+	switch p.Event {
+	case sim.ScaleIn:
 		args = append(args, "--scale-to", strconv.Itoa(p.ScaleTo))
-	case "drain":
-		p.Event = sim.Drain
+	case sim.Drain:
 		args = append(args, "--drain", "auto")
-	default:
-		return fail(fmt.Errorf("event %q: want rollout, scale-in or drain", ev))
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, filepath.Join(f.bin, "zerodrop"), args...)
@@ -349,6 +344,30 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	r.Sim, r.SimSettle = band, settle
 	r.Inside = float64(r.Failed) >= band.P5 && float64(r.Failed) <= band.P95
 	return r
+}
+
+// labParams is what simulate is given for a run of the lab: the scenario
+// read from the manifests with the lab's nodes and traffic and the event.
+func labParams(p sim.Params, ev string, rps float64, warmup, settle time.Duration) (sim.Params, error) {
+	p.RPS = rps
+	p.Nodes, p.DrainNodes = 2, 1
+	// The lab's nodes share the machine's network namespace, so one
+	// kube-proxy programs both node ports.
+	p.KubeProxies = 1
+	p.ScaleTo = p.Replicas / 2
+	p.Lead, p.Tail = warmup.Seconds(), settle.Seconds()
+	p.DurationMedian = 0.002
+	switch ev {
+	case "rollout":
+		p.Event = sim.Rollout
+	case "scale-in":
+		p.Event = sim.ScaleIn
+	case "drain":
+		p.Event = sim.Drain
+	default:
+		return p, fmt.Errorf("event %q: want rollout, scale-in or drain", ev)
+	}
+	return p, nil
 }
 
 // predict runs the simulator n times on p, as `zerodrop simulate --runs n`

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/zerodrop/zerodrop/internal/lab"
+)
+
+// runBand recomputes simulate's band for runs the lab measured before, from
+// their summaries (summary.json of `labctl run`): the same manifests,
+// profile, event, rate, keep-alive share and connections, with the model
+// as it is now. It needs no lab, so a model change can be held against
+// every run measured so far.
+func runBand(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("band", flag.ExitOnError)
+	manifests := fs.String("manifests", "tools/lab/manifests", "directory of configurations (one directory each) and profile.yaml")
+	profile := fs.String("profile", "", "timing profile (default: MANIFESTS/profile.yaml)")
+	runs := fs.Int("runs", 200, "simulate's Monte Carlo runs per result")
+	warmup := fs.Duration("warmup", 3*time.Second, "traffic before the event, as the runs had it")
+	settle := fs.Duration("settle", 5*time.Second, "traffic after the event settled, as the runs had it")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: labctl band [flags] SUMMARY.json...")
+		fs.PrintDefaults()
+	}
+	fs.Parse(args)
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return exitCode(2)
+	}
+	if *profile == "" {
+		*profile = filepath.Join(*manifests, "profile.yaml")
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "summary\tconfig\tevent\trps\tmeasured\tbefore p5–p50–p95\tnow p5–p50–p95\tinside\tkeep-alive\tlb conns")
+	inside, total := 0, 0
+	for _, file := range fs.Args() {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		var results []Result
+		if err := json.Unmarshal(data, &results); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		for i, r := range results {
+			if r.Error != "" {
+				continue
+			}
+			rps := r.RPS
+			if rps == 0 {
+				if rps, err = rateOf(strings.Replace(r.Files, "{jsonl,html,json,lb.log,haproxy.log}", "jsonl", 1)); err != nil {
+					return fmt.Errorf("%s: result %d: %w", file, i+1, err)
+				}
+			}
+			sc, err := lab.FromManifests(ctx, filepath.Join(*manifests, r.Config), *profile)
+			if err != nil {
+				return err
+			}
+			p, err := labParams(sc.Case.Params, r.Event, rps, *warmup, *settle)
+			if err != nil {
+				return fmt.Errorf("%s: result %d: %w", file, i+1, err)
+			}
+			p.KeepAlive = r.KeepAlive
+			if r.Conns > 0 {
+				p.Conns = r.Conns
+			}
+			b, _, err := predict(p, *runs)
+			if err != nil {
+				return err
+			}
+			in := float64(r.Failed) >= b.P5 && float64(r.Failed) <= b.P95
+			total++
+			if in {
+				inside++
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%d\t%.0f–%.0f–%.0f\t%.0f–%.0f–%.0f\t%v\t%.3f\t%.1f\n", file, r.Config, r.Event, rps, r.Failed,
+				r.Sim.P5, r.Sim.P50, r.Sim.P95, b.P5, b.P50, b.P95, in, r.KeepAlive, r.Conns)
+		}
+	}
+	tw.Flush()
+	fmt.Printf("%d of %d inside\n", inside, total)
+	return nil
+}
+
+// rateOf reads the request rate from the meta line of verify's JSON lines.
+func rateOf(jsonl string) (float64, error) {
+	f, err := os.Open(jsonl)
+	if err != nil {
+		return 0, fmt.Errorf("no rps in the summary and %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if !sc.Scan() {
+		return 0, fmt.Errorf("%s: empty", jsonl)
+	}
+	var meta struct {
+		Type string  `json:"type"`
+		Rate float64 `json:"rate"`
+	}
+	if err := json.Unmarshal(sc.Bytes(), &meta); err != nil || meta.Type != "meta" || meta.Rate <= 0 {
+		return 0, fmt.Errorf("%s: first line is not verify's meta line with a rate", jsonl)
+	}
+	return meta.Rate, nil
+}
