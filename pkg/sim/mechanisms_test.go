@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/zerodrop/zerodrop/pkg/timing"
@@ -282,5 +284,86 @@ func TestInstanceReopenAtStop(t *testing.T) {
 	p.PreStop = 4
 	if r := mustRun(t, p, 1); r.Failed() != 0 {
 		t.Errorf("preStop 4 s, propagation 2–3 s: %d failures (%+v), want 0", r.Failed(), r.Causes)
+	}
+}
+
+// kube-proxy applies changes in order, in batches: a change arriving
+// before a pending sync starts rides it, one arriving while a sync runs
+// waits for it and the min sync period, and every change lands inside the
+// endpoint propagation range it was split from.
+func TestKubeProxyBatchedSyncs(t *testing.T) {
+	for _, ep := range [][2]float64{{0, 3}, {1, 5}, {0, 2}, {2, 2}} {
+		var kt kpTiming
+		kt.observeLow, kt.observeHigh, kt.syncHigh, kt.minSync = timing.KubeProxySyncs(ep[0], ep[1])
+		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1)}
+		r := rand.New(rand.NewPCG(1, uint64(ep[1])))
+		now, last, batches, joined := 0.0, math.Inf(-1), 0, 0
+		for i := range 20000 {
+			now += r.ExpFloat64() * 0.4 // changes 0.4 s apart on average
+			start, end := k.start, k.end
+			at := k.apply(now, &kt, r)
+			if at < last {
+				t.Fatalf("ep %v: change %d at %.3f applied at %.3f, before the previous change (%.3f)", ep, i, now, at, last)
+			}
+			if d := at - now; d < ep[0]-1e-9 || d > ep[1]+1e-9 {
+				t.Fatalf("ep %v: change %d took %.3f s, outside the range", ep, i, d)
+			}
+			switch {
+			case at == end && k.start == start:
+				joined++
+			default:
+				batches++
+				if k.start < end+kt.minSync-1e-9 {
+					t.Fatalf("ep %v: sync starts at %.3f, %.3f s after the last one ended, want at least %.1f", ep, k.start, k.start-end, kt.minSync)
+				}
+			}
+			last = at
+		}
+		if ep[1] > ep[0] && (joined == 0 || batches == 0) {
+			t.Errorf("ep %v: %d changes rode a pending sync and %d started one, want both", ep, joined, batches)
+		}
+	}
+}
+
+// With a fixed propagation delay every kube-proxy has the same rules at
+// every moment, and a run with one per node routes exactly as one with a
+// single kube-proxy does.
+func TestKubeProxiesAgreeWhenDelaysAreFixed(t *testing.T) {
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Nodes, p.PreStop = 6, 3, 0
+	p.EndpointPropagation = Const(2)
+	for _, ev := range []Event{Rollout, ScaleIn, Drain} {
+		p.Event, p.ScaleTo, p.DrainNodes = ev, 3, 1
+		one := p
+		one.KubeProxies = 1
+		a, b := mustRun(t, p, 7), mustRun(t, one, 7)
+		if a.Failed() == 0 || a.Failed() != b.Failed() || a.Total != b.Total {
+			t.Errorf("%s: three kube-proxies fail %d of %d, one fails %d of %d; want the same, above 0", ev, a.Failed(), a.Total, b.Failed(), b.Total)
+		}
+	}
+}
+
+// Behind instance targets with kube-proxy's syncs spread, each node's
+// kube-proxy drops a deleted pod at its own time: with one per node the
+// runs' failures spread differently from one kube-proxy for all, and the
+// pods' removals follow the min sync period (a scale-in's deletions reach
+// the rules in at most two syncs per kube-proxy).
+func TestKubeProxyPerNode(t *testing.T) {
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Nodes, p.Event, p.ScaleTo, p.PreStop = 6, 3, ScaleIn, 3, 0
+	p.EndpointPropagation = Dist{Min: 0, Max: 3}
+	one := p
+	one.KubeProxies = 1
+	differ := false
+	for seed := uint64(1); seed <= 10; seed++ {
+		a, b := mustRun(t, p, seed), mustRun(t, one, seed)
+		differ = differ || a.Failed() != b.Failed()
+	}
+	if !differ {
+		t.Errorf("one kube-proxy per node and one for all failed the same in 10 runs; want the nodes' own syncs to show")
 	}
 }

@@ -1,6 +1,7 @@
 package timing
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -226,5 +227,24 @@ func TestFirstTraffic(t *testing.T) {
 	// at 5 s and again at 6 s.
 	if got := (Readiness{InitialDelay: 3, Period: 1, SuccessThreshold: 2}).ReadyAfter(5); got != 6 {
 		t.Errorf("ReadyAfter(5) = %d, want 6", got)
+	}
+}
+
+func TestKubeProxySyncs(t *testing.T) {
+	for _, c := range []struct{ lo, hi, oLo, oHi, sync, min float64 }{
+		{1, 5, 1, 2, 1, 1}, // the built-in 1–5 s: 1 s min sync, a third of 3 s each
+		{0, 2, 0, 1.0 / 3, 1.0 / 3, 1},
+		{2, 2, 2, 2, 0, 0},     // a point: a fixed delay
+		{0, 0.5, 0, 0, 0, 0.5}, // narrower than the min sync period
+	} {
+		oLo, oHi, sync, min := KubeProxySyncs(c.lo, c.hi)
+		if math.Abs(oLo-c.oLo)+math.Abs(oHi-c.oHi)+math.Abs(sync-c.sync)+math.Abs(min-c.min) > 1e-9 {
+			t.Errorf("KubeProxySyncs(%v, %v) = %v, %v, %v, %v; want %v, %v, %v, %v", c.lo, c.hi, oLo, oHi, sync, min, c.oLo, c.oHi, c.sync, c.min)
+		}
+		// The longest wait: observed late, just after a sync began, then
+		// that sync, the min sync period and its own sync.
+		if worst := oHi + 2*sync + min; worst > c.hi+1e-9 {
+			t.Errorf("KubeProxySyncs(%v, %v): longest wait %v is above the range", c.lo, c.hi, worst)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func runBand(ctx context.Context, args []string) error {
 		*profile = filepath.Join(*manifests, "profile.yaml")
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "summary\tconfig\tevent\trps\tmeasured\tbefore p5–p50–p95\tnow p5–p50–p95\tinside\tkeep-alive\tlb conns")
+	fmt.Fprintln(tw, "summary\tconfig\tevent\trps\tmeasured\tbefore p5–p50–p95\tnow p5–p50–p95\tinside\tkeep-alive\tlb conns\tsettled s (now sim p50)")
 	inside, total := 0, 0
 	for _, file := range fs.Args() {
 		data, err := os.ReadFile(file)
@@ -73,7 +73,7 @@ func runBand(ctx context.Context, args []string) error {
 			if r.Conns > 0 {
 				p.Conns = r.Conns
 			}
-			b, _, err := predict(p, *runs)
+			b, settled, err := predict(p, *runs)
 			if err != nil {
 				return err
 			}
@@ -82,8 +82,8 @@ func runBand(ctx context.Context, args []string) error {
 			if in {
 				inside++
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%d\t%.0f–%.0f–%.0f\t%.0f–%.0f–%.0f\t%v\t%.3f\t%.1f\n", file, r.Config, r.Event, rps, r.Failed,
-				r.Sim.P5, r.Sim.P50, r.Sim.P95, b.P5, b.P50, b.P95, in, r.KeepAlive, r.Conns)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%d\t%.0f–%.0f–%.0f\t%.0f–%.0f–%.0f\t%v\t%.3f\t%.1f\t%.1f (%.1f)\n", file, r.Config, r.Event, rps, r.Failed,
+				r.Sim.P5, r.Sim.P50, r.Sim.P95, b.P5, b.P50, b.P95, in, r.KeepAlive, r.Conns, r.SettledS, settled)
 		}
 	}
 	tw.Flush()
