@@ -99,7 +99,7 @@ func workload(t *testing.T, inv *Inventory, kind, name string) *Workload {
 	return nil
 }
 
-const podTemplate = `
+const podTemplateYAML = `
   selector:
     matchLabels: {app: web}
   template:
@@ -123,84 +123,84 @@ func TestWorkloads(t *testing.T) {
 	}{
 		{
 			name: "Deployment with defaults",
-			src:  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:" + podTemplateYAML,
 			kind: "Deployment", replicas: 1, strategy: "RollingUpdate 25%/25% (default)",
 		},
 		{
 			name: "Deployment with a written strategy",
 			src: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 4\n" +
-				"  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}" + podTemplate,
+				"  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}" + podTemplateYAML,
 			kind: "Deployment", replicas: 4, strategy: "RollingUpdate 1/0",
 		},
 		{
 			name: "Deployment with one value written",
 			src: "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 4\n" +
-				"  strategy:\n    rollingUpdate: {maxUnavailable: 0}" + podTemplate,
+				"  strategy:\n    rollingUpdate: {maxUnavailable: 0}" + podTemplateYAML,
 			kind: "Deployment", replicas: 4, strategy: "RollingUpdate 25%/0 (default surge)",
 		},
 		{
 			name: "Deployment with Recreate",
-			src:  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 2\n  strategy: {type: Recreate}" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 2\n  strategy: {type: Recreate}" + podTemplateYAML,
 			kind: "Deployment", replicas: 2, strategy: "Recreate",
 		},
 		{
 			name: "Deployment with zero replicas",
-			src:  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 0" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 0" + podTemplateYAML,
 			kind: "Deployment", replicas: 0, strategy: "RollingUpdate 25%/25% (default)",
 		},
 		{
 			name: "extensions/v1beta1 Deployment",
-			src:  "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 3" + podTemplate,
+			src:  "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 3" + podTemplateYAML,
 			kind: "Deployment", replicas: 3, strategy: "RollingUpdate 1/1 (default)",
 			note: "extensions/v1beta1 Deployment is read as apps/v1",
 		},
 		{
 			name: "apps/v1beta2 Deployment",
-			src:  "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: w}\nspec:" + podTemplate,
+			src:  "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata: {name: w}\nspec:" + podTemplateYAML,
 			kind: "Deployment", replicas: 1, strategy: "RollingUpdate 25%/25% (default)",
 			note: "apps/v1beta2 Deployment is read as apps/v1",
 		},
 		{
 			name: "StatefulSet with defaults",
-			src:  "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  replicas: 3\n  serviceName: w" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  replicas: 3\n  serviceName: w" + podTemplateYAML,
 			kind: "StatefulSet", replicas: 3, strategy: "RollingUpdate 0/1 (default)",
 		},
 		{
 			name: "StatefulSet with OnDelete",
-			src:  "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  updateStrategy: {type: OnDelete}" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  updateStrategy: {type: OnDelete}" + podTemplateYAML,
 			kind: "StatefulSet", replicas: 1, strategy: "OnDelete",
 		},
 		{
 			name: "StatefulSet with maxUnavailable",
 			src: "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  replicas: 5\n" +
-				"  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: {maxUnavailable: 2, partition: 0}" + podTemplate,
+				"  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: {maxUnavailable: 2, partition: 0}" + podTemplateYAML,
 			kind: "StatefulSet", replicas: 5, strategy: "RollingUpdate 0/2 (default surge)",
 		},
 		{
 			name: "apps/v1beta1 StatefulSet",
-			src:  "apiVersion: apps/v1beta1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  replicas: 2" + podTemplate,
+			src:  "apiVersion: apps/v1beta1\nkind: StatefulSet\nmetadata: {name: w}\nspec:\n  replicas: 2" + podTemplateYAML,
 			kind: "StatefulSet", replicas: 2, strategy: "OnDelete",
 			note: "apps/v1beta1 StatefulSet is read as apps/v1",
 		},
 		{
 			name: "DaemonSet with defaults",
-			src:  "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: w}\nspec:" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: w}\nspec:" + podTemplateYAML,
 			kind: "DaemonSet", replicas: 1, perNode: true, strategy: "RollingUpdate 0/1 (default)",
 		},
 		{
 			name: "DaemonSet with surge",
-			src:  "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: w}\nspec:\n  updateStrategy:\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: w}\nspec:\n  updateStrategy:\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}" + podTemplateYAML,
 			kind: "DaemonSet", replicas: 1, perNode: true, strategy: "RollingUpdate 1/0",
 		},
 		{
 			name: "extensions/v1beta1 DaemonSet",
-			src:  "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: w}\nspec:" + podTemplate,
+			src:  "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: w}\nspec:" + podTemplateYAML,
 			kind: "DaemonSet", replicas: 1, perNode: true, strategy: "OnDelete",
 			note: "extensions/v1beta1 DaemonSet is read as apps/v1",
 		},
 		{
 			name: "ReplicaSet",
-			src:  "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: w}\nspec:\n  replicas: 2" + podTemplate,
+			src:  "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: w}\nspec:\n  replicas: 2" + podTemplateYAML,
 			kind: "ReplicaSet", replicas: 2, strategy: "None",
 		},
 		{
@@ -210,17 +210,17 @@ func TestWorkloads(t *testing.T) {
 		},
 		{
 			name: "Rollout with canary defaults",
-			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: w}\nspec:\n  replicas: 4\n  strategy:\n    canary:\n      steps: [{setWeight: 20}]" + podTemplate,
+			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: w}\nspec:\n  replicas: 4\n  strategy:\n    canary:\n      steps: [{setWeight: 20}]" + podTemplateYAML,
 			kind: "Rollout", replicas: 4, strategy: "Canary 25%/25% (default)",
 		},
 		{
 			name: "Rollout with a written canary",
-			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: w}\nspec:\n  replicas: 4\n  strategy:\n    canary: {maxSurge: 1, maxUnavailable: 0}" + podTemplate,
+			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: w}\nspec:\n  replicas: 4\n  strategy:\n    canary: {maxSurge: 1, maxUnavailable: 0}" + podTemplateYAML,
 			kind: "Rollout", replicas: 4, strategy: "Canary 1/0",
 		},
 		{
 			name: "Rollout with blue-green",
-			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: w}\nspec:\n  strategy:\n    blueGreen: {activeService: w}" + podTemplate,
+			src:  "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: w}\nspec:\n  strategy:\n    blueGreen: {activeService: w}" + podTemplateYAML,
 			kind: "Rollout", replicas: 1, strategy: "BlueGreen",
 		},
 	}
@@ -567,14 +567,14 @@ func TestTypeMismatch(t *testing.T) {
 kind: Deployment
 metadata:
   name: good-before
-spec:` + podTemplate + `---
+spec:` + podTemplateYAML + `---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
   namespace: shop
 spec:
-  replicas: "three"` + podTemplate + `---
+  replicas: "three"` + podTemplateYAML + `---
 apiVersion: v1
 kind: Service
 metadata:
@@ -587,13 +587,13 @@ kind: Deployment
 metadata:
   name: half
 spec:
-  replicas: 2.5` + podTemplate + `---
+  replicas: 2.5` + podTemplateYAML + `---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: good-after
 spec:
-  replicas: 2.0` + podTemplate
+  replicas: 2.0` + podTemplateYAML
 	inv := build(t, src, "")
 	if len(inv.Errors) != 3 {
 		t.Fatalf("want 3 errors: %s", summary(inv))
@@ -641,18 +641,18 @@ func TestNumbersOutOfRange(t *testing.T) {
 kind: Deployment
 metadata: {name: huge}
 spec:
-  replicas: 99999999999`+podTemplate+`---
+  replicas: 99999999999`+podTemplateYAML+`---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: big-uid}
+metadata: {name: big-grace}
 spec:
-  replicas: 2`+strings.Replace(podTemplate, "    spec:\n", "    spec:\n      securityContext: {runAsUser: 4294967296}\n", 1), "")
+  replicas: 2`+strings.Replace(podTemplateYAML, "    spec:\n", "    spec:\n      terminationGracePeriodSeconds: 4294967296\n", 1), "")
 	if len(inv.Errors) != 1 || !strings.Contains(inv.Errors[0].Message, "Deployment/huge") || !strings.Contains(inv.Errors[0].Message, "spec.replicas") {
 		t.Fatalf("a replica count beyond int32 must be refused, not truncated: %s", summary(inv))
 	}
-	w := workload(t, inv, "Deployment", "big-uid")
-	if sc := w.Template.Spec.SecurityContext; w.Replicas != 2 || sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 4294967296 {
-		t.Errorf("an int64 field lost its value: %+v", sc)
+	w := workload(t, inv, "Deployment", "big-grace")
+	if g := w.Template.Spec.TerminationGracePeriodSeconds; w.Replicas != 2 || g == nil || *g != 4294967296 {
+		t.Errorf("an int64 field lost its value: %v", g)
 	}
 }
 

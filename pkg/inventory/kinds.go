@@ -28,7 +28,7 @@ func (t *typed) addDeployment(o *load.Object, m Meta, d *appsv1.Deployment) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: m, Template: d.Spec.Template, Replicas: replicas(d.Spec.Replicas), ReplicasSet: d.Spec.Replicas != nil,
+	w := &Workload{Meta: m, Template: podTemplate(&d.Spec.Template), Replicas: replicas(d.Spec.Replicas), ReplicasSet: d.Spec.Replicas != nil,
 		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template), ProgressDeadline: 600}
 	if d.Spec.ProgressDeadlineSeconds != nil {
 		w.ProgressDeadline, w.ProgressDeadlineSet = *d.Spec.ProgressDeadlineSeconds, true
@@ -62,7 +62,7 @@ func (t *typed) addStatefulSet(o *load.Object, m Meta, s *appsv1.StatefulSet) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: m, Template: s.Spec.Template, Replicas: replicas(s.Spec.Replicas), ReplicasSet: s.Spec.Replicas != nil,
+	w := &Workload{Meta: m, Template: podTemplate(&s.Spec.Template), Replicas: replicas(s.Spec.Replicas), ReplicasSet: s.Spec.Replicas != nil,
 		MinReadySeconds: s.Spec.MinReadySeconds, Selector: selector(o, s.Spec.Selector, s.Spec.Template)}
 	one := intstr.FromInt32(1)
 	zero := intstr.FromInt32(0)
@@ -82,7 +82,7 @@ func (t *typed) addDaemonSet(o *load.Object, m Meta, d *appsv1.DaemonSet) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	w := &Workload{Meta: m, Template: d.Spec.Template, PerNode: true, Replicas: 1,
+	w := &Workload{Meta: m, Template: podTemplate(&d.Spec.Template), PerNode: true, Replicas: 1,
 		MinReadySeconds: d.Spec.MinReadySeconds, Selector: selector(o, d.Spec.Selector, d.Spec.Template)}
 	if d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType ||
 		(o.APIVersion == "extensions/v1beta1" && d.Spec.UpdateStrategy.Type == "") {
@@ -108,14 +108,14 @@ func (t *typed) addReplicaSet(o *load.Object, m Meta, r *appsv1.ReplicaSet) {
 	if o.APIVersion != "apps/v1" {
 		t.oldVersion(o, "apps/v1")
 	}
-	t.workload = &Workload{Meta: m, Template: r.Spec.Template,
+	t.workload = &Workload{Meta: m, Template: podTemplate(&r.Spec.Template),
 		Replicas: replicas(r.Spec.Replicas), ReplicasSet: r.Spec.Replicas != nil, MinReadySeconds: r.Spec.MinReadySeconds,
 		Selector: selector(o, r.Spec.Selector, r.Spec.Template), Strategy: Strategy{Type: "None"}}
 }
 
 func (t *typed) addPod(m Meta, p *corev1.Pod) {
 	t.workload = &Workload{Meta: m,
-		Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec},
+		Template: podTemplate(&corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}),
 		Replicas: 1, Strategy: Strategy{Type: "None"}}
 }
 
@@ -124,7 +124,7 @@ func (t *typed) addRollout(o *load.Object, m Meta, r *load.Rollout) {
 		t.note(o, fmt.Sprintf("Rollout refers to %s/%s for its pod template; that template is not checked through the Rollout", r.Spec.WorkloadRef.Kind, r.Spec.WorkloadRef.Name))
 		return
 	}
-	w := &Workload{Meta: m, Template: r.Spec.Template, Replicas: replicas(r.Spec.Replicas),
+	w := &Workload{Meta: m, Template: podTemplate(&r.Spec.Template), Replicas: replicas(r.Spec.Replicas),
 		ReplicasSet: r.Spec.Replicas != nil, MinReadySeconds: r.Spec.MinReadySeconds, Selector: r.Spec.Selector}
 	switch {
 	case r.Spec.Strategy.BlueGreen != nil:
@@ -181,6 +181,16 @@ func (t *typed) addHPA(m Meta, h *load.HPA) error {
 	}
 	t.hpa = &HPA{Meta: m, Target: ScaleTarget(sp.ScaleTargetRef), MinReplicas: replicas(sp.MinReplicas), MinSet: sp.MinReplicas != nil, MaxReplicas: sp.MaxReplicas}
 	return nil
+}
+
+// podTemplate is the part of a pod template the model keeps (PodTemplate).
+func podTemplate(t *corev1.PodTemplateSpec) PodTemplate {
+	return PodTemplate{Labels: t.Labels, Annotations: t.Annotations, Spec: PodSpec{
+		Containers: t.Spec.Containers, InitContainers: t.Spec.InitContainers,
+		TerminationGracePeriodSeconds: t.Spec.TerminationGracePeriodSeconds,
+		TopologySpreadConstraints:     t.Spec.TopologySpreadConstraints,
+		Affinity:                      t.Spec.Affinity,
+	}}
 }
 
 // selector is a workload's selector. extensions/v1beta1 and apps/v1beta1

@@ -38,7 +38,7 @@ type Meta struct {
 // Workload is anything that runs pods from a template.
 type Workload struct {
 	Meta
-	Template corev1.PodTemplateSpec
+	Template PodTemplate
 	// Replicas is spec.replicas; 1 when unset (ReplicasSet false). PerNode
 	// is set for DaemonSets, whose count is the number of matching nodes.
 	// Rules do not read it: an autoscaler may set the count instead, and
@@ -53,6 +53,29 @@ type Workload struct {
 	ProgressDeadline    int32
 	ProgressDeadlineSet bool
 	Selector            *metav1.LabelSelector
+}
+
+// PodTemplate is the part of a workload's pod template that the engines
+// read (rules, simulate, fix, audit): the template's labels and annotations
+// and the pod spec's fields below, as the manifest sets them. A pod spec
+// holds much more (scheduling, security, DNS, volumes); keeping only this
+// makes a workload a third of its size, which counts on inputs of tens of
+// thousands of workloads. An engine that needs another field adds it here
+// and in podTemplate (kinds.go).
+type PodTemplate struct {
+	Labels      map[string]string
+	Annotations map[string]string
+	Spec        PodSpec
+}
+
+// PodSpec is the part of a core/v1 PodSpec that PodTemplate keeps; the
+// fields mean what they mean there.
+type PodSpec struct {
+	Containers                    []corev1.Container
+	InitContainers                []corev1.Container
+	TerminationGracePeriodSeconds *int64
+	TopologySpreadConstraints     []corev1.TopologySpreadConstraint
+	Affinity                      *corev1.Affinity
 }
 
 // Strategy is a workload's update strategy, normalised across kinds.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/timing"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -17,7 +18,7 @@ import (
 const DefaultGrace = 30
 
 // Grace returns the pod's grace period and whether it was written.
-func Grace(spec *corev1.PodSpec) (int64, bool) {
+func Grace(spec *inventory.PodSpec) (int64, bool) {
 	if spec.TerminationGracePeriodSeconds == nil {
 		return DefaultGrace, false
 	}
@@ -130,7 +131,7 @@ func IsSidecar(c *corev1.Container) bool {
 // Running returns the containers that run once the pod has started: the
 // main containers, then the native sidecars, in the order the endpoints
 // controller looks a named port up in.
-func Running(spec *corev1.PodSpec) []*corev1.Container {
+func Running(spec *inventory.PodSpec) []*corev1.Container {
 	out := make([]*corev1.Container, 0, len(spec.Containers)+len(spec.InitContainers))
 	for i := range spec.Containers {
 		out = append(out, &spec.Containers[i])
@@ -145,7 +146,7 @@ func Running(spec *corev1.PodSpec) []*corev1.Container {
 
 // ContainerList names the pod spec list container name is in:
 // "initContainers" for a native sidecar, else "containers".
-func ContainerList(spec *corev1.PodSpec, name string) string {
+func ContainerList(spec *inventory.PodSpec, name string) string {
 	for i := range spec.InitContainers {
 		if c := &spec.InitContainers[i]; c.Name == name && IsSidecar(c) {
 			return "initContainers"
@@ -166,7 +167,7 @@ func ContainerList(spec *corev1.PodSpec, name string) string {
 // their longest hook, with Handler naming it and AfterMain set; a main
 // hook of unknown length leaves a sidecar without a hook of its own
 // unknown too.
-func PreStopFor(spec *corev1.PodSpec, c *corev1.Container) PreStop {
+func PreStopFor(spec *inventory.PodSpec, c *corev1.Container) PreStop {
 	own := ReadPreStop(c)
 	if !IsSidecar(c) {
 		return own
@@ -201,7 +202,7 @@ func PreStopFor(spec *corev1.PodSpec, c *corev1.Container) PreStop {
 // to a container port of that name and of the Service port's protocol (TCP
 // when unset), so a "dns" name declared for UDP does not serve a TCP port.
 // When the port matches nothing, it returns nil.
-func ServingContainers(spec *corev1.PodSpec, port *corev1.ServicePort) []*corev1.Container {
+func ServingContainers(spec *inventory.PodSpec, port *corev1.ServicePort) []*corev1.Container {
 	var out []*corev1.Container
 	for _, c := range Running(spec) {
 		if PortFor(c, port) != nil {
@@ -229,7 +230,7 @@ func PortFor(c *corev1.Container, port *corev1.ServicePort) *corev1.ContainerPor
 // NamedElsewhere returns the protocol of a container port that carries the
 // Service port's target name but not its protocol ("" when there is none):
 // the reason a named target that looks declared resolves to nothing.
-func NamedElsewhere(spec *corev1.PodSpec, port *corev1.ServicePort) corev1.Protocol {
+func NamedElsewhere(spec *inventory.PodSpec, port *corev1.ServicePort) corev1.Protocol {
 	targetPort := TargetPort(port)
 	if targetPort.Type != intstr.String {
 		return ""
@@ -257,7 +258,7 @@ func protocol(p corev1.Protocol) corev1.Protocol {
 // read. When no port resolves to a container it falls back to the
 // containers that declare ports, then to the first container; resolved
 // says whether a port matched.
-func Serving(spec *corev1.PodSpec, ports []*corev1.ServicePort) (out []*corev1.Container, resolved bool) {
+func Serving(spec *inventory.PodSpec, ports []*corev1.ServicePort) (out []*corev1.Container, resolved bool) {
 	seen := map[*corev1.Container]bool{}
 	for _, p := range ports {
 		if p == nil {
@@ -299,7 +300,7 @@ func TargetPort(p *corev1.ServicePort) intstr.IntOrString {
 // DeclaresPorts reports whether any container lists ports. Containers may
 // serve ports they do not declare, so an unmatched numeric targetPort is only
 // a certain mismatch when ports are declared.
-func DeclaresPorts(spec *corev1.PodSpec) bool {
+func DeclaresPorts(spec *inventory.PodSpec) bool {
 	for _, c := range Running(spec) {
 		if len(c.Ports) > 0 {
 			return true

@@ -3,6 +3,7 @@ package podspec
 import (
 	"testing"
 
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -88,9 +89,9 @@ func sleepHook(secs int64) *corev1.Lifecycle {
 
 // sidecarPod has a main container, a plain init container and a native
 // sidecar proxy that serves the pod's named port.
-func sidecarPod() *corev1.PodSpec {
+func sidecarPod() *inventory.PodSpec {
 	always := corev1.ContainerRestartPolicyAlways
-	return &corev1.PodSpec{
+	return &inventory.PodSpec{
 		InitContainers: []corev1.Container{
 			{Name: "migrate", Ports: []corev1.ContainerPort{{Name: "admin", ContainerPort: 9000}}},
 			{Name: "proxy", RestartPolicy: &always, Ports: []corev1.ContainerPort{{Name: "https", ContainerPort: 8443}}},
@@ -129,7 +130,7 @@ func TestNativeSidecarsServePorts(t *testing.T) {
 	}
 	// A named target resolves by name and protocol, as the endpoint
 	// controller resolves it; a number ignores the protocol.
-	udp := &corev1.PodSpec{Containers: []corev1.Container{{Name: "dns", Ports: []corev1.ContainerPort{{Name: "dns", ContainerPort: 5353, Protocol: corev1.ProtocolUDP}}}}}
+	udp := &inventory.PodSpec{Containers: []corev1.Container{{Name: "dns", Ports: []corev1.ContainerPort{{Name: "dns", ContainerPort: 5353, Protocol: corev1.ProtocolUDP}}}}}
 	if got := ServingContainers(udp, &corev1.ServicePort{Port: 53, TargetPort: intstr.FromString("dns")}); len(got) != 0 {
 		t.Errorf("a TCP port named for a UDP container port is served by %v", names(got))
 	}
@@ -150,7 +151,7 @@ func TestNativeSidecarsServePorts(t *testing.T) {
 	}
 	// Unresolved ports fall back to the containers that declare ports,
 	// sidecars included.
-	only := &corev1.PodSpec{InitContainers: spec.InitContainers, Containers: []corev1.Container{{Name: "app"}}}
+	only := &inventory.PodSpec{InitContainers: spec.InitContainers, Containers: []corev1.Container{{Name: "app"}}}
 	if got, resolved := Serving(only, nil); resolved || len(got) != 1 || got[0].Name != "proxy" || !DeclaresPorts(only) {
 		t.Errorf("Serving fallback = %v (resolved %v)", names(got), resolved)
 	}
