@@ -207,7 +207,7 @@ func typeObject(o *load.Object, lt *load.Typed) (t typed) {
 		t.err = lt.Err
 		return t
 	}
-	m := Meta{Ref: refOf(o), Pos: o.Pos, Object: o, Labels: lt.Labels, Annotations: lt.Annotations}
+	m := Meta{Ref: refOf(o), Pos: o.Pos, Object: o, Annotations: lt.Annotations}
 	var err error
 	switch x := lt.Object.(type) {
 	case *appsv1.Deployment:
@@ -231,7 +231,7 @@ func typeObject(o *load.Object, lt *load.Typed) (t typed) {
 	case *policyv1.PodDisruptionBudget:
 		t.pdb = &PDB{Meta: m, Spec: x.Spec}
 	case *corev1.Namespace:
-		t.namespace = &Namespace{Meta: m}
+		t.namespace = &Namespace{Meta: m, Labels: lt.Labels}
 	case *networkingv1.IngressClass:
 		t.addIngressClass(m, x)
 	case *load.IngressClassParams:

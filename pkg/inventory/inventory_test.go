@@ -550,7 +550,7 @@ spec: {}
 	if e := inv.Errors[1]; e.Pos.Line != 9 || !strings.Contains(e.Message, "metadata.annotations") || !strings.Contains(e.Message, "bool") {
 		t.Errorf("error %v", e)
 	}
-	if got := inv.Services[0].Labels; !reflect.DeepEqual(got, map[string]string{"version": "2", "enabled": "yes"}) {
+	if got := LabelsOf(inv.Services[0].Object); !reflect.DeepEqual(got, map[string]string{"version": "2", "enabled": "yes"}) {
 		t.Errorf("labels %v", got)
 	}
 	// Namespaces are not checked against the schema; their labels are read

@@ -26,11 +26,13 @@ func (r Ref) String() string {
 	return r.Kind + "/" + r.Name + " in " + r.Namespace
 }
 
-// Meta is what every typed object shares.
+// Meta is what every typed object shares. An object's labels are not
+// kept but for a Namespace (Namespace.Labels): selectors match the pod
+// template's labels, -l matches what the loader read (LabelsOf), and an
+// input of tens of thousands of objects would hold a map for each.
 type Meta struct {
 	Ref
 	Pos         load.Position
-	Labels      map[string]string
 	Annotations map[string]string
 	Object      *load.Object
 }
@@ -128,9 +130,11 @@ type ScaleTarget struct {
 	Name       string `json:"name"`
 }
 
-// Namespace is a core/v1 Namespace object from the input.
+// Namespace is a core/v1 Namespace object from the input; its labels
+// turn on the AWS Load Balancer Controller's readiness gate injection.
 type Namespace struct {
 	Meta
+	Labels map[string]string
 }
 
 // IngressClass is a networking.k8s.io/v1 IngressClass.
