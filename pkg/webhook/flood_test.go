@@ -169,7 +169,7 @@ func TestFloodIsShedWithinBudget(t *testing.T) {
 	// Nothing is left running: the reviews that timed out have stopped.
 	client.CloseIdleConnections()
 	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > goroutines+10 && time.Now().Before(deadline) {
+	for (runtime.NumGoroutine() > goroutines+10 || src.running.Load() != 0) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n := runtime.NumGoroutine(); n > goroutines+10 {

@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,68 +17,71 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-// InformerSource is the webhook's model of the cluster: one shared informer
-// per kind, cluster-wide, holding each object in its compact form (Object)
-// and indexed by relation, so a review reads only the objects related to
+// InformerSource is the webhook's model of the cluster: one reflector per
+// kind, cluster-wide (the list-and-watch of client-go's informers), filling
+// a store of its own that holds each object in its compact form (Object)
+// and indexes it by relation, so a review reads only the objects related to
 // the one under review, whatever the size of its namespace.
+//
+// The store is not client-go's indexer: that keeps a set (a map) per index
+// value, and most values here (a workload's app label, a Service's
+// selector, an Ingress's backend) name one object, so the sets were a
+// quarter of the model's memory and much of what the garbage collector
+// marks on every collection. Here each value holds a slice, and the objects
+// and their index entries change together under one lock.
 //
 // A Service that an Ingress or a TargetGroupBinding names but the model
 // does not hold yet (created moments ago, possibly through another replica,
 // its watch event still on the way) is read from the API server, when the
 // source has a client for it.
 type InformerSource struct {
-	informers map[schema.GroupKind]cache.SharedIndexInformer
-	kinds     map[schema.GroupKind]Kind
-	live      dynamic.Interface
+	stores     map[schema.GroupKind]*kindStore
+	reflectors []*cache.Reflector
+	live       dynamic.Interface
 }
 
 // ListerWatcherFunc gives the list-and-watch of one kind.
 type ListerWatcherFunc func(Kind) cache.ListerWatcher
 
-// NewInformerSource makes an informer for each of kinds, fed by lw. live,
-// when not nil, reads Services named by an Ingress or binding that the
-// model lacks. Start runs the informers.
+// NewInformerSource makes a reflector and store for each of kinds, fed by
+// lw. live, when not nil, reads Services named by an Ingress or binding
+// that the model lacks. Start runs the reflectors.
 func NewInformerSource(kinds []Kind, lw ListerWatcherFunc, live dynamic.Interface) (*InformerSource, error) {
-	s := &InformerSource{informers: map[schema.GroupKind]cache.SharedIndexInformer{}, kinds: map[schema.GroupKind]Kind{}, live: live}
+	s := &InformerSource{stores: map[schema.GroupKind]*kindStore{}, live: live}
 	for _, k := range kinds {
-		// No example object: the watch delivers unstructured objects that
-		// the transform turns into Objects as they are stored.
-		inf := cache.NewSharedIndexInformerWithOptions(lw(k), nil, cache.SharedIndexInformerOptions{
-			Indexers:          indexers(k),
-			ObjectDescription: k.Resource,
-		})
-		if err := inf.SetTransform(transform(k)); err != nil {
-			return nil, err
-		}
-		s.informers[k.GroupKind()] = inf
-		s.kinds[k.GroupKind()] = k
+		st := newKindStore(k)
+		// No expected type: the watch delivers unstructured objects that
+		// the store turns into Objects as they arrive.
+		r := cache.NewReflectorWithOptions(lw(k), nil, st, cache.ReflectorOptions{Name: k.Resource})
+		s.stores[k.GroupKind()] = st
+		s.reflectors = append(s.reflectors, r)
 	}
 	return s, nil
 }
 
-// Start runs the informers until ctx ends.
+// Start runs the reflectors until ctx ends.
 func (s *InformerSource) Start(ctx context.Context) {
-	for _, inf := range s.informers {
-		go inf.RunWithContext(ctx)
+	for _, r := range s.reflectors {
+		go r.RunWithContext(ctx)
 	}
 }
 
-// HasSynced reports whether every informer has its first full list.
+// HasSynced reports whether every store has its first full list.
 func (s *InformerSource) HasSynced() bool {
-	for _, inf := range s.informers {
-		if !inf.HasSynced() {
+	for _, st := range s.stores {
+		if !st.synced.Load() {
 			return false
 		}
 	}
 	return true
 }
 
-// WaitForSync waits until every informer has its first full list, or ctx
+// WaitForSync waits until every store has its first full list, or ctx
 // ends (false).
 func (s *InformerSource) WaitForSync(ctx context.Context) bool {
 	var synced []cache.InformerSynced
-	for _, inf := range s.informers {
-		synced = append(synced, inf.HasSynced)
+	for _, st := range s.stores {
+		synced = append(synced, st.synced.Load)
 	}
 	return cache.WaitForCacheSync(ctx.Done(), synced...)
 }
@@ -84,62 +89,196 @@ func (s *InformerSource) WaitForSync(ctx context.Context) bool {
 // Len is the number of objects the model holds.
 func (s *InformerSource) Len() int {
 	n := 0
-	for _, inf := range s.informers {
-		n += len(inf.GetStore().ListKeys())
+	for _, st := range s.stores {
+		st.mu.RLock()
+		n += len(st.items)
+		st.mu.RUnlock()
 	}
 	return n
 }
 
-// indexers are the indexes of a kind: by namespace for the workloads (a
-// Namespace's review and a budget selecting by expressions list them), and
-// by the relations the kind's objects are found by; namespaced values are
-// "namespace/value". Every entry is a set the garbage collector marks on
-// each collection, so a kind gets only the indexes that are read.
-func indexers(k Kind) cache.Indexers {
-	idx := cache.Indexers{}
-	if k.Workload {
-		idx[cache.NamespaceIndex] = cache.MetaNamespaceIndexFunc
-	}
-	var names []string
-	switch {
-	case k.Workload:
-		names = []string{IndexPodLabel}
-	case k.Kind == "Service" || k.Kind == "PodDisruptionBudget":
-		names = []string{IndexSelector}
-	case k.Kind == "Ingress" || k.Kind == "TargetGroupBinding":
-		names = []string{IndexService}
-	case k.Kind == "HorizontalPodAutoscaler":
-		names = []string{IndexScaleTarget}
-	}
-	for _, name := range names {
-		idx[name] = func(obj any) ([]string, error) {
-			o, ok := obj.(*Object)
-			if !ok {
-				return nil, nil
-			}
-			vs := o.indexValues(name)
-			out := make([]string, len(vs))
-			for i, v := range vs {
-				out[i] = o.Namespace + "/" + v
-			}
-			return out, nil
-		}
-	}
-	return idx
+// indexNamespace is the one index name a namespace listing is kept under (only
+// for workloads: a Namespace's review and a budget selecting by
+// expressions list them).
+const indexNamespace = "zerodrop/namespace"
+
+// indexKey is one entry of a store's indexes: the objects of a namespace
+// with a value in an index.
+type indexKey struct {
+	index, namespace, value string
 }
 
-// transform turns what the watch delivers into the model's form as each
-// object arrives: the decoded object is garbage once this returns.
-func transform(k Kind) cache.TransformFunc {
+// kindStore holds the objects of one kind and their indexes; the
+// reflector writes it (cache.ReflectorStore), reviews read it.
+type kindStore struct {
+	kind   Kind
+	synced atomic.Bool
+
+	mu    sync.RWMutex
+	items map[string]*Object
+	index map[indexKey][]*Object
+}
+
+func newKindStore(k Kind) *kindStore {
+	return &kindStore{kind: k, items: map[string]*Object{}, index: map[indexKey][]*Object{}}
+}
+
+// indexes are the indexes of the store's kind: the relations its objects
+// are found by.
+func (st *kindStore) indexes() []string {
+	k := st.kind
+	switch {
+	case k.Workload:
+		return []string{indexNamespace, IndexPodLabel}
+	case k.Kind == "Service" || k.Kind == "PodDisruptionBudget":
+		return []string{IndexSelector}
+	case k.Kind == "Ingress" || k.Kind == "TargetGroupBinding":
+		return []string{IndexService}
+	case k.Kind == "HorizontalPodAutoscaler":
+		return []string{IndexScaleTarget}
+	}
+	return nil
+}
+
+func (st *kindStore) key(namespace, name string) string {
+	if st.kind.Namespaced {
+		return namespace + "/" + name
+	}
+	return name
+}
+
+// object turns what the reflector delivers into the model's form: the
+// decoded object is garbage once this returns.
+func (st *kindStore) object(in any) (*Object, error) {
+	switch x := in.(type) {
+	case *Object:
+		return x, nil
+	case *unstructured.Unstructured:
+		return NewObject(st.kind, x)
+	case cache.DeletedFinalStateUnknown:
+		return st.object(x.Obj)
+	}
+	return nil, fmt.Errorf("%s: unexpected %T in the watch", st.kind.Resource, in)
+}
+
+// add indexes o; the caller holds mu for writing.
+func (st *kindStore) add(o *Object) {
+	for _, name := range st.indexes() {
+		if name == indexNamespace {
+			k := indexKey{index: name, namespace: o.Namespace}
+			st.index[k] = append(st.index[k], o)
+			continue
+		}
+		for _, v := range o.indexValues(name) {
+			k := indexKey{index: name, namespace: o.Namespace, value: v}
+			st.index[k] = append(st.index[k], o)
+		}
+	}
+}
+
+// remove takes o out of the indexes; the caller holds mu for writing.
+func (st *kindStore) remove(o *Object) {
+	drop := func(k indexKey) {
+		list := st.index[k]
+		for i, x := range list {
+			if x == o {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(st.index, k)
+		} else {
+			st.index[k] = list
+		}
+	}
+	for _, name := range st.indexes() {
+		if name == indexNamespace {
+			drop(indexKey{index: name, namespace: o.Namespace})
+			continue
+		}
+		for _, v := range o.indexValues(name) {
+			drop(indexKey{index: name, namespace: o.Namespace, value: v})
+		}
+	}
+}
+
+// Add implements cache.ReflectorStore.
+func (st *kindStore) Add(obj any) error { return st.Update(obj) }
+
+// Update implements cache.ReflectorStore.
+func (st *kindStore) Update(obj any) error {
+	o, err := st.object(obj)
+	if err != nil {
+		return err
+	}
+	k := st.key(o.Namespace, o.Name)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if old := st.items[k]; old != nil {
+		st.remove(old)
+	}
+	st.items[k] = o
+	st.add(o)
+	return nil
+}
+
+// Delete implements cache.ReflectorStore.
+func (st *kindStore) Delete(obj any) error {
+	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if old := st.items[key]; old != nil {
+		st.remove(old)
+		delete(st.items, key)
+	}
+	return nil
+}
+
+// Replace implements cache.ReflectorStore: the list a watch starts from.
+func (st *kindStore) Replace(list []any, _ string) error {
+	items := make(map[string]*Object, len(list))
+	for _, it := range list {
+		o, err := st.object(it)
+		if err != nil {
+			return err
+		}
+		items[st.key(o.Namespace, o.Name)] = o
+	}
+	st.mu.Lock()
+	st.items, st.index = items, map[indexKey][]*Object{}
+	for _, o := range items {
+		st.add(o)
+	}
+	st.mu.Unlock()
+	st.synced.Store(true)
+	return nil
+}
+
+// Resync implements cache.ReflectorStore; there is nothing to resync.
+func (st *kindStore) Resync() error { return nil }
+
+// Transformer implements cache.TransformingStore: a list streamed by the
+// watch is held in the model's form while it arrives.
+func (st *kindStore) Transformer() cache.TransformFunc {
 	return func(in any) (any, error) {
-		switch x := in.(type) {
-		case *unstructured.Unstructured:
-			return NewObject(k, x)
-		case *Object:
-			return x, nil
+		if u, ok := in.(*unstructured.Unstructured); ok {
+			return NewObject(st.kind, u)
 		}
 		return in, nil
 	}
+}
+
+// lookup returns a copy of an index entry, sorted.
+func (st *kindStore) lookup(k indexKey) []*Object {
+	st.mu.RLock()
+	out := append([]*Object(nil), st.index[k]...)
+	st.mu.RUnlock()
+	sortObjects(out)
+	return out
 }
 
 // Namespace implements Source.
@@ -150,20 +289,14 @@ func (s *InformerSource) Namespace(ctx context.Context, name string) (*Object, e
 // Get implements Source. A Service missing from the model is read from the
 // API server when the source has a client.
 func (s *InformerSource) Get(ctx context.Context, kind Kind, namespace, name string) (*Object, error) {
-	inf := s.informers[kind.GroupKind()]
-	if inf == nil {
+	st := s.stores[kind.GroupKind()]
+	if st == nil {
 		return nil, nil
 	}
-	key := name
-	if kind.Namespaced {
-		key = namespace + "/" + name
-	}
-	obj, ok, err := inf.GetIndexer().GetByKey(key)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		o, _ := obj.(*Object)
+	st.mu.RLock()
+	o := st.items[st.key(namespace, name)]
+	st.mu.RUnlock()
+	if o != nil {
 		return o, nil
 	}
 	if s.live == nil || kind.Kind != "Service" {
@@ -181,49 +314,33 @@ func (s *InformerSource) Get(ctx context.Context, kind Kind, namespace, name str
 
 // Lookup implements Source. An index the kind does not have finds nothing.
 func (s *InformerSource) Lookup(_ context.Context, kind Kind, namespace, index, value string) ([]*Object, error) {
-	inf := s.informers[kind.GroupKind()]
-	if inf == nil {
+	st := s.stores[kind.GroupKind()]
+	if st == nil {
 		return nil, nil
 	}
-	if _, ok := inf.GetIndexer().GetIndexers()[index]; !ok {
-		return nil, nil
-	}
-	items, err := inf.GetIndexer().ByIndex(index, namespace+"/"+value)
-	return objects(items), err
+	return st.lookup(indexKey{index: index, namespace: namespace, value: value}), nil
 }
 
 // List implements Source. A namespaced kind without the namespace index
 // (only workloads have it) is listed by reading every object of the kind.
 func (s *InformerSource) List(_ context.Context, kind Kind, namespace string) ([]*Object, error) {
-	inf := s.informers[kind.GroupKind()]
-	if inf == nil {
+	st := s.stores[kind.GroupKind()]
+	if st == nil {
 		return nil, nil
 	}
-	if !kind.Namespaced {
-		return objects(inf.GetStore().List()), nil
+	if kind.Workload {
+		return st.lookup(indexKey{index: indexNamespace, namespace: namespace}), nil
 	}
-	if _, ok := inf.GetIndexer().GetIndexers()[cache.NamespaceIndex]; !ok {
-		var items []any
-		for _, it := range inf.GetStore().List() {
-			if o, ok := it.(*Object); ok && o.Namespace == namespace {
-				items = append(items, o)
-			}
-		}
-		return objects(items), nil
-	}
-	items, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, namespace)
-	return objects(items), err
-}
-
-func objects(items []any) []*Object {
-	out := make([]*Object, 0, len(items))
-	for _, it := range items {
-		if o, ok := it.(*Object); ok {
+	var out []*Object
+	st.mu.RLock()
+	for _, o := range st.items {
+		if !kind.Namespaced || o.Namespace == namespace {
 			out = append(out, o)
 		}
 	}
+	st.mu.RUnlock()
 	sortObjects(out)
-	return out
+	return out, nil
 }
 
 // listPage is the page size of the list a watch starts from, when the
