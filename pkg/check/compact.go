@@ -38,19 +38,26 @@ func (s *sharer) str(v string) string {
 	return v
 }
 
-// compact returns f with its fix and evidence shared with earlier findings
-// that have equal ones, and otherwise its evidence in a slice of its own,
+// compact returns f with its fix, message and evidence shared with earlier
+// findings that have equal ones, and otherwise its evidence in a slice of its own,
 // of the exact size: the rule's slice may have spare room, or be shared
 // with other findings. Findings share evidence lists: no reader changes
 // one (a writer that needs to copies the finding's list first).
 func (s *sharer) compact(f finding.Finding) finding.Finding {
 	f.Fix = s.str(f.Fix)
+	s.seen++
+	many := s.seen > shareFrom
+	if many {
+		// A fifth of a large input's messages repeat (the same advice
+		// for equal workloads in namespaces of the same name).
+		f.Message = s.str(f.Message)
+	}
 	if len(f.Evidence) == 0 {
 		return f
 	}
 	var key []byte
 	ok := false
-	if s.seen++; s.seen > shareFrom {
+	if many {
 		if s.lists == nil {
 			s.lists = map[string][]finding.Evidence{}
 		}

@@ -36,9 +36,12 @@ type Graph struct {
 	// scaling one workload.
 	Notes []inventory.Note
 
-	services map[string]*inventory.Service // "ns/name"
-	byNS     map[string]*nsIndex
+	services map[nsName]*inventory.Service
+	// byNS indexes workloads for linking; Build drops it when done.
+	byNS map[string]*nsIndex
 }
+
+type nsName struct{ namespace, name string }
 
 type nsIndex struct {
 	all     []*inventory.Workload
@@ -54,7 +57,7 @@ func Build(inv *inventory.Inventory) *Graph {
 		PDBWorkloads:     map[*inventory.PDB][]*inventory.Workload{},
 		WorkloadPDBs:     map[*inventory.Workload][]*inventory.PDB{},
 		WorkloadHPAs:     map[*inventory.Workload][]*inventory.HPA{},
-		services:         make(map[string]*inventory.Service, len(inv.Services)),
+		services:         make(map[nsName]*inventory.Service, len(inv.Services)),
 		byNS:             map[string]*nsIndex{},
 	}
 	for _, w := range inv.Workloads {
@@ -70,7 +73,7 @@ func Build(inv *inventory.Inventory) *Graph {
 		}
 	}
 	for _, s := range inv.Services {
-		g.services[s.Namespace+"/"+s.Name] = s
+		g.services[nsName{s.Namespace, s.Name}] = s
 		if len(s.Spec.Selector) == 0 {
 			continue // an empty selector selects nothing; endpoints are managed by hand
 		}
@@ -92,12 +95,13 @@ func Build(inv *inventory.Inventory) *Graph {
 		}
 	}
 	g.linkHPAs()
+	g.byNS = nil
 	return g
 }
 
 // Service returns the Service of that name, if it was in the input.
 func (g *Graph) Service(namespace, name string) *inventory.Service {
-	return g.services[namespace+"/"+name]
+	return g.services[nsName{namespace, name}]
 }
 
 // Namespace returns the Namespace object, if it was in the input.

@@ -148,7 +148,8 @@ func (t *typed) addRollout(o *load.Object, m Meta, r *load.Rollout) {
 }
 
 func (t *typed) addService(m Meta, s *corev1.Service) {
-	spec := s.Spec
+	spec := ServiceSpec{Type: s.Spec.Type, Ports: s.Spec.Ports, Selector: s.Spec.Selector, ClusterIP: s.Spec.ClusterIP,
+		LoadBalancerClass: s.Spec.LoadBalancerClass, ExternalTrafficPolicy: s.Spec.ExternalTrafficPolicy}
 	if spec.Type == "" {
 		spec.Type = corev1.ServiceTypeClusterIP
 	}

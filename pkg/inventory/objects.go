@@ -94,7 +94,20 @@ type Strategy struct {
 // Service is a core/v1 Service.
 type Service struct {
 	Meta
-	Spec corev1.ServiceSpec
+	Spec ServiceSpec
+}
+
+// ServiceSpec is the part of a core/v1 ServiceSpec that the engines read,
+// as the manifest sets it (Type defaults to ClusterIP); the fields mean
+// what they mean there. As with PodSpec, an engine that needs another field
+// adds it here and in addService (kinds.go).
+type ServiceSpec struct {
+	Type                  corev1.ServiceType
+	Ports                 []corev1.ServicePort
+	Selector              map[string]string
+	ClusterIP             string
+	LoadBalancerClass     *string
+	ExternalTrafficPolicy corev1.ServiceExternalTrafficPolicy
 }
 
 // Ingress is a networking.k8s.io/v1 Ingress (older versions converted).
