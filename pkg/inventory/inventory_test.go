@@ -237,7 +237,7 @@ func TestWorkloads(t *testing.T) {
 			if got := strategy(w.Strategy); got != tt.strategy {
 				t.Errorf("strategy %q, want %q", got, tt.strategy)
 			}
-			if w.Template.Labels["app"] != "web" || len(w.Template.Spec.Containers) != 1 || w.Template.Spec.Containers[0].Image != "nginx" {
+			if w.Template.Labels["app"] != "web" || len(w.Template.Spec.Containers) != 1 || w.Template.Spec.Containers[0].Name != "app" {
 				t.Errorf("pod template not read: %+v", w.Template)
 			}
 			if w.Pos != (load.Position{File: "test.yaml", Line: 1}) || w.Namespace != "default" || w.Object == nil {

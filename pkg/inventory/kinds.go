@@ -187,11 +187,26 @@ func (t *typed) addHPA(m Meta, h *load.HPA) error {
 // podTemplate is the part of a pod template the model keeps (PodTemplate).
 func podTemplate(t *corev1.PodTemplateSpec) PodTemplate {
 	return PodTemplate{Labels: t.Labels, Annotations: t.Annotations, Spec: PodSpec{
-		Containers: t.Spec.Containers, InitContainers: t.Spec.InitContainers,
+		Containers: containers(t.Spec.Containers), InitContainers: containers(t.Spec.InitContainers),
 		TerminationGracePeriodSeconds: t.Spec.TerminationGracePeriodSeconds,
 		TopologySpreadConstraints:     t.Spec.TopologySpreadConstraints,
 		Affinity:                      t.Spec.Affinity,
 	}}
+}
+
+// containers is the part of each container the model keeps (Container).
+func containers(cs []corev1.Container) []Container {
+	if cs == nil {
+		return nil
+	}
+	out := make([]Container, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		out[i] = Container{Name: c.Name, Command: c.Command, Args: c.Args, Ports: c.Ports,
+			ReadinessProbe: c.ReadinessProbe, LivenessProbe: c.LivenessProbe, StartupProbe: c.StartupProbe,
+			Lifecycle: c.Lifecycle, RestartPolicy: c.RestartPolicy}
+	}
+	return out
 }
 
 // selector is a workload's selector. extensions/v1beta1 and apps/v1beta1

@@ -73,11 +73,25 @@ type PodTemplate struct {
 // PodSpec is the part of a core/v1 PodSpec that PodTemplate keeps; the
 // fields mean what they mean there.
 type PodSpec struct {
-	Containers                    []corev1.Container
-	InitContainers                []corev1.Container
+	Containers                    []Container
+	InitContainers                []Container
 	TerminationGracePeriodSeconds *int64
 	TopologySpreadConstraints     []corev1.TopologySpreadConstraint
 	Affinity                      *corev1.Affinity
+}
+
+// Container is the part of a core/v1 Container that PodSpec keeps; the
+// fields mean what they mean there.
+type Container struct {
+	Name           string
+	Command        []string
+	Args           []string
+	Ports          []corev1.ContainerPort
+	ReadinessProbe *corev1.Probe
+	LivenessProbe  *corev1.Probe
+	StartupProbe   *corev1.Probe
+	Lifecycle      *corev1.Lifecycle
+	RestartPolicy  *corev1.ContainerRestartPolicy
 }
 
 // Strategy is a workload's update strategy, normalised across kinds.

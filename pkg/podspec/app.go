@@ -3,8 +3,8 @@ package podspec
 import (
 	"fmt"
 
+	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/timing"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // Annotated is one set of annotations with the object it is on, for
@@ -22,7 +22,7 @@ type Annotated struct {
 // flags, the profile, zerodrop's defaults). An annotation that does not
 // parse is an error naming it; the value then falls back to the next
 // source.
-func ReadApp(anns []Annotated, serving []*corev1.Container, def timing.App) (timing.App, []error) {
+func ReadApp(anns []Annotated, serving []*inventory.Container, def timing.App) (timing.App, []error) {
 	app := def
 	var errs []error
 	shutdownSet, longestSet := false, false

@@ -45,7 +45,7 @@ type PreStop struct {
 }
 
 // ReadPreStop reads a container's preStop hook.
-func ReadPreStop(c *corev1.Container) PreStop {
+func ReadPreStop(c *inventory.Container) PreStop {
 	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil {
 		return PreStop{}
 	}
@@ -124,15 +124,15 @@ func parseSleep(s string) (int64, bool) {
 // pod's life: it serves ports like them (the endpoints controller resolves
 // a named targetPort against it), and on termination it gets SIGTERM only
 // after every main container has exited.
-func IsSidecar(c *corev1.Container) bool {
+func IsSidecar(c *inventory.Container) bool {
 	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }
 
 // Running returns the containers that run once the pod has started: the
 // main containers, then the native sidecars, in the order the endpoints
 // controller looks a named port up in.
-func Running(spec *inventory.PodSpec) []*corev1.Container {
-	out := make([]*corev1.Container, 0, len(spec.Containers)+len(spec.InitContainers))
+func Running(spec *inventory.PodSpec) []*inventory.Container {
+	out := make([]*inventory.Container, 0, len(spec.Containers)+len(spec.InitContainers))
 	for i := range spec.Containers {
 		out = append(out, &spec.Containers[i])
 	}
@@ -167,7 +167,7 @@ func ContainerList(spec *inventory.PodSpec, name string) string {
 // their longest hook, with Handler naming it and AfterMain set; a main
 // hook of unknown length leaves a sidecar without a hook of its own
 // unknown too.
-func PreStopFor(spec *inventory.PodSpec, c *corev1.Container) PreStop {
+func PreStopFor(spec *inventory.PodSpec, c *inventory.Container) PreStop {
 	own := ReadPreStop(c)
 	if !IsSidecar(c) {
 		return own
@@ -202,8 +202,8 @@ func PreStopFor(spec *inventory.PodSpec, c *corev1.Container) PreStop {
 // to a container port of that name and of the Service port's protocol (TCP
 // when unset), so a "dns" name declared for UDP does not serve a TCP port.
 // When the port matches nothing, it returns nil.
-func ServingContainers(spec *inventory.PodSpec, port *corev1.ServicePort) []*corev1.Container {
-	var out []*corev1.Container
+func ServingContainers(spec *inventory.PodSpec, port *corev1.ServicePort) []*inventory.Container {
+	var out []*inventory.Container
 	for _, c := range Running(spec) {
 		if PortFor(c, port) != nil {
 			out = append(out, c)
@@ -215,7 +215,7 @@ func ServingContainers(spec *inventory.PodSpec, port *corev1.ServicePort) []*cor
 // PortFor returns the port of container c that serves the Service port
 // (nil when c serves none of it): by name and protocol for a named target,
 // by number otherwise.
-func PortFor(c *corev1.Container, port *corev1.ServicePort) *corev1.ContainerPort {
+func PortFor(c *inventory.Container, port *corev1.ServicePort) *corev1.ContainerPort {
 	targetPort := TargetPort(port)
 	for i := range c.Ports {
 		p := &c.Ports[i]
@@ -258,8 +258,8 @@ func protocol(p corev1.Protocol) corev1.Protocol {
 // read. When no port resolves to a container it falls back to the
 // containers that declare ports, then to the first container; resolved
 // says whether a port matched.
-func Serving(spec *inventory.PodSpec, ports []*corev1.ServicePort) (out []*corev1.Container, resolved bool) {
-	seen := map[*corev1.Container]bool{}
+func Serving(spec *inventory.PodSpec, ports []*corev1.ServicePort) (out []*inventory.Container, resolved bool) {
+	seen := map[*inventory.Container]bool{}
 	for _, p := range ports {
 		if p == nil {
 			continue
@@ -322,7 +322,7 @@ const (
 )
 
 // ClassifyEntrypoint looks at a container's command and args.
-func ClassifyEntrypoint(c *corev1.Container) (Script, string) {
+func ClassifyEntrypoint(c *inventory.Container) (Script, string) {
 	argv := append(append([]string(nil), c.Command...), c.Args...)
 	script, ok := ShellScript(argv)
 	if !ok {
@@ -429,7 +429,7 @@ func lastStatementStart(s string) (int, bool) {
 
 // ScriptArg returns where the script sits in a container's command and args:
 // inCommand, and its index there.
-func ScriptArg(c *corev1.Container) (inCommand bool, index int, ok bool) {
+func ScriptArg(c *inventory.Container) (inCommand bool, index int, ok bool) {
 	argv := append(append([]string(nil), c.Command...), c.Args...)
 	if _, isShell := ShellScript(argv); !isShell {
 		return false, 0, false

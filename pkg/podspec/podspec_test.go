@@ -59,7 +59,7 @@ func TestInsertExec(t *testing.T) {
 }
 
 func TestReadPreStop(t *testing.T) {
-	c := corev1.Container{Name: "a", Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c", "sleep 15 && nginx -s quit"}}}}}
+	c := inventory.Container{Name: "a", Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sh", "-c", "sleep 15 && nginx -s quit"}}}}}
 	ps := ReadPreStop(&c)
 	if !ps.Present || !ps.Known || ps.Seconds != 15 || !ps.Shell {
 		t.Fatalf("ReadPreStop = %+v", ps)
@@ -71,12 +71,12 @@ func TestReadPreStop(t *testing.T) {
 }
 
 func TestScriptArg(t *testing.T) {
-	c := corev1.Container{Command: []string{"sh", "-c"}, Args: []string{"setup; app"}}
+	c := inventory.Container{Command: []string{"sh", "-c"}, Args: []string{"setup; app"}}
 	inCmd, i, ok := ScriptArg(&c)
 	if !ok || inCmd || i != 0 {
 		t.Fatalf("ScriptArg = %v %d %v", inCmd, i, ok)
 	}
-	c = corev1.Container{Command: []string{"/bin/bash", "-ec", "setup; app"}}
+	c = inventory.Container{Command: []string{"/bin/bash", "-ec", "setup; app"}}
 	inCmd, i, ok = ScriptArg(&c)
 	if !ok || !inCmd || i != 2 {
 		t.Fatalf("ScriptArg = %v %d %v", inCmd, i, ok)
@@ -92,17 +92,17 @@ func sleepHook(secs int64) *corev1.Lifecycle {
 func sidecarPod() *inventory.PodSpec {
 	always := corev1.ContainerRestartPolicyAlways
 	return &inventory.PodSpec{
-		InitContainers: []corev1.Container{
+		InitContainers: []inventory.Container{
 			{Name: "migrate", Ports: []corev1.ContainerPort{{Name: "admin", ContainerPort: 9000}}},
 			{Name: "proxy", RestartPolicy: &always, Ports: []corev1.ContainerPort{{Name: "https", ContainerPort: 8443}}},
 		},
-		Containers: []corev1.Container{
+		Containers: []inventory.Container{
 			{Name: "app", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}, Lifecycle: sleepHook(25)},
 		},
 	}
 }
 
-func names(cs []*corev1.Container) []string {
+func names(cs []*inventory.Container) []string {
 	var out []string
 	for _, c := range cs {
 		out = append(out, c.Name)
@@ -130,7 +130,7 @@ func TestNativeSidecarsServePorts(t *testing.T) {
 	}
 	// A named target resolves by name and protocol, as the endpoint
 	// controller resolves it; a number ignores the protocol.
-	udp := &inventory.PodSpec{Containers: []corev1.Container{{Name: "dns", Ports: []corev1.ContainerPort{{Name: "dns", ContainerPort: 5353, Protocol: corev1.ProtocolUDP}}}}}
+	udp := &inventory.PodSpec{Containers: []inventory.Container{{Name: "dns", Ports: []corev1.ContainerPort{{Name: "dns", ContainerPort: 5353, Protocol: corev1.ProtocolUDP}}}}}
 	if got := ServingContainers(udp, &corev1.ServicePort{Port: 53, TargetPort: intstr.FromString("dns")}); len(got) != 0 {
 		t.Errorf("a TCP port named for a UDP container port is served by %v", names(got))
 	}
@@ -151,7 +151,7 @@ func TestNativeSidecarsServePorts(t *testing.T) {
 	}
 	// Unresolved ports fall back to the containers that declare ports,
 	// sidecars included.
-	only := &inventory.PodSpec{InitContainers: spec.InitContainers, Containers: []corev1.Container{{Name: "app"}}}
+	only := &inventory.PodSpec{InitContainers: spec.InitContainers, Containers: []inventory.Container{{Name: "app"}}}
 	if got, resolved := Serving(only, nil); resolved || len(got) != 1 || got[0].Name != "proxy" || !DeclaresPorts(only) {
 		t.Errorf("Serving fallback = %v (resolved %v)", names(got), resolved)
 	}

@@ -17,7 +17,7 @@ import (
 
 // servingContainers returns the containers of w that serve the ports the
 // exposures or Services target (podspec.Serving, shared with the simulator).
-func servingContainers(w *inventory.Workload, ports []*corev1.ServicePort) []*corev1.Container {
+func servingContainers(w *inventory.Workload, ports []*corev1.ServicePort) []*inventory.Container {
 	cs, _ := podspec.Serving(&w.Template.Spec, ports)
 	return cs
 }
@@ -53,7 +53,7 @@ func graceValue(w *inventory.Workload) timing.Value {
 
 // preStopValue returns a container's known preStop delay as a value; for a
 // native sidecar that waits for the main containers, the hook it waits for.
-func preStopValue(c *corev1.Container, ps podspec.PreStop) timing.Value {
+func preStopValue(c *inventory.Container, ps podspec.PreStop) timing.Value {
 	detail := "container " + c.Name + " lifecycle.preStop." + ps.Handler
 	if ps.AfterMain {
 		detail = "native sidecar " + c.Name + " gets SIGTERM after the main containers exit: container " + ps.From + " lifecycle.preStop." + ps.Handler

@@ -103,7 +103,7 @@ func podLabelsSelector(w *inventory.Workload) map[string]any {
 
 // servedPort is the port a probe on container c should check for the given
 // Service ports: the port name when the Service targets it by name.
-func servedPort(c *corev1.Container, ports []*corev1.ServicePort) any {
+func servedPort(c *inventory.Container, ports []*corev1.ServicePort) any {
 	for _, sp := range ports {
 		if cp := podspec.PortFor(c, sp); cp != nil {
 			if podspec.TargetPort(sp).Type == intstr.String {
@@ -124,7 +124,7 @@ func servedPort(c *corev1.Container, ports []*corev1.ServicePort) any {
 // preStopPatch sets container c's preStop delay to secs, keeping the kind of
 // hook the user chose where it is a plain sleep. It returns nil when the hook
 // does more than sleep: that is the user's code, not zerodrop's to rewrite.
-func preStopPatch(kv kubeversion.Version, w *inventory.Workload, c *corev1.Container, secs int64) *finding.Patch {
+func preStopPatch(kv kubeversion.Version, w *inventory.Workload, c *inventory.Container, secs int64) *finding.Patch {
 	ps := podspec.ReadPreStop(c)
 	what := fmt.Sprintf("container %s: preStop sleeps %ds", c.Name, secs)
 	set := func(h map[string]any) *finding.Patch {

@@ -8,7 +8,6 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // PreStop flags serving containers that get SIGTERM before the load balancer
@@ -129,7 +128,7 @@ func conntrackNote(e *exposure.Exposure) string {
 
 // hookOwner names the container whose hook ps is: c's own, or, for a
 // native sidecar that waits for the main containers, theirs.
-func hookOwner(c *corev1.Container, ps podspec.PreStop) string {
+func hookOwner(c *inventory.Container, ps podspec.PreStop) string {
 	if ps.AfterMain {
 		return ps.From
 	}

@@ -116,7 +116,7 @@ func probePort(p *corev1.Probe) (intstr.IntOrString, bool) {
 }
 
 // servesPort reports whether port names or numbers one of c's ports.
-func servesPort(c *corev1.Container, port intstr.IntOrString) bool {
+func servesPort(c *inventory.Container, port intstr.IntOrString) bool {
 	for _, cp := range c.Ports {
 		if (port.Type == intstr.String && cp.Name == port.StrVal) || (port.Type == intstr.Int && cp.ContainerPort == port.IntVal) {
 			return true
@@ -125,11 +125,11 @@ func servesPort(c *corev1.Container, port intstr.IntOrString) bool {
 	return false
 }
 
-func declared(c *corev1.Container) bool { return len(c.Ports) > 0 }
+func declared(c *inventory.Container) bool { return len(c.Ports) > 0 }
 
 // probePatch adds a readiness probe on the port the Service targets:
 // tcpSocket, or httpGet when a probe path is given.
-func probePatch(p *Pass, w *inventory.Workload, c *corev1.Container, ports []*corev1.ServicePort) *finding.Patch {
+func probePatch(p *Pass, w *inventory.Workload, c *inventory.Container, ports []*corev1.ServicePort) *finding.Patch {
 	port := servedPort(c, ports)
 	if port == nil {
 		return nil // the container declares no port to probe

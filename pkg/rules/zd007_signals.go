@@ -8,7 +8,6 @@ import (
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	"github.com/zerodrop/zerodrop/pkg/podspec"
 	"github.com/zerodrop/zerodrop/pkg/timing"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // Signals flags shell wrappers that keep SIGTERM from the app: the shell is
@@ -54,7 +53,7 @@ func oneLine(s string) string {
 
 // execPatch rewrites the script with exec before its last command, when
 // that is clearly safe, keeping every other argument as written.
-func execPatch(w *inventory.Workload, c *corev1.Container, script string) *finding.Patch {
+func execPatch(w *inventory.Workload, c *inventory.Container, script string) *finding.Patch {
 	fixed, ok := podspec.InsertExec(script)
 	if !ok {
 		return nil

@@ -167,7 +167,7 @@ func build(m *check.Model, e *exposure.Exposure, w *inventory.Workload) Case {
 
 	// The serving container.
 	spec := &w.Template.Spec
-	var ctr *corev1.Container
+	var ctr *inventory.Container
 	if cs, resolved := podspec.Serving(spec, e.Ports()); len(cs) > 0 {
 		ctr = cs[0]
 		if !resolved && e.Port != nil {
