@@ -70,10 +70,9 @@ with failurePolicy: Ignore (the Helm chart in deploy/helm/zerodrop does).
 
 Memory: with ZERODROP_MEMORY_LIMIT set to the container's memory limit in bytes
 (the Helm chart sets it through the downward API), the garbage collector
-collects by a soft limit 144MiB below it (at least half of it) and lets the
-heap grow to five times what is live below that (GOMEMLIMIT, GOGC=400):
-collections are rarer, so fewer reviews wait behind one. GOGC or GOMEMLIMIT
-set in the environment win.
+collects only when the heap nears a soft limit 144MiB below it (at least half
+of it; GOMEMLIMIT, GOGC=off): collections are rarer, so fewer reviews wait
+behind one. GOGC or GOMEMLIMIT set in the environment win.
 
 Endpoints: /validate and /mutate on the TLS port; /metrics, /healthz and
 /readyz on --http-addr. Ready once the caches are filled.`,

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"fmt"
 	"math"
 	"runtime/debug"
 	"strconv"
@@ -15,8 +16,8 @@ func TestGCFor(t *testing.T) {
 		{1 << 30, 880 << 20},
 		{200 << 20, 100 << 20}, // a small limit: at least half of it
 	} {
-		if got := GCFor(c.limit); got.SoftLimit != c.soft || got.Percent != 400 {
-			t.Errorf("GCFor(%d MiB) = %s, want GOGC=400 GOMEMLIMIT=%dMiB", c.limit>>20, got, c.soft>>20)
+		if got := GCFor(c.limit); got.SoftLimit != c.soft || got.Percent != -1 || got.String() != fmt.Sprintf("GOGC=off GOMEMLIMIT=%dMiB", c.soft>>20) {
+			t.Errorf("GCFor(%d MiB) = %s, want GOGC=off GOMEMLIMIT=%dMiB", c.limit>>20, got, c.soft>>20)
 		}
 	}
 }
@@ -40,8 +41,8 @@ func TestTuneGC(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != s.SoftLimit || got != 176<<20 {
 		t.Errorf("soft limit %d, want %d", got, int64(176<<20))
 	}
-	if got := debug.SetGCPercent(400); got != 400 {
-		t.Errorf("GOGC %d, want 400", got)
+	if got := debug.SetGCPercent(100); got != -1 {
+		t.Errorf("GOGC %d, want off (-1)", got)
 	}
 
 	// An operator's own setting wins.
