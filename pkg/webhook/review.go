@@ -44,9 +44,11 @@ type preparedObject struct {
 }
 
 // maxPrepared bounds the typed objects kept; past it the memo drops half
-// of them. A review types only the few objects related to it, so a miss
-// costs little; the bound keeps the memo a small part of the memory.
-const maxPrepared = 2048
+// of them. A typed object holds about 1.8 KB and typing one allocates about
+// 7 KB: a memo that misses the objects of a busy namespace (a thousand
+// applications are some 4,000 objects) adds more garbage in a second than
+// the memo's whole size, while 4,096 of them, full, are about 7 MB of heap.
+const maxPrepared = 4096
 
 var prepare = inventory.Preparer("default")
 
