@@ -118,3 +118,28 @@ func TestPlan1000Surge1Finishes(t *testing.T) {
 		t.Errorf("notes %q: want the traffic cap said", pl.Notes)
 	}
 }
+
+// BenchmarkRollout1000Instance is the same rollout behind instance
+// targets (externalTrafficPolicy: Cluster) on 50 nodes, where each node's
+// kube-proxy (16 followed) applies the endpoint changes in its own syncs.
+func BenchmarkRollout1000Instance(b *testing.B) {
+	for _, proxies := range []int{0, 1} {
+		b.Run(fmt.Sprintf("kubeProxies=%d", proxies), func(b *testing.B) {
+			p := rollout1000NLB(b)
+			p.TargetType = "instance"
+			p.Gate = false
+			p.KubeProxies = proxies
+			b.ReportAllocs()
+			var reqs int64
+			for i := 0; i < b.N; i++ {
+				r, err := Simulate(p, 1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs += r.Total
+			}
+			b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reqs), "ns/request")
+		})
+	}
+}
