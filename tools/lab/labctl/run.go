@@ -35,12 +35,12 @@ const (
 )
 
 type matrixFlags struct {
-	kubeconfig, bin, kubectl, manifests, profile, out, haproxy, state, listen string
-	configs, events                                                           string
-	rps                                                                       float64
-	runs                                                                      int
-	warmup, settle                                                            time.Duration
-	seed                                                                      uint64
+	kubeconfig, bin, kubectl, manifests, profile, out, haproxy, state, listen, logs string
+	configs, events                                                                 string
+	rps                                                                             float64
+	runs                                                                            int
+	warmup, settle                                                                  time.Duration
+	seed                                                                            uint64
 }
 
 // Result is one run of the matrix: what verify measured and what simulate
@@ -98,7 +98,11 @@ func runMatrix(ctx context.Context, args []string) error {
 	fs.DurationVar(&f.warmup, "warmup", 3*time.Second, "traffic before the event")
 	fs.DurationVar(&f.settle, "settle", 5*time.Second, "traffic after the event settled")
 	fs.Uint64Var(&f.seed, "seed", uint64(time.Now().UnixNano()), "seed of the emulator's delays")
+	fs.StringVar(&f.logs, "logs", "", "the lab's log directory, for each run's kube-proxy syncs and container stops (default: logs/ beside the kubeconfig)")
 	fs.Parse(args)
+	if f.logs == "" && f.kubeconfig != "" {
+		f.logs = filepath.Join(filepath.Dir(f.kubeconfig), "logs")
+	}
 	if f.profile == "" {
 		f.profile = filepath.Join(f.manifests, "profile.yaml")
 	}
@@ -299,6 +303,13 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	err = cmd.Run()
 	close(stop)
 	pool := <-sampled
+	// kube-proxy's syncs and the kubelet's container stops while verify
+	// ran, from the lab's logs.
+	if logs := f.logs; logs != "" {
+		if lines, lerr := nodeEvents(logs, begun.Add(-time.Second), time.Now()); lerr == nil && len(lines) > 0 {
+			os.WriteFile(filepath.Join(f.out, name+".nodes.log"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+		}
+	}
 	if err != nil {
 		return fail(fmt.Errorf("zerodrop %s: %v\n%s", strings.Join(args, " "), err, stderr.String()))
 	}
