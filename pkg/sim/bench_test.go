@@ -32,19 +32,25 @@ func BenchmarkRollout1000NLB(b *testing.B) {
 		b.Run(fmt.Sprintf("rps=%.0f", rps), func(b *testing.B) {
 			p := rollout1000NLB(b)
 			p.RPS = rps
-			b.ReportAllocs()
-			var reqs int64
-			for i := 0; i < b.N; i++ {
-				r, err := Simulate(p, 1)
-				if err != nil {
-					b.Fatal(err)
-				}
-				reqs += r.Total
-			}
-			b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reqs), "ns/request")
+			benchRun(b, p)
 		})
 	}
+}
+
+// benchRun simulates p once per iteration and reports the requests each
+// run saw and the time per request.
+func benchRun(b *testing.B, p Params) {
+	b.ReportAllocs()
+	var reqs int64
+	for i := 0; i < b.N; i++ {
+		r, err := Simulate(p, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs += r.Total
+	}
+	b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reqs), "ns/request")
 }
 
 // BenchmarkMonteCarlo is 200 runs of each variant of the built-in scenario
@@ -129,17 +135,7 @@ func BenchmarkRollout1000Instance(b *testing.B) {
 			p.TargetType = "instance"
 			p.Gate = false
 			p.KubeProxies = proxies
-			b.ReportAllocs()
-			var reqs int64
-			for i := 0; i < b.N; i++ {
-				r, err := Simulate(p, 1)
-				if err != nil {
-					b.Fatal(err)
-				}
-				reqs += r.Total
-			}
-			b.ReportMetric(float64(reqs)/float64(b.N), "requests/op")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(reqs), "ns/request")
+			benchRun(b, p)
 		})
 	}
 }
