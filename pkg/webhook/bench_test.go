@@ -22,7 +22,7 @@ import (
 // benchNamespace is a typical namespace as the cache holds it: the
 // Deployment's own Service, Ingress and budget, and ten more applications
 // with theirs.
-func benchNamespace(b *testing.B) *StaticSource {
+func benchNamespace(b testing.TB) *StaticSource {
 	src := NewStaticSource(obj(b, namespaceYAML), obj(b, serviceYAML), obj(b, ingressYAML), obj(b, pdbYAML),
 		obj(b, "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: alb}\nspec: {controller: ingress.k8s.aws/alb}\n"))
 	for i := 0; i < 10; i++ {
@@ -120,7 +120,7 @@ func BenchmarkHandler(b *testing.B) {
 	// answer encoded. Its B/op is what one review allocates, which at a
 	// fixed rate sets how often the garbage collector runs.
 	serve := func(name string, h admission.Handler, req admission.Request) {
-		wh := &admission.Webhook{Handler: h}
+		wh := HTTPHandler(h)
 		body := reviewBody(b, req)
 		b.Run("serve/"+name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -150,7 +150,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reviews/s")
 	})
 
-	srv := httptest.NewUnstartedServer(&admission.Webhook{Handler: v})
+	srv := httptest.NewUnstartedServer(HTTPHandler(v))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	defer srv.Close()

@@ -42,7 +42,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 )
 
@@ -479,7 +478,7 @@ func chartGC(b *testing.B) {
 // server speaking HTTP/2, and starts the client process for it.
 func serveTLS(b *testing.B, src webhook.Source) *loadClient {
 	v := webhook.NewValidator(src, webhook.Options{Check: check.Options{KubeVersion: rules.KubeVersion{Major: 1, Minor: 33}}})
-	srv := httptest.NewUnstartedServer(&admission.Webhook{Handler: v})
+	srv := httptest.NewUnstartedServer(webhook.HTTPHandler(v))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	b.Cleanup(srv.Close)

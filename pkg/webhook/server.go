@@ -24,7 +24,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
 // ServerOptions configure Run.
@@ -125,9 +124,9 @@ func Run(ctx context.Context, cfg *rest.Config, o ServerOptions) error {
 	hopts.Metrics, hopts.Log = m, o.Log
 	// The manager runs the webhook server once it is asked for it.
 	srv = mgr.GetWebhookServer()
-	srv.Register(ValidatePath, &admission.Webhook{Handler: NewValidator(src, hopts)})
+	srv.Register(ValidatePath, HTTPHandler(NewValidator(src, hopts)))
 	if o.Mutate {
-		srv.Register(MutatePath, &admission.Webhook{Handler: NewMutator(src, hopts)})
+		srv.Register(MutatePath, HTTPHandler(NewMutator(src, hopts)))
 	}
 	src.Start(ctx)
 	go func() {
