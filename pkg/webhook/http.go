@@ -13,6 +13,7 @@ import (
 	admissionv1beta1 "k8s.io/api/admission/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
@@ -33,7 +34,9 @@ const maxRequestSize = 7 << 20
 // collects. Here the body is read into a pooled buffer of its announced
 // length and decoded straight into the review.
 func HTTPHandler(h admission.Handler) http.Handler {
-	base := logr.Discard()
+	// controller-runtime's own logger (Run sets it), without the
+	// per-review values its default adds to it for every review.
+	base := ctrllog.Log.WithName("admission")
 	return &httpHandler{wh: &admission.Webhook{Handler: h,
 		LogConstructor: func(logr.Logger, *admission.Request) logr.Logger { return base }}}
 }
