@@ -34,6 +34,7 @@ type simulateFlags struct {
 	durationMs float64
 	keepAlive  float64
 	idleRace   float64
+	lbConns    float64
 	failOnDrop bool
 }
 
@@ -93,6 +94,7 @@ or input errors.`,
 	fl.Float64Var(&f.durationMs, "duration-ms", sim.DefaultDurationMedian*1000, "median request duration in milliseconds (log-normal, capped at the profile's longest request)")
 	fl.Float64Var(&f.keepAlive, "keepalive", sim.DefaultKeepAlive, "share of requests sent on a reused connection")
 	fl.Float64Var(&f.idleRace, "idle-race", 0, "chance that a request on a reused connection meets the app closing it as idle (an app idle timeout shorter than the load balancer's)")
+	fl.Float64Var(&f.lbConns, "lb-connections", 0, "kept-alive connections the load balancer holds to the targets at once (behind instance targets kube-proxy pins each to one pod, and a stopping pod's are reopened through its rules); 0: the requests in flight")
 	fl.BoolVar(&f.failOnDrop, "fail-on-drop", false, "exit 1 if a simulated current or fixed configuration drops a request")
 	return c
 }
@@ -116,6 +118,8 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 		return usageError("--duration-ms must be positive")
 	case f.keepAlive < 0 || f.keepAlive > 1 || f.idleRace < 0 || f.idleRace > 1:
 		return usageError("--keepalive and --idle-race are shares between 0 and 1")
+	case !(f.lbConns >= 0 && f.lbConns <= 1e6):
+		return usageError("--lb-connections %v: want 0 to 1000000", f.lbConns)
 	}
 	if f.app != "" && f.app != "drain" && f.app != "exit" && f.app != "ignore" {
 		return usageError("--app %q: want drain, exit or ignore", f.app)
@@ -146,7 +150,8 @@ func runSimulate(c *cobra.Command, f *simulateFlags, args []string) error {
 
 	opts := sim.Options{Events: events, Seed: f.seed, Runs: f.runs, Workers: f.workers, PlanSurges: surges,
 		RPS: f.rps, Replicas: f.replicas, Nodes: f.nodes, DrainNodes: &f.drainNodes, ScaleTo: &f.scaleTo,
-		App: sim.AppBehaviour(f.app), KeepAlive: f.keepAlive, IdleRace: f.idleRace}
+		App: sim.AppBehaviour(f.app), KeepAlive: f.keepAlive, IdleRace: f.idleRace,
+		LBConnections: f.lbConns}
 	if c.Flags().Changed("duration-ms") {
 		opts.DurationMedian = f.durationMs / 1000
 	}

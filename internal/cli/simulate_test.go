@@ -127,6 +127,8 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"simulate", "-o", "sarif"},
 		{"simulate", "--plan", "--plan-surge", "lots"},
 		{"simulate", "--duration-ms", "45000"}, // above the longest request, 30 s
+		{"simulate", "--lb-connections", "-1"},
+		{"simulate", "--lb-connections", "NaN"},
 	} {
 		if code, _, _ := run(t, "", args...); code != ExitInput {
 			t.Errorf("%v: exit %d, want %d", args, code, ExitInput)

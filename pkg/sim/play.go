@@ -183,6 +183,10 @@ type Options struct {
 	// KeepAlive is the share of requests sent on a reused connection,
 	// IdleRace the chance that one meets the app closing it as idle.
 	KeepAlive, IdleRace float64
+	// LBConnections, when > 0, is how many kept-alive connections the load
+	// balancer holds to its targets at once (Params.Conns); 0 leaves the
+	// requests in flight, the fewest that carry the traffic.
+	LBConnections float64
 
 	// Progress, when set, is called with the steps done (one per case and
 	// event, or per plan) of the total, first with 0 before any, so that a
@@ -307,4 +311,7 @@ func (o Options) apply(p *Params) {
 	}
 	p.KeepAlive = o.KeepAlive
 	p.IdleRace = o.IdleRace
+	if o.LBConnections > 0 {
+		p.Conns = o.LBConnections
+	}
 }

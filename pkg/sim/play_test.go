@@ -89,13 +89,13 @@ func TestPlayOptions(t *testing.T) {
 	opts := DefaultOptions()
 	two, zero := 2, 0
 	opts.Replicas, opts.Nodes, opts.ScaleTo, opts.DrainNodes, opts.RPS, opts.App = 6, 3, &two, &zero, 40, AppExit
-	opts.Events = []Event{ScaleIn}
+	opts.Events, opts.LBConnections = []Event{ScaleIn}, 12
 	rep, err := Play(ctx, an, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := rep.Results[0].Parameters
-	if p.Replicas != 6 || p.Nodes != 3 || p.ScaleTo != 2 || p.DrainNodes != 0 || p.RPS != 40 || p.App != AppExit {
+	if p.Replicas != 6 || p.Nodes != 3 || p.ScaleTo != 2 || p.DrainNodes != 0 || p.RPS != 40 || p.App != AppExit || p.Conns != 12 {
 		t.Errorf("parameters %+v", p)
 	}
 	if !strings.Contains(strings.Join(rep.Assumptions, "\n"), "[--app exit]") {
