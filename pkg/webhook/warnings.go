@@ -20,12 +20,12 @@ const MaxWarningLength = 120
 const maxDenyLength = 1000
 
 // warningLines renders findings as admission warnings, worst first, at most
-// max of them with a last line counting the rest.
+// max of them with a last line counting the rest. It sorts fs.
 func warningLines(fs []finding.Finding, self inventory.Ref, max int) []string {
 	if len(fs) == 0 {
 		return nil
 	}
-	fs = sortedFindings(fs)
+	sortFindings(fs)
 	var out []string
 	for i, f := range fs {
 		if i == max {
@@ -47,10 +47,9 @@ func namespaceOf(self inventory.Ref, f finding.Finding) string {
 	return self.Name
 }
 
-// sortedFindings orders findings by severity (worst first), then rule,
-// object and container, without changing the input.
-func sortedFindings(fs []finding.Finding) []finding.Finding {
-	out := append([]finding.Finding(nil), fs...)
+// sortFindings orders findings in place by severity (worst first), then
+// rule, object and container.
+func sortFindings(out []finding.Finding) {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Severity != b.Severity {
@@ -64,7 +63,6 @@ func sortedFindings(fs []finding.Finding) []finding.Finding {
 		}
 		return a.Container < b.Container
 	})
-	return out
 }
 
 // warningLine is one finding in at most MaxWarningLength characters:
@@ -145,7 +143,7 @@ func clip(s string, n int) string {
 
 // denyMessage lists the error findings that deny an admission.
 func denyMessage(errs []finding.Finding, self inventory.Ref) string {
-	errs = sortedFindings(errs)
+	sortFindings(errs)
 	var b strings.Builder
 	fmt.Fprintf(&b, "zerodrop: %s/%s would drop requests (%d error", self.Kind, self.Name, len(errs))
 	if len(errs) > 1 {

@@ -248,7 +248,9 @@ func (r *reviewer) validate(ctx context.Context, req admission.Request) answer {
 	if rv == nil {
 		return a
 	}
-	var shown, errs []finding.Finding
+	// Copies the warnings sort, with room for every finding at once.
+	shown := make([]finding.Finding, 0, len(rv.findings))
+	var errs []finding.Finding
 	for _, f := range rv.findings {
 		if rv.mode == ModeEnforce && f.Severity == finding.Error {
 			errs = append(errs, f)
