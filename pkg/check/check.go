@@ -145,11 +145,11 @@ func AnalyzeContext(ctx context.Context, lr *load.Result, opts Options, extra fu
 	lr = selectObjects(lr, opts.Selector)
 	out := &Result{SchemaVersion: SchemaVersion, Findings: []finding.Finding{}, Errors: []InputError{},
 		Notes: []inventory.Note{}, Assumptions: []string{}}
-	inv := inventory.Build(lr.Objects, opts.Namespace)
+	var inv *inventory.Inventory
 	if opts.release {
-		for _, o := range lr.Objects {
-			o.Release()
-		}
+		inv = inventory.BuildReleasing(lr.Objects, opts.Namespace)
+	} else {
+		inv = inventory.Build(lr.Objects, opts.Namespace)
 	}
 	g := graph.Build(inv)
 	exps := exposure.Find(g)

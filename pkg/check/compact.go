@@ -184,7 +184,7 @@ func evidenceKey(b []byte, ev []finding.Evidence) (key []byte, ok bool) {
 }
 
 // findingChunks holds one rule's findings in chunks that double from a few
-// findings up to a fixed size: a slice grown by appends has up to half again
+// findings up to 64 KiB of them: a slice grown by appends has up to half again
 // its length spare, and copies itself on every growth; starting small keeps
 // a check of one object (a webhook review runs every rule) from allocating
 // a full chunk per rule.
@@ -192,7 +192,9 @@ type findingChunks [][]finding.Finding
 
 const (
 	firstChunkFindings = 4
-	chunkFindings      = 256
+	// chunkFindings fills 64 KiB: memory for a large object is counted
+	// in 8 KiB pages, and 256 findings took most of an eighth page more.
+	chunkFindings = 64 << 10 / int(unsafe.Sizeof(finding.Finding{}))
 )
 
 func (c *findingChunks) add(f finding.Finding) {

@@ -80,6 +80,18 @@ type typed struct {
 // defaultNamespace, as kubectl apply would. Typing runs in parallel; the
 // result keeps input order.
 func Build(objs []*load.Object, defaultNamespace string) *Inventory {
+	return buildInventory(objs, defaultNamespace, false)
+}
+
+// BuildReleasing is Build for a caller that owns the objects and has no
+// further use for their typed form: each object's is released
+// (load.Object.Release) as soon as its model is built, so that a large
+// input is never held both typed and modelled.
+func BuildReleasing(objs []*load.Object, defaultNamespace string) *Inventory {
+	return buildInventory(objs, defaultNamespace, true)
+}
+
+func buildInventory(objs []*load.Object, defaultNamespace string, release bool) *Inventory {
 	if defaultNamespace == "" {
 		defaultNamespace = "default"
 	}
@@ -98,6 +110,9 @@ func Build(objs []*load.Object, defaultNamespace string) *Inventory {
 			lt = load.TypeOf(o)
 		}
 		results[i] = typeObject(o, lt)
+		if release {
+			o.Release()
+		}
 	})
 	seen := make(map[Ref]load.Position, len(objs))
 	for i, o := range objs {

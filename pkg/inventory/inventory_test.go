@@ -27,6 +27,17 @@ func build(t *testing.T, src, namespace string) *Inventory {
 	if a, b := summary(inv), summary(inv2); a != b {
 		t.Errorf("Build and Preparer disagree:\n%s\n---\n%s", a, b)
 	}
+	// BuildReleasing builds the same, and leaves no typed form behind.
+	released := load.Bytes("test.yaml", []byte(src), load.Options{Prepare: Preparer(namespace)})
+	inv3 := BuildReleasing(released.Objects, namespace)
+	if a, b := summary(inv), summary(inv3); a != b {
+		t.Errorf("Build and BuildReleasing disagree:\n%s\n---\n%s", a, b)
+	}
+	for i, o := range released.Objects {
+		if prepared.Objects[i].Typed != nil && o.Typed.Object != nil {
+			t.Errorf("%s/%s: typed form kept after BuildReleasing", o.Kind, o.Name)
+		}
+	}
 	return inv
 }
 
