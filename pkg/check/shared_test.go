@@ -39,7 +39,6 @@ func TestSharedLabelMapsUnchanged(t *testing.T) {
 				if w.Selector != nil && w.Selector.MatchLabels != nil {
 					maps[reflect.ValueOf(w.Selector.MatchLabels).Pointer()] = true
 				}
-				maps[reflect.ValueOf(w.Template.Labels).Pointer()] = true
 			}
 			for _, s := range m.Inventory.Services {
 				if s.Spec.Selector != nil && maps[reflect.ValueOf(s.Spec.Selector).Pointer()] {

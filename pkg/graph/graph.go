@@ -12,7 +12,6 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Graph is the linked inventory.
@@ -67,8 +66,8 @@ func Build(inv *inventory.Inventory) *Graph {
 			g.byNS[w.Namespace] = idx
 		}
 		idx.all = append(idx.all, w)
-		for k, v := range w.Template.Labels {
-			key := k + "=" + v
+		for _, l := range w.Template.Labels {
+			key := l.Key + "=" + l.Value
 			idx.byLabel[key] = append(idx.byLabel[key], w)
 		}
 	}
@@ -163,16 +162,16 @@ func (g *Graph) selectLabelSelector(ns string, sel *metav1.LabelSelector, v1beta
 	}
 	var out []*inventory.Workload
 	for _, w := range cands {
-		if s.Matches(labels.Set(w.Template.Labels)) {
+		if s.Matches(w.Template.Labels) {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
-func subset(sel, lbls map[string]string) bool {
+func subset(sel map[string]string, lbls inventory.Labels) bool {
 	for k, v := range sel {
-		if got, ok := lbls[k]; !ok || got != v {
+		if got, ok := lbls.Lookup(k); !ok || got != v {
 			return false
 		}
 	}

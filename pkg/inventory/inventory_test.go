@@ -3,11 +3,13 @@ package inventory
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/zerodrop/zerodrop/pkg/load"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -248,7 +250,7 @@ func TestWorkloads(t *testing.T) {
 			if got := strategy(w.Strategy); got != tt.strategy {
 				t.Errorf("strategy %q, want %q", got, tt.strategy)
 			}
-			if w.Template.Labels["app"] != "web" || len(w.Template.Spec.Containers) != 1 || w.Template.Spec.Containers[0].Name != "app" {
+			if w.Template.Labels.Get("app") != "web" || len(w.Template.Spec.Containers) != 1 || w.Template.Spec.Containers[0].Name != "app" {
 				t.Errorf("pod template not read: %+v", w.Template)
 			}
 			if w.Pos != (load.Position{File: "test.yaml", Line: 1}) || w.Namespace != "default" || w.Object == nil {
@@ -746,5 +748,33 @@ func TestLabelsOfEveryTypedKind(t *testing.T) {
 				t.Errorf("%s (prepared %v): labels %v", o.Kind, prepare != nil, got)
 			}
 		}
+	}
+}
+
+// A pod template's labels answer lookups and selectors as the map they
+// came from does.
+func TestLabels(t *testing.T) {
+	m := map[string]string{"tier": "web", "app": "shop", "z": "", "version": "v2"}
+	l := LabelsFrom(m)
+	if len(l) != len(m) || !slices.IsSortedFunc(l, func(a, b Label) int { return strings.Compare(a.Key, b.Key) }) {
+		t.Fatalf("pairs %v", l)
+	}
+	for _, k := range []string{"tier", "app", "z", "version", "", "ap", "zz", "a"} {
+		want, wantOK := m[k]
+		if got, ok := l.Lookup(k); got != want || ok != wantOK || l.Has(k) != wantOK || l.Get(k) != want {
+			t.Errorf("%q: %q %v, want %q %v", k, got, ok, want, wantOK)
+		}
+	}
+	for _, sel := range []string{"app=shop", "app=shop,tier=web", "app!=shop", "z", "!z", "missing", "!missing", "version in (v1,v2)", "app=other"} {
+		s, err := labels.Parse(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := s.Matches(l), s.Matches(labels.Set(m)); got != want {
+			t.Errorf("%s: matches %v, want %v", sel, got, want)
+		}
+	}
+	if LabelsFrom(nil) != nil || (Labels(nil)).Has("a") {
+		t.Error("no labels")
 	}
 }

@@ -186,7 +186,7 @@ func (t *typed) addHPA(m Meta, h *load.HPA) error {
 
 // podTemplate is the part of a pod template the model keeps (PodTemplate).
 func podTemplate(t *corev1.PodTemplateSpec) PodTemplate {
-	return PodTemplate{Labels: t.Labels, Annotations: t.Annotations, Spec: PodSpec{
+	return PodTemplate{Labels: LabelsFrom(t.Labels), Annotations: t.Annotations, Spec: PodSpec{
 		Containers: containers(t.Spec.Containers), InitContainers: containers(t.Spec.InitContainers),
 		TerminationGracePeriodSeconds: t.Spec.TerminationGracePeriodSeconds,
 		TopologySpreadConstraints:     t.Spec.TopologySpreadConstraints,

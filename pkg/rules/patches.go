@@ -94,8 +94,8 @@ func podLabelsSelector(w *inventory.Workload) map[string]any {
 			labels[k] = v
 		}
 	} else {
-		for k, v := range w.Template.Labels {
-			labels[k] = v
+		for _, l := range w.Template.Labels {
+			labels[l.Key] = l.Value
 		}
 	}
 	return map[string]any{"matchLabels": labels}
