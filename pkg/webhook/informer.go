@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,11 +181,10 @@ func (st *kindStore) add(o *Object) {
 func (st *kindStore) remove(o *Object) {
 	drop := func(k indexKey) {
 		list := st.index[k]
-		for i, x := range list {
-			if x == o {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
+		if i := slices.Index(list, o); i >= 0 {
+			// slices.Delete clears the vacated end: the old object is
+			// not kept alive by the array behind the slice.
+			list = slices.Delete(list, i, i+1)
 		}
 		if len(list) == 0 {
 			delete(st.index, k)
