@@ -99,7 +99,7 @@ for k in deployment service; do
 	printf 'CPU per review, in-process (%s): %s; allocated per review, server side (decode, check, encode): %s\n' "$k" \
 		"$(ms "$(median "BenchmarkHandler/inprocess/validate-$k" ns/op)")" "$(kib "$(median "BenchmarkHandler/serve/validate-$k" B/op)")"
 done
-grep -E 'model of|after the reviews|created .* applications|controllers caught up|model: |garbage collector|settled' "$out" | sed 's/^ *scale_bench_test.go:[0-9]*: /  /' | sort -u || true
+grep -E 'model of|after the reviews|created .* applications|controllers caught up|deleted in|model: |garbage collector|settled' "$out" | sed 's/^ *scale_bench_test.go:[0-9]*: /  /' | sort -u || true
 echo "(machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg))"
 if [[ ${STRICT:-0} == 1 ]]; then
 	[[ $over == 0 ]] || die "a p99 is 5 ms or more"
