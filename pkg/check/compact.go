@@ -27,12 +27,16 @@ type sharer struct {
 	// only appended to; what was handed out is never written again.
 	text []byte
 	evs  []finding.Evidence
+	// bounds holds one evidence range per content.
+	bounds map[finding.Bounds]*finding.Bounds
 }
 
 // Block sizes of sharer.text and sharer.evs.
 const (
-	textBlock     = 64 << 10
-	evidenceBlock = 512
+	textBlock = 64 << 10
+	// evidenceBlock fills 64 KiB: a large object takes whole 8 KiB pages,
+	// and 512 items took most of a page more.
+	evidenceBlock = 64 << 10 / int(unsafe.Sizeof(finding.Evidence{}))
 )
 
 // keep returns a copy of v in the sharer's text block.
@@ -76,6 +80,21 @@ func (s *sharer) str(v string) string {
 	}
 	s.strs[v] = v
 	return v
+}
+
+// bound returns r, or an earlier equal range.
+func (s *sharer) bound(r *finding.Bounds) *finding.Bounds {
+	if r == nil {
+		return nil
+	}
+	if s.bounds == nil {
+		s.bounds = map[finding.Bounds]*finding.Bounds{}
+	}
+	if w, ok := s.bounds[*r]; ok {
+		return w
+	}
+	s.bounds[*r] = r
+	return r
 }
 
 // compact returns f with its fix, message and evidence shared with earlier
@@ -123,6 +142,11 @@ func (s *sharer) compact(f finding.Finding) finding.Finding {
 	}
 	for i, e := range f.Evidence {
 		e.Name, e.Unit, e.Detail = s.str(e.Name), s.str(e.Unit), s.str(e.Detail)
+		if many {
+			// Equal ranges, one per finding as the rule made them,
+			// are held once.
+			e.Range = s.bound(e.Range)
+		}
 		ev[i] = e
 	}
 	f.Evidence = ev

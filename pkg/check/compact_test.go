@@ -103,3 +103,28 @@ func TestEvidenceSharing(t *testing.T) {
 		t.Error("a list with a value the key does not spell is shared")
 	}
 }
+
+// Past a rule's first shareFrom findings, lists that differ still hold one
+// copy of an equal range, and never one of a different range.
+func TestRangeSharing(t *testing.T) {
+	list := func(detail string, high int64) []finding.Evidence {
+		return []finding.Evidence{{Name: "a", Value: high, Unit: "s", Source: "default", Detail: detail,
+			Range: &finding.Bounds{Low: 1, High: high, LowFrom: "l", HighFrom: "h"}}}
+	}
+	s := newSharer()
+	for range shareFrom {
+		s.compact(finding.Finding{Evidence: list("x", 2)})
+	}
+	a := s.compact(finding.Finding{Evidence: list("a", 2)})
+	b := s.compact(finding.Finding{Evidence: list("b", 2)})
+	c := s.compact(finding.Finding{Evidence: list("c", 3)})
+	if &a.Evidence[0] == &b.Evidence[0] {
+		t.Fatal("lists with different details share one list")
+	}
+	if a.Evidence[0].Range != b.Evidence[0].Range {
+		t.Error("equal ranges are held twice")
+	}
+	if c.Evidence[0].Range == a.Evidence[0].Range || c.Evidence[0].Range.High != 3 {
+		t.Errorf("a different range is shared: %+v", *c.Evidence[0].Range)
+	}
+}
