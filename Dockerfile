@@ -16,7 +16,7 @@ COPY . .
 # (docker build --build-arg VERSION=v1.2.3 .) for `zerodrop version` to show.
 ARG VERSION=""
 # Static (no cgo), stripped, no build paths: the same source gives the same binary.
-RUN CGO_ENABLED=0 go build -trimpath \
+RUN CGO_ENABLED=0 go build -trimpath -tags kustomize_disable_go_plugin_support \
     -ldflags="-s -w -buildid= -X github.com/zerodrop/zerodrop/internal/cli.version=${VERSION}" \
     -o /out/zerodrop ./cmd/zerodrop
 

@@ -31,7 +31,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 if [[ -n ${ZERODROP:-} ]]; then
 	cp "$ZERODROP" "$tmp/zerodrop"
-elif ! go build -o "$tmp/zerodrop" ./cmd/zerodrop 2>"$tmp/build.log"; then
+elif ! go build -tags kustomize_disable_go_plugin_support -o "$tmp/zerodrop" ./cmd/zerodrop 2>"$tmp/build.log"; then
 	cat "$tmp/build.log" >&2
 	die "./cmd/zerodrop does not build (errors above)"
 fi

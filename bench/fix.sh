@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs=${RUNS:-5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/zerodrop" ./cmd/zerodrop
+go build -tags kustomize_disable_go_plugin_support -o "$tmp/zerodrop" ./cmd/zerodrop
 go build -o "$tmp/gen" ./bench/gen
 "$tmp/gen" >"$tmp/stream.yaml"
 

@@ -24,7 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 if [[ -n ${ZERODROP:-} ]]; then
 	cp "$ZERODROP" "$tmp/zerodrop"
 else
-	go build -o "$tmp/zerodrop" ./cmd/zerodrop
+	go build -tags kustomize_disable_go_plugin_support -o "$tmp/zerodrop" ./cmd/zerodrop
 fi
 go build -o "$tmp/hostile" ./bench/hostile
 go build -o "$tmp/gen" ./bench/gen

@@ -28,7 +28,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building zerodrop, the test server and vegeta $vegeta_version ..." >&2
-go build -o "$work/zerodrop" ./cmd/zerodrop
+go build -tags kustomize_disable_go_plugin_support -o "$work/zerodrop" ./cmd/zerodrop
 mkdir -p "$work/server"
 cat >"$work/server/main.go" <<'GO'
 package main

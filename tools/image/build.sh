@@ -34,7 +34,7 @@ go -C tools/image build -o "$out/image-tool" .
 build() {
 	local dir=$1
 	mkdir -p "$dir"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -buildvcs=true -trimpath -ldflags='-s -w -buildid=' \
+	CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -buildvcs=true -trimpath -tags kustomize_disable_go_plugin_support -ldflags='-s -w -buildid=' \
 		-o "$dir/zerodrop" ./cmd/zerodrop
 	"$out/image-tool" build -binary "$dir/zerodrop" -arch "$arch" -created "$created" \
 		-version "$app_version" -revision "$revision" -tag "$tag" \

@@ -60,7 +60,7 @@ cmd_build() {
 	(
 		cd "$repo"
 		export CGO_ENABLED=0 GOTOOLCHAIN=local
-		go build -trimpath -ldflags "-s -w" -o "$LAB_CACHE/bin/" ./cmd/zerodrop ./tools/lab/labctl ./examples/echoserver ./tools/lab/pause
+		go build -trimpath -tags kustomize_disable_go_plugin_support -ldflags "-s -w" -o "$LAB_CACHE/bin/" ./cmd/zerodrop ./tools/lab/labctl ./examples/echoserver ./tools/lab/pause
 	)
 	image "$LAB_CACHE/images/echoserver.tar" zerodrop.local/echoserver:lab /echoserver "$LAB_CACHE/bin/echoserver"
 	image "$LAB_CACHE/images/pause.tar" zerodrop.local/pause:lab /pause "$LAB_CACHE/bin/pause"

@@ -35,7 +35,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in $targets; do
 	start=$SECONDS
-	CGO_ENABLED=0 GOOS=${t%/*} GOARCH=${t#*/} go build -trimpath -ldflags='-s -w -buildid=' -o "$tmp/zerodrop" ./cmd/zerodrop
+	CGO_ENABLED=0 GOOS=${t%/*} GOARCH=${t#*/} go build -trimpath -tags kustomize_disable_go_plugin_support -ldflags='-s -w -buildid=' -o "$tmp/zerodrop" ./cmd/zerodrop
 	printf '%-14s %6.1f MB  %3d s\n' "$t" "$(awk -v b="$(stat -c %s "$tmp/zerodrop")" 'BEGIN { print b / 1e6 }')" $((SECONDS - start))
 	rm -f "$tmp/zerodrop"
 done
