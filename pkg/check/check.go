@@ -91,7 +91,9 @@ var smallInput = 64
 // Run loads the sources and checks them.
 func Run(ctx context.Context, opts Options) *Result {
 	if opts.Load.Prepare == nil {
-		opts.Load.Prepare = inventory.Preparer(opts.Namespace)
+		// Run owns the objects: their models are built as they are read
+		// (BuildReleasing takes them), and their typed form let go.
+		opts.Load.Prepare = inventory.ModelPreparer(opts.Namespace, opts.Selector != nil && !opts.Selector.Empty())
 	}
 	res := load.Paths(ctx, opts.Paths, opts.Stdin, opts.Load)
 	HintCharts(res.Errors)

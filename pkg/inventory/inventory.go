@@ -104,6 +104,13 @@ func buildInventory(objs []*load.Object, defaultNamespace string, release bool) 
 	results := make([]typed, len(objs))
 	parallel(len(objs), func(i int) {
 		o := objs[i]
+		if release && o.Prepared != nil {
+			if t, ok := o.Prepared.(*typed); ok {
+				results[i] = *t
+				o.Prepared = nil
+				return
+			}
+		}
 		lt := o.Typed
 		if lt == nil {
 			setNamespace(o, defaultNamespace)
@@ -155,6 +162,33 @@ func Preparer(defaultNamespace string) func(*load.Object) {
 	}
 }
 
+// ModelPreparer is Preparer for a caller that builds its inventory with
+// BuildReleasing from these objects alone: each object's model is built as
+// soon as the object is parsed, on the loader's workers, and its API struct
+// dropped at once. A large stream is then never held in typed form at once
+// (a 50 MB stream's typed structs are as much again as its model), and the
+// structs die a batch at a time, their memory taken again by the next
+// batch's instead of freed all together once the whole stream is typed,
+// which leaves the model's objects scattered over half-empty pages. Labels
+// are kept when keepLabels is set, for label selectors matched before the
+// inventory is built (LabelsOf).
+func ModelPreparer(defaultNamespace string, keepLabels bool) func(*load.Object) {
+	if defaultNamespace == "" {
+		defaultNamespace = "default"
+	}
+	return func(o *load.Object) {
+		setNamespace(o, defaultNamespace)
+		o.Type()
+		t := typeObject(o, o.Typed)
+		o.Prepared = &t
+		if keepLabels {
+			o.ReleaseStruct()
+		} else {
+			o.Release()
+		}
+	}
+}
+
 // Moved returns a copy of an object whose position moved by delta lines,
 // keeping what the loader typed: tools that edit one document of a file
 // re-check the others without typing them again. What Build makes of it
@@ -162,6 +196,7 @@ func Preparer(defaultNamespace string) func(*load.Object) {
 func Moved(o *load.Object, delta int) *load.Object {
 	c := *o
 	c.Pos.Line += delta
+	c.Prepared = nil // a model built before knows the old position
 	return &c
 }
 

@@ -40,6 +40,33 @@ func build(t *testing.T, src, namespace string) *Inventory {
 			t.Errorf("%s/%s: typed form kept after BuildReleasing", o.Kind, o.Name)
 		}
 	}
+	// ModelPreparer builds each model while loading; BuildReleasing takes
+	// them. Every model is the same as built after loading, in the same
+	// detail (the objects' typed forms are released either way), and no
+	// API struct is left on an object, with or without its labels kept.
+	for _, keep := range []bool{false, true} {
+		early := load.Bytes("test.yaml", []byte(src), load.Options{Prepare: ModelPreparer(namespace, keep)})
+		for i, o := range early.Objects {
+			if o.Typed != nil && o.Typed.Object != nil {
+				t.Errorf("%s/%s: API struct kept by ModelPreparer", o.Kind, o.Name)
+			}
+			if want := LabelsOf(prepared.Objects[i]); keep && !reflect.DeepEqual(LabelsOf(o), want) {
+				t.Errorf("%s/%s: labels %v after ModelPreparer, want %v", o.Kind, o.Name, LabelsOf(o), want)
+			}
+		}
+		inv4 := BuildReleasing(early.Objects, namespace)
+		for _, o := range early.Objects {
+			if o.Prepared != nil {
+				t.Errorf("%s/%s: model still held by the object after BuildReleasing", o.Kind, o.Name)
+			}
+			if keep {
+				o.Release() // as in inv3, so that the inventories compare
+			}
+		}
+		if !reflect.DeepEqual(inv3, inv4) {
+			t.Errorf("ModelPreparer (keep labels %v) and BuildReleasing disagree:\n%s\n---\n%s", keep, summary(inv3), summary(inv4))
+		}
+	}
 	return inv
 }
 

@@ -50,6 +50,10 @@ type Object struct {
 	// Typed is the object decoded into its API struct, once typed (Type);
 	// nil before, and for kinds zerodrop does not model.
 	Typed *Typed
+	// Prepared is what an Options.Prepare hook made of the object for its
+	// caller (the inventory's model of it, built as the stream is read);
+	// the loader neither sets nor reads it.
+	Prepared any
 }
 
 // Group returns the API group of the object ("" for the core group).

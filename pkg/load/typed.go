@@ -170,6 +170,17 @@ func (o *Object) Release() {
 	}
 }
 
+// ReleaseStruct drops the API struct of a typed object and keeps its
+// labels and annotations: a caller that built its model at once, and still
+// matches label selectors against the objects (-l), holds only what it
+// reads. Typing the object again gives no API struct; the Typed is changed
+// in place, so only the owner of an object it typed itself may call it.
+func (o *Object) ReleaseStruct() {
+	if o.Typed != nil && o.Typed != released {
+		o.Typed.Object = nil
+	}
+}
+
 // TypeOf returns the object typed, leaving it alone: o.Typed when set, nil
 // for a kind zerodrop does not model.
 func TypeOf(o *Object) *Typed {
