@@ -9,6 +9,7 @@ import (
 
 	"github.com/zerodrop/zerodrop/pkg/finding"
 	"github.com/zerodrop/zerodrop/pkg/rules"
+	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -37,6 +38,8 @@ var mutableKinds = map[string]any{
 
 // allowedPatchPath is every JSON pointer the mutating handler may touch.
 var allowedPatchPath = regexp.MustCompile(`^/spec/template/spec/(terminationGracePeriodSeconds|containers/[0-9]+/lifecycle(/preStop(/.*)?)?)$`)
+
+var jsonPatchType = admissionv1.PatchTypeJSONPatch
 
 // maxRounds bounds re-checking a mutated object: a longer preStop can ask
 // for a longer grace period, which is found on the next round.
@@ -105,18 +108,22 @@ func (r *reviewer) mutate(ctx context.Context, req admission.Request) answer {
 	if len(applied) == 0 {
 		return answer{resp: admission.Allowed(""), result: ResultClean}
 	}
-	resp := admission.PatchResponseFromRaw(original, current)
-	if !resp.Allowed {
-		return r.mutateFailed(fmt.Errorf("patch: %s", resp.Result.Message))
+	ops, err := jsonPatch(original, current)
+	if err != nil {
+		return r.mutateFailed(fmt.Errorf("patch: %w", err))
 	}
-	for _, op := range resp.Patches {
+	for _, op := range ops {
 		if !allowedPatchPath.MatchString(op.Path) {
 			return r.mutateFailed(fmt.Errorf("patch would change %s", op.Path))
 		}
 	}
-	if len(resp.Patches) == 0 {
+	if len(ops) == 0 {
 		return answer{resp: admission.Allowed(""), result: ResultClean}
 	}
+	// controller-runtime marshals the operations into the answer's patch.
+	resp := admission.Allowed("")
+	resp.Patches = ops
+	resp.PatchType = &jsonPatchType
 	for i, w := range applied {
 		applied[i] = clip(w, MaxWarningLength)
 	}
