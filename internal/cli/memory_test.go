@@ -61,8 +61,8 @@ func TestLimitMemory(t *testing.T) {
 	}
 }
 
-// A stream on stdin is collected as a file of its size is, once that much
-// has been read: GOGC stays until hugeInput bytes have come.
+// A stream on stdin is collected as a huge file is once it is large: GOGC
+// stays until largeInput bytes have come.
 func TestCollectByStdin(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
@@ -71,13 +71,13 @@ func TestCollectByStdin(t *testing.T) {
 		t.Error("a hook without stdin")
 	}
 	read := collectByStdin([]string{"a.yaml", "-"})
-	read(hugeInput - 1)
+	read(largeInput - 1)
 	if gc := debug.SetGCPercent(100); gc != 100 {
-		t.Errorf("GOGC %d before hugeInput bytes, want 100", gc)
+		t.Errorf("GOGC %d before largeInput bytes, want 100", gc)
 	}
-	read(hugeInput)
+	read(largeInput)
 	if gc := debug.SetGCPercent(100); gc != hugeGCPercent {
-		t.Errorf("GOGC %d after hugeInput bytes, want %d", gc, hugeGCPercent)
+		t.Errorf("GOGC %d after largeInput bytes, want %d", gc, hugeGCPercent)
 	}
 	t.Setenv("GOGC", "200")
 	if collectByStdin([]string{"-"}) != nil {
