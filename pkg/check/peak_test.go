@@ -12,8 +12,8 @@ import (
 
 // BenchmarkPeakHeap measures what a check holds when it holds the most:
 // after the rules, with the model and every finding alive, on a generated
-// stream of 20k objects read as Run reads it (typed as parsed, the API
-// structs released once modelled). The heap-B/object metric is that live
+// stream of 20k objects read as Run reads it (each object modelled as
+// parsed and its API struct released at once). The heap-B/object metric is that live
 // heap, after a collection, over the heap before loading, per object; peak
 // RSS follows it (bench/memory.sh).
 func BenchmarkPeakHeap(b *testing.B) {
@@ -28,7 +28,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		before := ms.HeapAlloc
-		lr := load.Bytes("stream.yaml", data, load.Options{Prepare: inventory.Preparer("")})
+		lr := load.Bytes("stream.yaml", data, load.Options{Prepare: inventory.ModelPreparer("", false)})
 		opts := Options{DropPatches: true, release: true}
 		AnalyzeWith(lr, opts, func(*Model) []finding.Finding {
 			runtime.GC()
