@@ -47,31 +47,7 @@ func chartValidatingWebhook(t *testing.T, helm, namespace string) admissionregis
 
 // A workload behind an ALB, ready for rollouts, with a budget that keeps
 // two pods: fine at three replicas, blocking every eviction at two.
-const autoscaledAppYAML = `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector:
-    app: web
-  ports:
-  - port: 80
-    targetPort: http
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  annotations:
-    alb.ingress.kubernetes.io/target-type: ip
-spec:
-  ingressClassName: alb
-  defaultBackend:
-    service:
-      name: web
-      port:
-        number: 80
----
+const autoscaledAppYAML = frontYAML + `---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:

@@ -45,8 +45,8 @@ func TestMain(m *testing.M) {
 	testenv.Main(m, testenv.Options{})
 }
 
-// exposureYAML puts Service web behind an ALB with ip targets.
-const exposureYAML = `apiVersion: v1
+// frontYAML puts Service web behind an ALB with ip targets.
+const frontYAML = `apiVersion: v1
 kind: Service
 metadata:
   name: web
@@ -70,7 +70,10 @@ spec:
       name: web
       port:
         number: 80
----
+`
+
+// exposureYAML is frontYAML and a budget.
+const exposureYAML = frontYAML + `---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
