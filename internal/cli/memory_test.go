@@ -44,10 +44,10 @@ func TestLimitMemory(t *testing.T) {
 		gc    int
 		limit int64
 	}{
-		{[]string{small}, 100, 160 << 20},
-		{[]string{dir}, 400, 16 * (20<<20 + 15)},
+		{[]string{small}, 100, 96 << 20},
+		{[]string{dir}, 400, 10 * (20<<20 + 15)},
 		{[]string{large, "-"}, 100, math.MaxInt64},
-		{[]string{huge}, hugeGCPercent, 16 * hugeInput},
+		{[]string{huge}, hugeGCPercent, 10 * hugeInput},
 	} {
 		debug.SetGCPercent(100)
 		debug.SetMemoryLimit(math.MaxInt64)
