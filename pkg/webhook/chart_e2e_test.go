@@ -3,9 +3,13 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,36 +17,175 @@ import (
 	"github.com/zerodrop/zerodrop/internal/testenv"
 	"github.com/zerodrop/zerodrop/pkg/webhook"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
-// chartValidatingWebhook renders the chart with its defaults and returns
-// its validating webhook, as the API server would get it.
-func chartValidatingWebhook(t *testing.T, helm, namespace string) admissionregistrationv1.ValidatingWebhook {
+// chart is what the chart renders that the tests read.
+type chart struct {
+	validating admissionregistrationv1.ValidatingWebhook
+	mutating   *admissionregistrationv1.MutatingWebhook
+	// role is the webhook's ClusterRole.
+	role *rbacv1.ClusterRole
+}
+
+// renderChart renders the chart with its defaults and set (helm's --set,
+// may be empty) and returns its webhooks, as the API server would get
+// them, and the webhook's ClusterRole.
+func renderChart(t *testing.T, helm, namespace, set string) chart {
 	t.Helper()
-	rendered, err := exec.Command(helm, "template", "zerodrop", "../../deploy/helm/zerodrop", "--namespace", namespace).Output()
-	if err != nil {
-		t.Fatalf("helm template: %v", err)
+	args := []string{"template", "zerodrop", "../../deploy/helm/zerodrop", "--namespace", namespace}
+	if set != "" {
+		args = append(args, "--set", set)
 	}
+	rendered, err := exec.Command(helm, args...).Output()
+	if err != nil {
+		t.Fatalf("helm %v: %v", args, err)
+	}
+	var c chart
+	var validating int
 	d := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(rendered), 4096)
 	for {
-		var vc admissionregistrationv1.ValidatingWebhookConfiguration
-		if err := d.Decode(&vc); errors.Is(err, io.EOF) {
+		var raw json.RawMessage
+		if err := d.Decode(&raw); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			t.Fatalf("the rendered chart: %v", err)
 		}
-		if vc.Kind == "ValidatingWebhookConfiguration" {
+		var meta metav1.PartialObjectMetadata
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			t.Fatalf("the rendered chart: %v", err)
+		}
+		switch meta.Kind {
+		case "ValidatingWebhookConfiguration":
+			var vc admissionregistrationv1.ValidatingWebhookConfiguration
+			decodeInto(t, raw, &vc)
 			if len(vc.Webhooks) != 1 {
 				t.Fatalf("the chart's validating configuration has %d webhooks", len(vc.Webhooks))
 			}
-			return vc.Webhooks[0]
+			c.validating = vc.Webhooks[0]
+			validating++
+		case "MutatingWebhookConfiguration":
+			var mc admissionregistrationv1.MutatingWebhookConfiguration
+			decodeInto(t, raw, &mc)
+			if len(mc.Webhooks) != 1 {
+				t.Fatalf("the chart's mutating configuration has %d webhooks", len(mc.Webhooks))
+			}
+			c.mutating = &mc.Webhooks[0]
+		case "ClusterRole":
+			if strings.HasSuffix(meta.Name, "-webhook") {
+				c.role = &rbacv1.ClusterRole{}
+				decodeInto(t, raw, c.role)
+			}
 		}
 	}
-	t.Fatal("the chart renders no ValidatingWebhookConfiguration")
-	return admissionregistrationv1.ValidatingWebhook{}
+	if validating != 1 {
+		t.Fatalf("the chart renders %d ValidatingWebhookConfigurations, want 1", validating)
+	}
+	return c
+}
+
+func decodeInto(t *testing.T, raw []byte, into any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, into); err != nil {
+		t.Fatalf("the rendered chart: %v", err)
+	}
+}
+
+// ruleSet spells out rules one resource at a time, for comparing.
+func ruleSet(rules []admissionregistrationv1.RuleWithOperations) map[string]bool {
+	set := map[string]bool{}
+	for _, r := range rules {
+		scope := "*"
+		if r.Scope != nil {
+			scope = string(*r.Scope)
+		}
+		ops := fmt.Sprint(r.Operations)
+		for _, g := range r.APIGroups {
+			for _, v := range r.APIVersions {
+				for _, res := range r.Resources {
+					set[fmt.Sprintf("%s/%s %s (%s) %s", g, v, res, scope, ops)] = true
+				}
+			}
+		}
+	}
+	return set
+}
+
+// diffSets reports what one set has and the other lacks.
+func diffSets(t *testing.T, what string, got, want map[string]bool) {
+	t.Helper()
+	for k := range want {
+		if !got[k] {
+			t.Errorf("%s lacks %s", what, k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("%s has %s, which the webhook does not ask for", what, k)
+		}
+	}
+}
+
+// The chart sends the webhook every admission it judges and nothing else
+// (webhook.ValidatingRules, which the live tests register too), the
+// mutating webhook the kinds it patches, and lets the webhook read (get,
+// list, watch) every kind of its model and nothing more.
+func TestChartRules(t *testing.T) {
+	c := renderChart(t, buildHelm(t), "zerodrop", "mutate.enabled=true")
+	diffSets(t, "the chart's validating rules", ruleSet(c.validating.Rules), ruleSet(webhook.ValidatingRules()))
+	if c.mutating == nil {
+		t.Fatal("mutate.enabled=true renders no MutatingWebhookConfiguration")
+	}
+	diffSets(t, "the chart's mutating rules", ruleSet(c.mutating.Rules), ruleSet(webhook.MutatingRules()))
+
+	// The API server authorizes the whole list, then the watch.
+	if c.role == nil {
+		t.Fatal("the chart renders no ClusterRole for the webhook")
+	}
+	got, want := map[string]bool{}, map[string]bool{}
+	for _, r := range c.role.Rules {
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, v := range r.Verbs {
+					got[fmt.Sprintf("%s %s/%s", v, g, res)] = true
+				}
+			}
+		}
+		if len(r.ResourceNames) > 0 || len(r.NonResourceURLs) > 0 {
+			t.Errorf("the webhook's ClusterRole has a rule by name or URL: %+v", r)
+		}
+	}
+	for _, k := range webhook.Kinds {
+		for _, v := range []string{"get", "list", "watch"} {
+			want[fmt.Sprintf("%s %s/%s", v, k.Group, k.Resource)] = true
+		}
+	}
+	diffSets(t, "the webhook's ClusterRole", got, want)
+}
+
+// registerChart registers the chart's validating webhook as rendered
+// (rules, failure policy, timeout, match policy), pointed at base and
+// scoped to namespace ns, and returns it as the API server stored it.
+func registerChart(t *testing.T, env *testenv.Env, ns, base string, wh admissionregistrationv1.ValidatingWebhook) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	t.Helper()
+	url := base + webhook.ValidatePath
+	wh.ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: env.CACertPEM}
+	wh.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}
+	vc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "zerodrop-chart-" + ns},
+		Webhooks:   []admissionregistrationv1.ValidatingWebhook{wh},
+	}
+	c := env.Client().AdmissionregistrationV1().ValidatingWebhookConfigurations()
+	stored, err := c.Create(context.Background(), vc, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("the API server refused the chart's validating webhook: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), vc.Name, metav1.DeleteOptions{}) })
+	return stored
 }
 
 // A workload behind an ALB, ready for rollouts, with a budget that keeps
@@ -112,24 +255,9 @@ spec:
 func TestChartSendsAutoscalers(t *testing.T) {
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
-	chart := chartValidatingWebhook(t, buildHelm(t), ns)
+	wh := renderChart(t, buildHelm(t), ns, "").validating
 	base := serve(t, env, webhook.ServerOptions{})
-
-	// The chart's webhook as rendered (rules, failure policy, timeout,
-	// match policy), pointed at this process and scoped to the test's
-	// namespace.
-	url := base + webhook.ValidatePath
-	chart.ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: env.CACertPEM}
-	chart.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns}}
-	vc := &admissionregistrationv1.ValidatingWebhookConfiguration{
-		ObjectMeta: metav1.ObjectMeta{Name: "zerodrop-chart-" + ns},
-		Webhooks:   []admissionregistrationv1.ValidatingWebhook{chart},
-	}
-	c := env.Client().AdmissionregistrationV1().ValidatingWebhookConfigurations()
-	if _, err := c.Create(context.Background(), vc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), vc.Name, metav1.DeleteOptions{}) })
+	registerChart(t, env, ns, base, wh)
 	waitLive(t, env, ns)
 
 	apply := func(what, manifest string) string {
@@ -175,4 +303,163 @@ func deploymentOf(manifest string) string {
 		}
 	}
 	return ""
+}
+
+// serviceOf returns the Service of a manifest of several documents.
+func serviceOf(manifest string) string {
+	for _, doc := range strings.Split(manifest, "---\n") {
+		if strings.Contains(doc, "\nkind: Service\n") {
+			return doc
+		}
+	}
+	return ""
+}
+
+// A TargetGroupBinding puts Service web's pods in a target group by IP.
+const bindingYAML = `apiVersion: elbv2.k8s.aws/v1beta1
+kind: TargetGroupBinding
+metadata:
+  name: web
+spec:
+  serviceRef:
+    name: web
+    port: 80
+  targetGroupARN: arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/0123456789abcdef
+  targetType: ip
+`
+
+// An Argo Rollout of the pods behind Service web, without a preStop hook.
+const rolloutYAML = `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: web-next
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  strategy:
+    canary: {}
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: example/web:2
+        ports:
+        - name: http
+          containerPort: 8080
+        readinessProbe:
+          httpGet:
+            path: /ready
+            port: http
+`
+
+// customResources are the CRDs of testdata/crds.yaml, by group and version.
+var customResources = []string{"elbv2.k8s.aws/v1beta1", "argoproj.io/v1alpha1"}
+
+// served reports whether the API server serves a group and version.
+func served(t *testing.T, env *testenv.Env, groupVersion string) bool {
+	t.Helper()
+	_, err := env.Client().Discovery().ServerResourcesForGroupVersion(groupVersion)
+	if apierrors.IsNotFound(err) {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("discovery of %s: %v", groupVersion, err)
+	}
+	return true
+}
+
+// installCRDs installs testdata/crds.yaml until the test ends, and waits
+// for the API server to serve them.
+func installCRDs(t *testing.T, env *testenv.Env) {
+	t.Helper()
+	crds, err := os.ReadFile("testdata/crds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := kubectl(t, env, string(crds), "apply", "-f", "-"); err != nil {
+		t.Fatalf("kubectl apply testdata/crds.yaml: %v: %s", err, stderr)
+	}
+	t.Cleanup(func() {
+		// Deleted and waited for: the other tests share the control plane,
+		// and a later webhook would watch what this test installed.
+		if _, stderr, err := kubectl(t, env, string(crds), "delete", "--wait", "--timeout=60s", "-f", "-"); err != nil {
+			t.Errorf("kubectl delete testdata/crds.yaml: %v: %s", err, stderr)
+		}
+	})
+	if _, stderr, err := kubectl(t, env, string(crds), "wait", "--for=condition=Established", "--timeout=60s", "-f", "-"); err != nil {
+		t.Fatalf("the CRDs were not established: %v: %s", err, stderr)
+	}
+	for _, gv := range customResources {
+		err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+			return served(t, env, gv), nil
+		})
+		if err != nil {
+			t.Fatalf("%s not served 30s after its CRD was established", gv)
+		}
+	}
+}
+
+// The chart sends the custom resources the webhook judges, and a cluster
+// without their CRDs takes the chart as it is. Its validating webhook is
+// registered before the CRDs exist: the API server stores the rules for
+// resources it does not serve, and calls the webhook for the kinds it
+// does. Once the CRDs are installed, with the same configuration and the
+// same webhook (started before them, so its model holds neither kind), a
+// TargetGroupBinding that puts a Deployment without a preStop behind a
+// target group of IPs is reviewed and warned about the Deployment, and an
+// Argo Rollout behind an ALB is reviewed and warned about itself.
+func TestChartSendsCustomResources(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := env.Namespace(t)
+	wh := renderChart(t, buildHelm(t), ns, "").validating
+	for _, gv := range customResources {
+		if served(t, env, gv) {
+			t.Fatalf("%s is served before the test installs it: the control plane is not as the other tests left it", gv)
+		}
+	}
+	base := serve(t, env, webhook.ServerOptions{})
+	stored := registerChart(t, env, ns, base, wh)
+	diffSets(t, "the stored configuration's rules", ruleSet(stored.Webhooks[0].Rules), ruleSet(wh.Rules))
+	waitLive(t, env, ns)
+
+	installCRDs(t, env)
+	for what, manifest := range map[string]string{"the Service": serviceOf(frontYAML), "the Deployment": webYAML} {
+		if _, stderr, err := kubectl(t, env, manifest, "apply", "-n", ns, "-f", "-"); err != nil {
+			t.Fatalf("kubectl apply (%s): %v: %s", what, err, stderr)
+		} else if strings.Contains(stderr, "ZD003") {
+			t.Errorf("%s, behind no load balancer, is warned about ZD003:\n%s", what, stderr)
+		}
+	}
+	// Each admission is tried with server-side dry runs until the
+	// webhook's model holds what it relates to (its watches deliver in
+	// milliseconds), then applied.
+	applyWarned := func(what, manifest string, want *regexp.Regexp) {
+		t.Helper()
+		var stderr string
+		err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+			_, stderr, _ = kubectl(t, env, manifest, "apply", "-n", ns, "--dry-run=server", "-f", "-")
+			return want.MatchString(stderr), nil
+		})
+		if err != nil {
+			t.Fatalf("%s: not reviewed by the chart's webhook within 30s (no %s):\n%s", what, want, stderr)
+		}
+		_, stderr, err = kubectl(t, env, manifest, "apply", "-n", ns, "-f", "-")
+		if err != nil {
+			t.Fatalf("kubectl apply (%s): %v: %s", what, err, stderr)
+		}
+		t.Logf("kubectl apply (%s):\n%s", what, stderr)
+		if !want.MatchString(stderr) {
+			t.Errorf("%s created: no %s:\n%s", what, want, stderr)
+		}
+	}
+	applyWarned("a TargetGroupBinding", bindingYAML, regexp.MustCompile(`(?m)^Warning: Deployment/web: ZD003 `))
+	if _, stderr, err := kubectl(t, env, frontYAML, "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatalf("kubectl apply (the Ingress): %v: %s", err, stderr)
+	}
+	applyWarned("an Argo Rollout", rolloutYAML, regexp.MustCompile(`(?m)^Warning: ZD003 prestop: Container web has no preStop hook`))
 }

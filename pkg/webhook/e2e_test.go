@@ -204,23 +204,9 @@ func serve(t *testing.T, env *testenv.Env, o webhook.ServerOptions) string {
 	return fmt.Sprintf("https://127.0.0.1:%d", o.Port)
 }
 
-var checkedResources = []admissionregistrationv1.RuleWithOperations{
-	rule("apps", "deployments", "statefulsets", "daemonsets"),
-	rule("", "services"),
-	rule("networking.k8s.io", "ingresses"),
-	rule("policy", "poddisruptionbudgets"),
-}
-
-func rule(group string, resources ...string) admissionregistrationv1.RuleWithOperations {
-	version := "v1"
-	return admissionregistrationv1.RuleWithOperations{
-		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-		Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: []string{version}, Resources: resources},
-	}
-}
-
 // register points a validating (and, with mutate, a mutating) webhook
-// configuration at base, scoped to namespace ns, failing open.
+// configuration at base, scoped to namespace ns, failing open, with the
+// rules the Helm chart sends (TestChartRules).
 func register(t *testing.T, env *testenv.Env, ns, base string, mutate bool) {
 	t.Helper()
 	ctx := context.Background()
@@ -235,7 +221,7 @@ func register(t *testing.T, env *testenv.Env, ns, base string, mutate bool) {
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
 			Name:                    "validate.zerodrop.dev",
 			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: env.CACertPEM},
-			Rules:                   checkedResources,
+			Rules:                   webhook.ValidatingRules(),
 			NamespaceSelector:       sel,
 			FailurePolicy:           &ignore,
 			SideEffects:             &none,
@@ -259,7 +245,7 @@ func register(t *testing.T, env *testenv.Env, ns, base string, mutate bool) {
 		Webhooks: []admissionregistrationv1.MutatingWebhook{{
 			Name:                    "mutate.zerodrop.dev",
 			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &murl, CABundle: env.CACertPEM},
-			Rules:                   checkedResources[:1],
+			Rules:                   webhook.MutatingRules(),
 			NamespaceSelector:       sel,
 			FailurePolicy:           &ignore,
 			SideEffects:             &none,

@@ -97,7 +97,7 @@ func (r *reviewer) review(ctx context.Context, req admission.Request, opts check
 		return nil, skipped("operation not checked")
 	}
 	kind, ok := r.byKind[schema.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}]
-	if !ok {
+	if !ok || kind.Context {
 		return nil, skipped("kind not checked")
 	}
 	raw, err := decodeObject(req.Object.Raw)

@@ -22,14 +22,18 @@ type Kind struct {
 	Workload bool
 	// Optional kinds are custom resources that may not be installed.
 	Optional bool
+	// Context kinds are read for the rules but never judged: no rule
+	// reports a finding on one (they tell how an Ingress is served), so
+	// their admissions are not reviewed, and not sent (Rules).
+	Context bool
 }
 
 // Kinds are the kinds the webhook keeps in its model (one informer each),
 // in the order they are added to a check.
 var Kinds = []Kind{
 	{GroupVersionKind: schema.GroupVersionKind{Version: "v1", Kind: "Namespace"}, Resource: "namespaces"},
-	{GroupVersionKind: schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "IngressClass"}, Resource: "ingressclasses"},
-	{GroupVersionKind: schema.GroupVersionKind{Group: "elbv2.k8s.aws", Version: "v1beta1", Kind: "IngressClassParams"}, Resource: "ingressclassparams", Optional: true},
+	{GroupVersionKind: schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "IngressClass"}, Resource: "ingressclasses", Context: true},
+	{GroupVersionKind: schema.GroupVersionKind{Group: "elbv2.k8s.aws", Version: "v1beta1", Kind: "IngressClassParams"}, Resource: "ingressclassparams", Optional: true, Context: true},
 	{GroupVersionKind: schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Resource: "deployments", Namespaced: true, Workload: true},
 	{GroupVersionKind: schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "StatefulSet"}, Resource: "statefulsets", Namespaced: true, Workload: true},
 	{GroupVersionKind: schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}, Resource: "daemonsets", Namespaced: true, Workload: true},

@@ -370,6 +370,11 @@ func TestSkips(t *testing.T) {
 			t.Errorf("%s: allowed %v, warnings %q", name, resp.Allowed, resp.Warnings)
 		}
 	}
+	// Context kinds are read, never judged: no rule reports on them.
+	class := obj(t, "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata: {name: alb}\nspec: {controller: ingress.k8s.aws/alb}\n")
+	if resp := v.Handle(context.Background(), request(t, admissionv1.Create, class, nil)); !resp.Allowed || resp.Result == nil || resp.Result.Message != "kind not checked" {
+		t.Errorf("an IngressClass: allowed %v, result %+v; want skipped as a kind not checked", resp.Allowed, resp.Result)
+	}
 	bad := request(t, admissionv1.Create, obj(t, deploymentYAML), nil)
 	bad.Object = runtimeRaw([]byte("{not json"))
 	if resp := v.Handle(context.Background(), bad); !resp.Allowed || !hasWarning(resp.Warnings, "not readable") {
