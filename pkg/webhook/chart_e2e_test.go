@@ -328,34 +328,10 @@ spec:
   targetType: ip
 `
 
-// An Argo Rollout of the pods behind Service web, without a preStop hook.
-const rolloutYAML = `apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: web-next
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  strategy:
-    canary: {}
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: web
-        image: example/web:2
-        ports:
-        - name: http
-          containerPort: 8080
-        readinessProbe:
-          httpGet:
-            path: /ready
-            port: http
-`
+// rolloutYAML is webYAML's Deployment as an Argo Rollout (the same pod
+// template and selector; a Rollout without a strategy rolls like a
+// Deployment).
+var rolloutYAML = strings.Replace(webYAML, "apiVersion: apps/v1\nkind: Deployment\n", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n", 1)
 
 // customResources are the CRDs of testdata/crds.yaml, by group and version.
 var customResources = []string{"elbv2.k8s.aws/v1beta1", "argoproj.io/v1alpha1"}
@@ -414,6 +390,9 @@ func installCRDs(t *testing.T, env *testenv.Env) {
 // target group of IPs is reviewed and warned about the Deployment, and an
 // Argo Rollout behind an ALB is reviewed and warned about itself.
 func TestChartSendsCustomResources(t *testing.T) {
+	if !strings.Contains(rolloutYAML, "kind: Rollout") {
+		t.Fatal("webYAML no longer starts as rolloutYAML expects")
+	}
 	env := testenv.Shared(t)
 	ns := env.Namespace(t)
 	wh := renderChart(t, buildHelm(t), ns, "").validating
