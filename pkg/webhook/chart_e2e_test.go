@@ -11,17 +11,22 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	"github.com/zerodrop/zerodrop/internal/testenv"
 	"github.com/zerodrop/zerodrop/pkg/webhook"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // chart is what the chart renders that the tests read.
@@ -30,6 +35,8 @@ type chart struct {
 	mutating   *admissionregistrationv1.MutatingWebhook
 	// role is the webhook's ClusterRole.
 	role *rbacv1.ClusterRole
+	// docs are the rendered objects (JSON) by "Kind/name".
+	docs map[string][]byte
 }
 
 // renderChart renders the chart with its defaults and set (helm's --set,
@@ -45,7 +52,7 @@ func renderChart(t *testing.T, helm, namespace, set string) chart {
 	if err != nil {
 		t.Fatalf("helm %v: %v", args, err)
 	}
-	var c chart
+	c := chart{docs: map[string][]byte{}}
 	var validating int
 	d := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(rendered), 4096)
 	for {
@@ -59,6 +66,7 @@ func renderChart(t *testing.T, helm, namespace, set string) chart {
 		if err := json.Unmarshal(raw, &meta); err != nil {
 			t.Fatalf("the rendered chart: %v", err)
 		}
+		c.docs[meta.Kind+"/"+meta.Name] = raw
 		switch meta.Kind {
 		case "ValidatingWebhookConfiguration":
 			var vc admissionregistrationv1.ValidatingWebhookConfiguration
@@ -397,8 +405,12 @@ func TestChartSendsCustomResources(t *testing.T) {
 	ns := env.Namespace(t)
 	wh := renderChart(t, buildHelm(t), ns, "").validating
 	for _, gv := range customResources {
-		if served(t, env, gv) {
-			t.Fatalf("%s is served before the test installs it: the control plane is not as the other tests left it", gv)
+		// A test before this one may have just deleted its CRDs.
+		err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+			return !served(t, env, gv), nil
+		})
+		if err != nil {
+			t.Fatalf("%s is served before the test installs it", gv)
 		}
 	}
 	base := serve(t, env, webhook.ServerOptions{})
@@ -441,4 +453,76 @@ func TestChartSendsCustomResources(t *testing.T) {
 		t.Fatalf("kubectl apply (the Ingress): %v: %s", err, stderr)
 	}
 	applyWarned("an Argo Rollout", rolloutYAML, regexp.MustCompile(`(?m)^Warning: ZD003 prestop: Container web has no preStop hook`))
+}
+
+// The webhook runs with the rights the chart gives it and no more: with
+// the CRDs installed, a webhook that talks to the API server as the
+// chart's ServiceAccount (impersonated; RBAC applied for real) fills its
+// model of every kind, reads a Service that its model does not hold yet,
+// and answers; the same account may not write.
+func TestChartRBACRunsTheWebhook(t *testing.T) {
+	env := testenv.Shared(t)
+	ns := env.Namespace(t)
+	installCRDs(t, env)
+	c := renderChart(t, buildHelm(t), ns, "")
+	var rbac []string
+	for _, key := range []string{"ServiceAccount/zerodrop", "ClusterRole/zerodrop-webhook", "ClusterRoleBinding/zerodrop-webhook"} {
+		doc, ok := c.docs[key]
+		if !ok {
+			t.Fatalf("the chart renders no %s", key)
+		}
+		rbac = append(rbac, string(doc))
+	}
+	manifest := strings.Join(rbac, "\n---\n")
+	if _, stderr, err := kubectl(t, env, manifest, "apply", "-f", "-"); err != nil {
+		t.Fatalf("kubectl apply (the chart's RBAC): %v: %s", err, stderr)
+	}
+	t.Cleanup(func() { _, _, _ = kubectl(t, env, manifest, "delete", "--ignore-not-found", "-f", "-") })
+
+	cfg := env.RESTConfig()
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:" + ns + ":zerodrop",
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+	}
+	// Its model fills only if every list and watch is allowed: serveAs
+	// fails otherwise.
+	var mu sync.Mutex
+	var logs strings.Builder
+	base := serveAs(t, env, cfg, webhook.ServerOptions{Log: funcr.New(func(prefix, args string) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs.WriteString(args + "\n")
+	}, funcr.Options{})})
+	// Every kind was served, so none was left out of the model.
+	mu.Lock()
+	if strings.Contains(logs.String(), "not served") {
+		t.Errorf("the webhook left kinds out of its model:\n%s", logs.String())
+	}
+	mu.Unlock()
+	registerChart(t, env, ns, base, c.validating)
+	waitLive(t, env, ns)
+
+	// The Ingress's review reads its Service from the model, or from the
+	// API server when the watch has not delivered it yet: either way as
+	// the account, and a refusal would allow it unchecked, without the
+	// warning.
+	if _, stderr, err := kubectl(t, env, webYAML, "apply", "-n", ns, "-f", "-"); err != nil {
+		t.Fatalf("kubectl apply (the Deployment): %v: %s", err, stderr)
+	}
+	_, stderr, err := kubectl(t, env, frontYAML, "apply", "-n", ns, "-f", "-")
+	if err != nil {
+		t.Fatalf("kubectl apply (the Service and Ingress): %v: %s", err, stderr)
+	}
+	if !strings.Contains(stderr, "Deployment/web: ZD003") {
+		t.Errorf("exposing the Deployment: no warning about it:\n%s", stderr)
+	}
+
+	as, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = as.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "written"}}, metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("the webhook's account creating a ConfigMap: %v, want forbidden", err)
+	}
 }

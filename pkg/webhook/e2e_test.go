@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
@@ -178,14 +179,22 @@ func certDir(t *testing.T, env *testenv.Env) string {
 // its base URL once it is ready.
 func serve(t *testing.T, env *testenv.Env, o webhook.ServerOptions) string {
 	t.Helper()
+	return serveAs(t, env, env.RESTConfig(), o)
+}
+
+// serveAs is serve with the API server's client configuration cfg.
+func serveAs(t *testing.T, env *testenv.Env, cfg *rest.Config, o webhook.ServerOptions) string {
+	t.Helper()
 	o.Host, o.Port, o.CertDir, o.HTTPAddr = "127.0.0.1", testutil.FreePort(t), certDir(t, env), fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	o.Log = testr.NewWithOptions(t, testr.Options{Verbosity: 1})
+	if o.Log.GetSink() == nil {
+		o.Log = testr.NewWithOptions(t, testr.Options{Verbosity: 1})
+	}
 	ready := make(chan struct{})
 	var once sync.Once
 	o.Ready = func() { once.Do(func() { close(ready) }) }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- webhook.Run(ctx, env.RESTConfig(), o) }()
+	go func() { done <- webhook.Run(ctx, cfg, o) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
