@@ -280,12 +280,25 @@ func newSim(p Params, seed uint64) *sim {
 	// node: the fewest source ports, so the most reuse.
 	s.ctPorts = float64(timing.EphemeralPorts * max(p.Nodes, 1))
 	s.durTable = durationTable(p.DurationMedian, p.DurationSigma, p.DurationMax)
+	// Little's law: the requests in flight, each on a connection.
+	mean := math.Min(p.DurationMedian*math.Exp(p.DurationSigma*p.DurationSigma/2), p.DurationMax)
+	inFlight := p.RPS * mean
 	conns := p.Conns
 	if conns == 0 {
-		// Little's law: the requests in flight, each on a connection.
-		conns = p.RPS * math.Min(p.DurationMedian*math.Exp(p.DurationSigma*p.DurationSigma/2), p.DurationMax)
+		conns = inFlight
 	}
 	s.pinned = conns / float64(max(p.Replicas, 1))
+	if p.Conns > 0 && !s.ipMode {
+		// A load balancer that holds more connections than its traffic
+		// keeps busy holds idle ones. When pods' apps stop and close
+		// theirs, it opens new ones only for the requests in flight
+		// beyond the connections it still holds to the pods that listen
+		// on: none when those are enough, all of the stopped pods' when
+		// it held no more than its traffic needs (the default, Conns 0).
+		q := s.stoppedShare()
+		need := busiest(inFlight, mean) - conns*(1-q)
+		s.pinned *= min(max(need/(conns*q), 0), 1)
+	}
 	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))
 	nkp := 1
 	if !s.ipMode {
@@ -1118,6 +1131,44 @@ func (s *sim) rebuildLocal() {
 		}
 		s.routable = append(s.routable, s.idle)
 	}
+}
+
+// busiest is the most requests in flight at once within a second of
+// steady traffic with inFlight requests in flight on average, each lasting
+// mean seconds: the number in flight is Poisson (an M/G/∞ queue), and a
+// second holds about 1/mean independent looks at it, so the busiest of
+// them is its 1 − mean quantile.
+func busiest(inFlight, mean float64) float64 {
+	if inFlight <= 0 {
+		return 0
+	}
+	q := min(max(1-mean, 0.5), 1-1e-6)
+	term := math.Exp(-inFlight)
+	cdf := term
+	k := 0
+	for cdf < q && k < 1<<20 {
+		k++
+		term *= inFlight / float64(k)
+		cdf += term
+	}
+	return float64(k)
+}
+
+// stoppedShare is the share of the pods whose apps stop together in the
+// event: those a scale-in removes, those on the drained nodes, or a
+// rollout's batch (at least one pod).
+func (s *sim) stoppedShare() float64 {
+	p := &s.p
+	n := float64(max(p.Replicas, 1))
+	switch p.Event {
+	case ScaleIn:
+		return min(max(float64(p.Replicas-p.ScaleTo)/n, 1/n), 1)
+	case Drain:
+		if p.Nodes > 0 {
+			return min(max(float64(p.DrainNodes)/float64(p.Nodes), 1/n), 1)
+		}
+	}
+	return min(float64(max(s.surge+s.unav, 1))/n, 1)
 }
 
 // deletePod starts a pod's termination: endpoints and controller learn of

@@ -232,8 +232,11 @@ type Params struct {
 	// to its targets at once, spread evenly over the pods. Behind
 	// instance targets kube-proxy pins each to one pod; when that pod's
 	// app stops, the requests that rode them need new connections at
-	// once, through kube-proxy's rules of that moment. 0: the requests in
-	// flight (Little's law), the fewest that carry the traffic.
+	// once, through kube-proxy's rules of that moment, as far as the
+	// connections left to the pods that listen on do not carry the
+	// requests in flight (a pool above what the traffic keeps busy holds
+	// idle connections). 0: the requests in flight (Little's law), the
+	// fewest that carry the traffic, all reopened.
 	Conns float64 `json:"lbConnections,omitempty"`
 	// KubeProxies is how many kube-proxies apply endpoint changes, each in
 	// its own serial, batched syncs (instance targets): one per node when

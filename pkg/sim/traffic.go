@@ -113,11 +113,13 @@ func (s *sim) traffic(until float64) {
 			// new ones for them at that moment, through kube-proxy's
 			// rules of that moment, which may still list the stopped
 			// pod (or another). A new connection that fails leaves its
-			// place empty, so the next such request opens another (the
-			// lab shows it: HAProxy closes a client's connection after
-			// an error it answers, and the client's next connection
-			// needs a server connection of its own); only one that
-			// reaches a listening pod is pinned there. kube-proxy picks a new
+			// place empty, so the next such request opens another
+			// (in the lab the next request on that client connection
+			// fails again while no pooled connection is free); only
+			// one that reaches a listening pod is pinned there. How
+			// many are reopened at all follows the pool (engine.go:
+			// none when the load balancer holds idle connections
+			// enough to the pods that listen on). kube-proxy picks a new
 			// connection's pod at random (iptables' statistic match),
 			// from a stream of its own so the requests' draws stay in
 			// order. The low bits of u are uniform below keep for a
