@@ -67,8 +67,13 @@ type Result struct {
 	// its targets over the warm-up, before the event (measured; simulate
 	// is given the same).
 	Conns float64 `json:"lbConnections"`
-	Files string  `json:"files"`
-	Error string  `json:"error,omitempty"`
+	// StopBurst is how many more requests were in flight at once in the
+	// stopWindow after the first pod began terminating than at any moment
+	// before: the client connections opened at the stop (measured from
+	// verify's JSON lines; not given to simulate, see stopBurst).
+	StopBurst float64 `json:"stopBurst,omitempty"`
+	Files     string  `json:"files"`
+	Error     string  `json:"error,omitempty"`
 }
 
 // Band is a spread of simulated failures.
@@ -346,6 +351,9 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 		p.Conns = pool
 	}
 	r.Conns = p.Conns
+	if n, err := stopBurst(filepath.Join(f.out, name+".jsonl"), stopWindow); err == nil {
+		r.StopBurst = n
+	}
 
 	// Predict.
 	band, settle, err := predict(p, f.runs)
