@@ -32,9 +32,10 @@ const stopWindow = 500 * time.Millisecond
 // client connection a server connection of its own, through kube-proxy's
 // rules of that moment. In the lab's 500 requests/s scale-ins this count
 // matches the client connections HAProxy's log shows first within a
-// second of the stop. Only the requests that succeeded count in the
-// window: a connect that hangs on a gone pod's IP would count its own
-// consequence. 0 when no pod terminated.
+// second of the stop. A request that failed after hanging half a second or
+// more does not count in the window: a connect that hangs on a gone pod's
+// IP would count its own consequence (a refused one fails at once). 0 when
+// no pod terminated.
 //
 // It is recorded with each run to explain its count, not given to
 // simulate: as a model input (that many new connections at each stop, at
@@ -59,14 +60,19 @@ func stopBurst(jsonl string, window time.Duration) (float64, error) {
 	return float64(sum) / float64(n), nil
 }
 
-// span is one request's time in flight, in ns after verify's start.
+// hangs is how long a failed request took, from when it was sent, to
+// count as a connect that hung (on a gone pod's IP: 1–5 s in the lab).
+const hangs = 500 * time.Millisecond
+
+// span is one request's time in flight, in ns after verify's start; ok is
+// false for one that failed after hanging.
 type span struct {
 	from, to int64
 	ok       bool
 }
 
 // peak returns the most requests in flight at once between from and to,
-// of the successful ones only when okOnly.
+// leaving out those that hung when okOnly.
 func peak(spans []span, from, to int64, okOnly bool) int {
 	type edge struct {
 		t int64
@@ -145,7 +151,8 @@ func readRun(jsonl string) (*run, error) {
 				r.settled = t
 			}
 		case "request":
-			r.spans = append(r.spans, span{l.AtNs + l.DelayNs, l.AtNs + l.LatNs, l.Class == "ok"})
+			hung := l.Class != "ok" && l.LatNs-l.DelayNs >= int64(hangs)
+			r.spans = append(r.spans, span{l.AtNs + l.DelayNs, l.AtNs + l.LatNs, !hung})
 			r.sent = append(r.sent, l.AtNs+l.DelayNs)
 		}
 	}

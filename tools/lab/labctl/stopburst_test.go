@@ -13,12 +13,12 @@ import (
 // 1 ms at 1,000 per second (one in flight), with two requests at once in
 // the warm-up and a spike of slow requests after the pods begin
 // terminating; stopBurst counts the requests in flight at the spike's
-// peak beyond the warm-up's peak, leaves out failed ones, and ignores a
-// spike outside the window.
+// peak beyond the warm-up's peak, leaves out failed ones that hung (a
+// refused one counts), and ignores a spike outside the window.
 func TestStopBurst(t *testing.T) {
 	start := time.Date(2026, 12, 7, 19, 51, 15, 0, time.UTC)
 	ms := int64(time.Millisecond)
-	write := func(t *testing.T, spikeAt int64, spike int, failed int) string {
+	write := func(t *testing.T, spikeAt int64, spike, refused, hung int) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, `{"type":"meta","schemaVersion":"1","start":%q,"rate":1000}`+"\n", start.Format(time.RFC3339Nano))
 		req := func(at, lat int64, class string) {
@@ -34,7 +34,10 @@ func TestStopBurst(t *testing.T) {
 		for i := 0; i < spike; i++ {
 			req(spikeAt+int64(i)*ms/10, 40*ms, "ok")
 		}
-		for i := 0; i < failed; i++ {
+		for i := 0; i < refused; i++ {
+			req(spikeAt+int64(i)*ms/10, 40*ms, "http_502")
+		}
+		for i := 0; i < hung; i++ {
 			req(spikeAt, 4000*ms, "http_502")
 		}
 		p := filepath.Join(t.TempDir(), "run.jsonl")
@@ -44,18 +47,20 @@ func TestStopBurst(t *testing.T) {
 		return p
 	}
 	for _, c := range []struct {
-		name          string
-		at            int64
-		spike, failed int
-		want          float64
+		name           string
+		at             int64
+		spike, refused int
+		hung           int
+		want           float64
 	}{
-		{"spike in the window", 2100 * ms, 12, 0, 11}, // 12 + the steady one, over a peak of 2
-		{"failed requests left out", 2100 * ms, 12, 30, 11},
-		{"no spike", 2100 * ms, 0, 0, 0},
-		{"spike after the window", 2700 * ms, 12, 0, 0},
+		{"spike in the window", 2100 * ms, 12, 0, 0, 11}, // 12 + the steady one, over a peak of 2
+		{"refused after the spike's wait count", 2100 * ms, 6, 6, 0, 11},
+		{"hung requests left out", 2100 * ms, 12, 0, 30, 11},
+		{"no spike", 2100 * ms, 0, 0, 0, 0},
+		{"spike after the window", 2700 * ms, 12, 0, 0, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := stopBurst(write(t, c.at, c.spike, c.failed), stopWindow)
+			got, err := stopBurst(write(t, c.at, c.spike, c.refused, c.hung), stopWindow)
 			if err != nil {
 				t.Fatal(err)
 			}
