@@ -293,10 +293,10 @@ func TestInstanceReopenAtStop(t *testing.T) {
 // than its traffic keeps busy (idle ones, left from a busier moment) opens
 // none when the stopping pods close theirs, since those to the pods that
 // listen on carry its requests; one holding about as many as it needs
-// reopens the stopped pods' share. The lab measured it: warm-ups that left
-// 14–108 pooled connections measured 0–24 failures at a 500 requests/s
-// scale-in, against bands of 19–153 when every pooled connection was
-// reopened (docs/lab.md, fifth round).
+// reopens the stopped pods' share. The lab measured it: of 13 scale-ins at
+// 500 requests/s whose warm-up left 9–108 pooled connections, 10 measured
+// 0–24 failures, below the p5 of bands that reopened every pooled
+// connection (docs/lab.md, fifth round).
 func TestInstanceIdlePool(t *testing.T) {
 	p := Default()
 	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
