@@ -240,6 +240,18 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	}
 }
 
+// instanceScaleIn is a naive scale-in from 4 to 2 pods behind an ALB's
+// instance targets, all traffic kept alive, kube-proxy taking 2–3 s.
+func instanceScaleIn() Params {
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
+	p.PreStop, p.KeepAlive = 0, 1
+	p.EndpointPropagation = Dist{Min: 2, Max: 3}
+	return p
+}
+
 // TestInstanceReopenAtStop: behind instance targets, when a pod's app
 // stops, the requests that rode the load balancer's connections pinned
 // to it need new connections at that moment, through kube-proxy's rules
@@ -248,12 +260,7 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 // and kube-proxy dropping the last stopped pod, and none when kube-proxy
 // drops the pods before their apps stop.
 func TestInstanceReopenAtStop(t *testing.T) {
-	p := Default()
-	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
-	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
-	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
-	p.PreStop, p.KeepAlive = 0, 1
-	p.EndpointPropagation = Dist{Min: 2, Max: 3}
+	p := instanceScaleIn()
 	var prev int64 = -1
 	// Up to the connections the traffic keeps busy (about 20 here: 100
 	// requests/s of 0.165 s on average); above, see TestInstanceIdlePool.
@@ -298,12 +305,7 @@ func TestInstanceReopenAtStop(t *testing.T) {
 // 0–24 failures, below the p5 of bands that reopened every pooled
 // connection (docs/lab.md, fifth round).
 func TestInstanceIdlePool(t *testing.T) {
-	p := Default()
-	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
-	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
-	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
-	p.PreStop, p.KeepAlive = 0, 1
-	p.EndpointPropagation = Dist{Min: 2, Max: 3}
+	p := instanceScaleIn()
 	total := func(conns float64) (n int64) {
 		p.Conns = conns
 		for seed := uint64(1); seed <= 20; seed++ {

@@ -101,16 +101,12 @@ func peak(spans []span, from, to int64, okOnly bool) int {
 	return most
 }
 
-// run is what stopBurst reads from verify's JSON
-// lines; times are ns after verify's start.
+// run is what stopBurst reads from verify's JSON lines; times are ns after
+// verify's start.
 type run struct {
 	start time.Time
-	// stops are when pods began terminating, in order; settled is when
-	// the event settled (the last stop when it never did).
-	stops   []int64
-	settled int64
-	spans   []span  // each request's time in flight
-	sent    []int64 // when each request was sent, in order
+	stops []int64 // when pods began terminating, in order
+	spans []span  // each request's time in flight
 }
 
 func readRun(jsonl string) (*run, error) {
@@ -119,7 +115,7 @@ func readRun(jsonl string) (*run, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := &run{settled: -1}
+	r := &run{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -144,16 +140,12 @@ func readRun(jsonl string) (*run, error) {
 			if r.start.IsZero() {
 				continue
 			}
-			switch t := l.T.Sub(r.start).Nanoseconds(); {
-			case l.Kind == "pod" && l.Reason == "terminating":
-				r.stops = append(r.stops, t)
-			case l.Kind == "rollout" && l.Reason == "settled":
-				r.settled = t
+			if l.Kind == "pod" && l.Reason == "terminating" {
+				r.stops = append(r.stops, l.T.Sub(r.start).Nanoseconds())
 			}
 		case "request":
 			hung := l.Class != "ok" && l.LatNs-l.DelayNs >= int64(hangs)
 			r.spans = append(r.spans, span{l.AtNs + l.DelayNs, l.AtNs + l.LatNs, !hung})
-			r.sent = append(r.sent, l.AtNs+l.DelayNs)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -163,9 +155,5 @@ func readRun(jsonl string) (*run, error) {
 		return nil, fmt.Errorf("%s: no meta line", jsonl)
 	}
 	slices.Sort(r.stops)
-	slices.Sort(r.sent)
-	if n := len(r.stops); n > 0 && r.settled < r.stops[n-1] {
-		r.settled = r.stops[n-1]
-	}
 	return r, nil
 }
