@@ -209,7 +209,10 @@ type sim struct {
 	// endpoint changes in serial, batched syncs.
 	proxies []proxy
 	kpt     kpTiming
-	active  []*pod // in the data plane and not stopped (ip mode)
+	// oneUpdate: this run's changes of one moment reach kube-proxy in
+	// one EndpointSlice update (drawn per run).
+	oneUpdate bool
+	active    []*pod // in the data plane and not stopped (ip mode)
 
 	// Traffic.
 	nextArr  float64
@@ -300,6 +303,11 @@ func newSim(p Params, seed uint64) *sim {
 		s.pinned *= min(max(need/(conns*q), 0), 1)
 	}
 	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))
+	// Whether this run's changes of one moment reach kube-proxy in one
+	// EndpointSlice update (timing.KubeProxyOneUpdate), from a stream of
+	// its own so that no other draw moves.
+	one := rand.NewPCG(seed, 0x6f6e652d75706474)
+	s.oneUpdate = float64(one.Uint64()>>11)/(1<<53) < timing.KubeProxyOneUpdate.Value
 	nkp := 1
 	if !s.ipMode {
 		nkp = p.KubeProxies
@@ -310,7 +318,7 @@ func newSim(p Params, seed uint64) *sim {
 	}
 	s.proxies = make([]proxy, nkp)
 	for j := range s.proxies {
-		s.proxies[j] = proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1)}
+		s.proxies[j] = proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
 	}
 	ep := p.EndpointPropagation
 	s.kpt.observeLow, s.kpt.observeHigh, s.kpt.syncHigh, s.kpt.minSync = timing.KubeProxySyncs(ep.Min, max(ep.Max, ep.Min))
@@ -895,7 +903,7 @@ func (s *sim) endpointChanged(p *pod) {
 		return
 	}
 	for j := range s.proxies {
-		s.schedule(s.proxies[j].apply(s.now, &s.kpt, p.rng), evKubeProxy, p.id, int32(j)<<2|int32(st))
+		s.schedule(s.proxies[j].apply(s.now, &s.kpt, p.rng, s.oneUpdate), evKubeProxy, p.id, int32(j)<<2|int32(st))
 	}
 }
 
@@ -914,9 +922,10 @@ const maxProxies = 16
 // proxy is one node's kube-proxy: it applies endpoint changes in serial,
 // batched syncs (timing.KubeProxySyncs). start and end are those of its
 // last sync; seen is when it saw the last change (changes reach it in
-// order: one EndpointSlice, written and watched in order).
+// order: one EndpointSlice, written and watched in order); made is when
+// the last change was made.
 type proxy struct {
-	start, end, seen float64
+	start, end, seen, made float64
 }
 
 // kpTiming is timing.KubeProxySyncs of the run's endpoint propagation.
@@ -928,10 +937,17 @@ type kpTiming struct {
 // of the sync that takes it, the one pending when it arrives or else a new
 // one, which starts at once unless the last one ended less than the min
 // sync period before. The draws come from the changed pod's stream, so that
-// they do not depend on how many changes other pods made before.
-func (k *proxy) apply(t float64, kt *kpTiming, r *rand.Rand) float64 {
+// they do not depend on how many changes other pods made before. With one
+// set, a change made at the same moment as the last one came in the same
+// EndpointSlice update and the same sync takes it (the draws are still
+// made, so that the pod's stream stays where it would be).
+func (k *proxy) apply(t float64, kt *kpTiming, r *rand.Rand, one bool) float64 {
 	o := kt.observeLow
 	u, v := r.Float64(), r.Float64()
+	if one && t == k.made {
+		return k.end
+	}
+	k.made = t
 	if kt.observeHigh > kt.observeLow {
 		o += u * (kt.observeHigh - kt.observeLow)
 	}

@@ -362,13 +362,13 @@ func TestKubeProxyBatchedSyncs(t *testing.T) {
 	for _, ep := range [][2]float64{{0, 3}, {1, 5}, {0, 2}, {2, 2}} {
 		var kt kpTiming
 		kt.observeLow, kt.observeHigh, kt.syncHigh, kt.minSync = timing.KubeProxySyncs(ep[0], ep[1])
-		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1)}
+		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
 		r := rand.New(rand.NewPCG(1, uint64(ep[1])))
 		now, last, batches, joined := 0.0, math.Inf(-1), 0, 0
 		for i := range 20000 {
 			now += r.ExpFloat64() * 0.4 // changes 0.4 s apart on average
 			start, end := k.start, k.end
-			at := k.apply(now, &kt, r)
+			at := k.apply(now, &kt, r, false)
 			if at < last {
 				t.Fatalf("ep %v: change %d at %.3f applied at %.3f, before the previous change (%.3f)", ep, i, now, at, last)
 			}
