@@ -434,3 +434,38 @@ func TestKubeProxyPerNode(t *testing.T) {
 		t.Errorf("one kube-proxy per node and one for all failed the same in 10 runs; want the nodes' own syncs to show")
 	}
 }
+
+// Changes made at one moment (a scale-in's deletions) reach kube-proxy in
+// one EndpointSlice update in a share of the runs (timing.KubeProxyOneUpdate):
+// then one sync takes them all; else the second arrives while the first
+// one's sync runs and waits for the min sync period and a sync of its own.
+func TestKubeProxyOneUpdate(t *testing.T) {
+	var kt kpTiming
+	kt.observeLow, kt.observeHigh, kt.syncHigh, kt.minSync = timing.KubeProxySyncs(0, 2)
+	for _, one := range []bool{false, true} {
+		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
+		r := rand.New(rand.NewPCG(3, 4))
+		a := k.apply(10, &kt, r, one)
+		b := k.apply(10, &kt, r, one)
+		c := k.apply(10.5, &kt, r, one) // a later change rides no earlier sync
+		if one && b != a || !one && b < a+kt.minSync {
+			t.Errorf("one update %v: changes made together applied at %.3f and %.3f", one, a, b)
+		}
+		if c < b+kt.minSync-1e-9 && c != b {
+			t.Errorf("one update %v: a change 0.5 s later applied at %.3f, after %.3f", one, c, b)
+		}
+	}
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Event, p.ScaleTo, p.PreStop = 4, ScaleIn, 2, 0
+	n, ones := 2000, 0
+	for i := range n {
+		if newSim(p, RunSeed(1, i)).oneUpdate {
+			ones++
+		}
+	}
+	if got, want := float64(ones)/float64(n), timing.KubeProxyOneUpdate.Value; math.Abs(got-want) > 0.04 {
+		t.Errorf("%d of %d runs took changes of one moment in one update (%.2f), want about %.2f", ones, n, got, want)
+	}
+}

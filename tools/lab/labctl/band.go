@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -102,7 +103,7 @@ func runBand(ctx context.Context, args []string) error {
 	tw.Flush()
 	sort.Strings(order)
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nruns\tinside\tmean p5–p95 width\tbelow p50\tat p50\tabove p50")
+	fmt.Fprintln(tw, "\nruns\tinside\tmean p5–p95 width\tbelow p50\tat p50\tabove p50\tmean distance to p50")
 	for _, k := range order {
 		groups[k].print(tw, k)
 	}
@@ -117,7 +118,7 @@ func runBand(ctx context.Context, args []string) error {
 // count as often below the median as above it).
 type bandStats struct {
 	n, inside, below, at, above int
-	width                       float64
+	width, distance             float64
 }
 
 func (g *bandStats) add(measured float64, b Band) {
@@ -126,6 +127,7 @@ func (g *bandStats) add(measured float64, b Band) {
 		g.inside++
 	}
 	g.width += b.P95 - b.P5
+	g.distance += math.Abs(measured - b.P50)
 	switch {
 	case measured < b.P50:
 		g.below++
@@ -137,7 +139,8 @@ func (g *bandStats) add(measured float64, b Band) {
 }
 
 func (g *bandStats) print(w io.Writer, name string) {
-	fmt.Fprintf(w, "%s\t%d of %d\t%.1f\t%d\t%d\t%d\n", name, g.inside, g.n, g.width/float64(max(g.n, 1)), g.below, g.at, g.above)
+	n := float64(max(g.n, 1))
+	fmt.Fprintf(w, "%s\t%d of %d\t%.1f\t%d\t%d\t%d\t%.1f\n", name, g.inside, g.n, g.width/n, g.below, g.at, g.above, g.distance/n)
 }
 
 // rateOf reads the request rate from the meta line of verify's JSON lines.
