@@ -290,6 +290,13 @@ func newSim(p Params, seed uint64) *sim {
 	if conns == 0 {
 		conns = inFlight
 	}
+	// Whether this run's changes of one moment reach kube-proxy in one
+	// EndpointSlice update (timing.KubeProxyOneUpdate), from a stream of
+	// its own so that no other draw moves.
+	one := rand.NewPCG(seed, 0x6f6e652d75706474)
+	s.oneUpdate = float64(one.Uint64()>>11)/(1<<53) < timing.KubeProxyOneUpdate.Value
+	ep := p.EndpointPropagation
+	s.kpt.observeLow, s.kpt.observeHigh, s.kpt.syncHigh, s.kpt.minSync = timing.KubeProxySyncs(ep.Min, max(ep.Max, ep.Min))
 	s.pinned = conns / float64(max(p.Replicas, 1))
 	if p.Conns > 0 && !s.ipMode {
 		// A load balancer that holds more connections than its traffic
@@ -298,16 +305,14 @@ func newSim(p Params, seed uint64) *sim {
 		// beyond the connections it still holds to the pods that listen
 		// on: none when those are enough, all of the stopped pods' when
 		// it held no more than its traffic needs (the default, Conns 0).
+		// What counts is the busiest moment while kube-proxy may still
+		// list a stopped pod: a connection opened after its rules dropped
+		// the stopped pods reaches one that listens.
 		q := s.stoppedShare()
-		need := busiest(inFlight, mean) - conns*(1-q)
+		need := busiest(inFlight, mean/s.kpt.listed(s.oneUpdate)) - conns*(1-q)
 		s.pinned *= min(max(need/(conns*q), 0), 1)
 	}
 	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))
-	// Whether this run's changes of one moment reach kube-proxy in one
-	// EndpointSlice update (timing.KubeProxyOneUpdate), from a stream of
-	// its own so that no other draw moves.
-	one := rand.NewPCG(seed, 0x6f6e652d75706474)
-	s.oneUpdate = float64(one.Uint64()>>11)/(1<<53) < timing.KubeProxyOneUpdate.Value
 	nkp := 1
 	if !s.ipMode {
 		nkp = p.KubeProxies
@@ -320,8 +325,6 @@ func newSim(p Params, seed uint64) *sim {
 	for j := range s.proxies {
 		s.proxies[j] = proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
 	}
-	ep := p.EndpointPropagation
-	s.kpt.observeLow, s.kpt.observeHigh, s.kpt.syncHigh, s.kpt.minSync = timing.KubeProxySyncs(ep.Min, max(ep.Max, ep.Min))
 	s.routes = make([][]*pod, 1)
 	if !p.LocalTraffic {
 		s.routes = make([][]*pod, nkp)
@@ -933,6 +936,19 @@ type kpTiming struct {
 	observeLow, observeHigh, syncHigh, minSync float64
 }
 
+// listed is the longest kube-proxy's rules may list a pod after the change
+// that removes it (at least 0.1 s): until the first sync after it ends when
+// the changes of that moment came in one update (one), else until the high
+// end of the propagation range (a sync that was running, the min sync
+// period and its own sync).
+func (k *kpTiming) listed(one bool) float64 {
+	w := k.observeHigh + k.syncHigh
+	if !one {
+		w += k.minSync + k.syncHigh
+	}
+	return max(w, 0.1)
+}
+
 // apply returns when kube-proxy's rules have a change made at t: the end
 // of the sync that takes it, the one pending when it arrives or else a new
 // one, which starts at once unless the last one ended less than the min
@@ -1153,7 +1169,8 @@ func (s *sim) rebuildLocal() {
 // steady traffic with inFlight requests in flight on average, each lasting
 // mean seconds: the number in flight is Poisson (an M/G/∞ queue), and a
 // second holds about 1/mean independent looks at it, so the busiest of
-// them is its 1 − mean quantile.
+// them is its 1 − mean quantile. Within a window of w seconds it is
+// busiest(inFlight, mean/w).
 func busiest(inFlight, mean float64) float64 {
 	if inFlight <= 0 {
 		return 0

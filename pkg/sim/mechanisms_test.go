@@ -321,8 +321,8 @@ func TestInstanceIdlePool(t *testing.T) {
 		t.Errorf("80 connections (an idle pool): %d failures over 20 runs, want %d as with none to reopen", idle, none)
 	}
 	// Between the two, part of the stopped pods' share is reopened.
-	if mid := total(30); mid <= none || mid >= busy {
-		t.Errorf("30 connections: %d failures over 20 runs, want between %d and %d", mid, none, busy)
+	if mid := total(40); mid <= none || mid >= busy {
+		t.Errorf("40 connections: %d failures over 20 runs, want between %d and %d", mid, none, busy)
 	}
 	// ip targets keep no pinned connections: unchanged by the pool.
 	p.TargetType = timing.TargetIP
@@ -453,6 +453,21 @@ func TestKubeProxyOneUpdate(t *testing.T) {
 		}
 		if c < b+kt.minSync-1e-9 && c != b {
 			t.Errorf("one update %v: a change 0.5 s later applied at %.3f, after %.3f", one, c, b)
+		}
+	}
+	// listed bounds how long the rules of a kube-proxy that was idle list
+	// a pod after the change that removes it: the first sync's end in one
+	// update, else the range's high end; draws come close to both.
+	for _, one := range []bool{false, true} {
+		longest := 0.0
+		r := rand.New(rand.NewPCG(5, 6))
+		for range 5000 {
+			k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
+			k.apply(1, &kt, r, one)
+			longest = max(longest, k.apply(1, &kt, r, one)-1)
+		}
+		if w := kt.listed(one); longest > w+1e-9 || longest < 0.9*w {
+			t.Errorf("one update %v: a pod left the rules up to %.3f s after its change, want up to listed %.3f", one, longest, w)
 		}
 	}
 	p := Default()
