@@ -3,9 +3,9 @@
 # inputs: alias bombs (bench/hostile), a 50 MB stream, and 700 MB on stdin
 # generated on the fly (never written to disk). Targets: every hostile case
 # under 1 s and 100 MB (met: at most 0.6 s and 70 MB in ten runs on a busy
-# machine); the 50 MB stream under 300 MB (met in every run: 249 to 262 MB
-# from the file and 248 to 264 MB from stdin in eight runs each, load
-# average 2 to 8; bench/README.md says where it goes).
+# machine); the 50 MB stream under 300 MB (met in every run: 248 to 269 MB
+# in fourteen runs, from the file and from stdin, at load averages of 1.3
+# to 8; bench/README.md says where it goes).
 #
 # Usage, from anywhere in the repository:
 #   bench/memory.sh
