@@ -243,6 +243,13 @@ type sim struct {
 	// kp draws kube-proxy's pick for the connections the load balancer
 	// reopens when a pod's app stops.
 	kp *rand.Rand
+	// pool holds the load balancer's kept-alive connections request by
+	// request when it was given their number (Conns > 0, instance
+	// targets): poolOn says so, poolMade that the first ones are placed.
+	pool     []poolConn
+	poolOn   bool
+	poolMade bool
+	poolN    float64
 
 	// Nodes, for externalTrafficPolicy: Local; fresh counts the nodes
 	// added for new pods.
@@ -299,18 +306,12 @@ func newSim(p Params, seed uint64) *sim {
 	s.kpt.observeLow, s.kpt.observeHigh, s.kpt.syncHigh, s.kpt.minSync = timing.KubeProxySyncs(ep.Min, max(ep.Max, ep.Min))
 	s.pinned = conns / float64(max(p.Replicas, 1))
 	if p.Conns > 0 && !s.ipMode {
-		// A load balancer that holds more connections than its traffic
-		// keeps busy holds idle ones. When pods' apps stop and close
-		// theirs, it opens new ones only for the requests in flight
-		// beyond the connections it still holds to the pods that listen
-		// on: none when those are enough, all of the stopped pods' when
-		// it held no more than its traffic needs (the default, Conns 0).
-		// What counts is the busiest moment while kube-proxy may still
-		// list a stopped pod: a connection opened after its rules dropped
-		// the stopped pods reaches one that listens.
-		q := s.stoppedShare()
-		need := busiest(inFlight, mean/s.kpt.listed(s.oneUpdate)) - conns*(1-q)
-		s.pinned *= min(max(need/(conns*q), 0), 1)
+		// A load balancer whose connections were counted holds them in a
+		// pool, request by request (pool.go): a stopped pod's connections
+		// leave it when its app closes them, and a new one is opened
+		// only when none is idle.
+		s.poolOn, s.poolN = true, conns
+		s.pinned = 0
 	}
 	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))
 	nkp := 1

@@ -98,7 +98,10 @@ func (s *sim) traffic(until float64) {
 		if rr == n {
 			rr = 0
 		}
-		if reused && !s.ipMode && !x.sink && (t >= x.listenEnd || t < x.listenStart) {
+		if reused && s.poolOn {
+			// The load balancer's pool, request by request (pool.go).
+			x, reused = s.fromPool(t, d, routable)
+		} else if reused && !s.ipMode && !x.sink && (t >= x.listenEnd || t < x.listenStart) {
 			// Instance targets: the load balancer's kept-alive
 			// connections to a node port are each pinned to one pod
 			// (kube-proxy's DNAT is decided once per connection): none
