@@ -937,19 +937,6 @@ type kpTiming struct {
 	observeLow, observeHigh, syncHigh, minSync float64
 }
 
-// listed is the longest kube-proxy's rules may list a pod after the change
-// that removes it (at least 0.1 s): until the first sync after it ends when
-// the changes of that moment came in one update (one), else until the high
-// end of the propagation range (a sync that was running, the min sync
-// period and its own sync).
-func (k *kpTiming) listed(one bool) float64 {
-	w := k.observeHigh + k.syncHigh
-	if !one {
-		w += k.minSync + k.syncHigh
-	}
-	return max(w, 0.1)
-}
-
 // apply returns when kube-proxy's rules have a change made at t: the end
 // of the sync that takes it, the one pending when it arrives or else a new
 // one, which starts at once unless the last one ended less than the min
@@ -1164,45 +1151,6 @@ func (s *sim) rebuildLocal() {
 		}
 		s.routable = append(s.routable, s.idle)
 	}
-}
-
-// busiest is the most requests in flight at once within a second of
-// steady traffic with inFlight requests in flight on average, each lasting
-// mean seconds: the number in flight is Poisson (an M/G/∞ queue), and a
-// second holds about 1/mean independent looks at it, so the busiest of
-// them is its 1 − mean quantile. Within a window of w seconds it is
-// busiest(inFlight, mean/w).
-func busiest(inFlight, mean float64) float64 {
-	if inFlight <= 0 {
-		return 0
-	}
-	q := min(max(1-mean, 0.5), 1-1e-6)
-	term := math.Exp(-inFlight)
-	cdf := term
-	k := 0
-	for cdf < q && k < 1<<20 {
-		k++
-		term *= inFlight / float64(k)
-		cdf += term
-	}
-	return float64(k)
-}
-
-// stoppedShare is the share of the pods whose apps stop together in the
-// event: those a scale-in removes, those on the drained nodes, or a
-// rollout's batch (at least one pod).
-func (s *sim) stoppedShare() float64 {
-	p := &s.p
-	n := float64(max(p.Replicas, 1))
-	switch p.Event {
-	case ScaleIn:
-		return min(max(float64(p.Replicas-p.ScaleTo)/n, 1/n), 1)
-	case Drain:
-		if p.Nodes > 0 {
-			return min(max(float64(p.DrainNodes)/float64(p.Nodes), 1/n), 1)
-		}
-	}
-	return min(float64(max(s.surge+s.unav, 1))/n, 1)
 }
 
 // deletePod starts a pod's termination: endpoints and controller learn of

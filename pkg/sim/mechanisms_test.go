@@ -203,11 +203,11 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	p.Replicas, p.Nodes, p.Event, p.ScaleTo = 4, 2, ScaleIn, 2
 	p.PreStop = 0
 	p.KeepAlive = 1
-	// With (almost) no connection pinned to the stopping pods, nothing
-	// needs a new connection, so nothing meets them.
-	p.Conns = 1e-9
+	// With a pool that holds idle connections enough to the pods that
+	// listen on, nothing needs a new connection, so nothing meets them.
+	p.Conns = 200
 	if r := mustRun(t, p, 1); r.Failed() != 0 {
-		t.Errorf("instance targets, all kept alive, no connection pinned: %d failures (%+v), want 0", r.Failed(), r.Causes)
+		t.Errorf("instance targets, all kept alive, an idle pool: %d failures (%+v), want 0", r.Failed(), r.Causes)
 	}
 	p.Conns = 0
 	p.KeepAlive = 0
@@ -220,7 +220,7 @@ func TestInstanceKeepAlivePinned(t *testing.T) {
 	// each waiting minReadySeconds).
 	one, zero := intstr.FromInt32(1), intstr.FromInt32(0)
 	p.Event, p.Probe, p.AppStartup = Rollout, nil, Const(3)
-	p.Conns = 1e-9
+	p.Conns = 200
 	p.MaxSurge, p.MaxUnavailable, p.MinReadySeconds = &one, &zero, 10
 	p.KeepAlive = 1
 	if n := causeCount(mustRun(t, p, 1), CauseNotListening); n != 0 {
@@ -255,16 +255,17 @@ func instanceScaleIn() Params {
 // TestInstanceReopenAtStop: behind instance targets, when a pod's app
 // stops, the requests that rode the load balancer's connections pinned
 // to it need new connections at that moment, through kube-proxy's rules
-// of that moment, which still list the stopped pods: failures that grow
-// with the connections pinned, all in the window between the first stop
-// and kube-proxy dropping the last stopped pod, and none when kube-proxy
-// drops the pods before their apps stop.
+// of that moment, which still list the stopped pods: failures of new
+// connections only, all in the window between the first stop and
+// kube-proxy dropping the last stopped pod, with the connections spread
+// by their mean (the default) and with a pool that holds no more than its
+// traffic keeps busy; none when kube-proxy drops the pods before their
+// apps stop.
 func TestInstanceReopenAtStop(t *testing.T) {
 	p := instanceScaleIn()
-	var prev int64 = -1
-	// Up to the connections the traffic keeps busy (about 20 here: 100
-	// requests/s of 0.165 s on average); above, see TestInstanceIdlePool.
-	for _, conns := range []float64{1e-9, 8, 16} {
+	// About 16 requests in flight here (100 requests/s of 0.165 s on
+	// average); the pool grows to what they need.
+	for _, conns := range []float64{0, 1e-9, 16} {
 		p.Conns = conns
 		var failed int64
 		for seed := uint64(1); seed <= 20; seed++ {
@@ -283,27 +284,33 @@ func TestInstanceReopenAtStop(t *testing.T) {
 				}
 			}
 		}
-		if failed <= prev {
-			t.Errorf("conns %g: %d failures over 20 runs, want more than %d with fewer connections", conns, failed, prev)
+		if failed < 20 {
+			t.Errorf("conns %g: %d failures over 20 runs, want the stops to fail some requests in most", conns, failed)
 		}
-		prev = failed
 	}
 	// A preStop longer than kube-proxy's propagation: the stopped pods
 	// are out of the rules before their apps stop; nothing fails.
 	p.PreStop = 4
-	if r := mustRun(t, p, 1); r.Failed() != 0 {
-		t.Errorf("preStop 4 s, propagation 2–3 s: %d failures (%+v), want 0", r.Failed(), r.Causes)
+	for _, conns := range []float64{0, 16} {
+		p.Conns = conns
+		if r := mustRun(t, p, 1); r.Failed() != 0 {
+			t.Errorf("conns %g, preStop 4 s, propagation 2–3 s: %d failures (%+v), want 0", conns, r.Failed(), r.Causes)
+		}
 	}
 }
 
-// TestInstanceIdlePool: a load balancer that holds far more connections
-// than its traffic keeps busy (idle ones, left from a busier moment) opens
-// none when the stopping pods close theirs, since those to the pods that
-// listen on carry its requests; one holding about as many as it needs
-// reopens the stopped pods' share. The lab measured it: of 13 scale-ins at
+// TestInstanceIdlePool: with the load balancer's connections counted
+// (Conns), they form a pool, request by request: a request takes an idle
+// one to any pod that listens, and a new one is opened, through
+// kube-proxy's rules of that moment, only when none is idle. A pool that
+// holds far more than its traffic keeps busy (idle ones, left from a
+// busier moment) opens none when the stopping pods close theirs, since
+// those to the pods that listen on carry the requests; one holding about
+// as many as it needs reopens. The lab measured it: of 13 scale-ins at
 // 500 requests/s whose warm-up left 9–108 pooled connections, 10 measured
 // 0–24 failures, below the p5 of bands that reopened every pooled
-// connection (docs/lab.md, fifth round).
+// connection (docs/lab.md, fifth round), and two drains at 100 requests/s
+// measured 0 on the two connections left (sixth and seventh rounds).
 func TestInstanceIdlePool(t *testing.T) {
 	p := instanceScaleIn()
 	total := func(conns float64) (n int64) {
@@ -313,44 +320,22 @@ func TestInstanceIdlePool(t *testing.T) {
 		}
 		return n
 	}
-	none, busy, idle := total(1e-9), total(16), total(80)
-	if busy <= none {
-		t.Fatalf("16 connections: %d failures over 20 runs, want more than %d with none", busy, none)
+	none, busy, idle := total(1e-9), total(24), total(80)
+	if none == 0 || busy == 0 {
+		t.Fatalf("a pool with no more connections than its traffic needs: %d and %d failures over 20 runs, want some", none, busy)
 	}
-	if idle != none {
-		t.Errorf("80 connections (an idle pool): %d failures over 20 runs, want %d as with none to reopen", idle, none)
+	if idle != 0 {
+		t.Errorf("80 connections (an idle pool, 40 left to the pods that listen on): %d failures over 20 runs, want 0", idle)
 	}
-	// Between the two, part of the stopped pods' share is reopened.
-	if mid := total(40); mid <= none || mid >= busy {
-		t.Errorf("40 connections: %d failures over 20 runs, want between %d and %d", mid, none, busy)
+	// Between the two, the connections left carry part of the traffic.
+	if mid := total(40); mid <= idle || mid >= busy {
+		t.Errorf("40 connections: %d failures over 20 runs, want between %d and %d", mid, idle, busy)
 	}
 	// ip targets keep no pinned connections: unchanged by the pool.
 	p.TargetType = timing.TargetIP
 	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
 	if a, b := total(1e-9), total(80); a != b {
 		t.Errorf("ip targets: %d failures with no pool, %d with 80 connections, want the same", a, b)
-	}
-}
-
-// TestBusiest: the most requests in flight within a second is the
-// 1 − mean quantile of a Poisson count with the mean in flight.
-func TestBusiest(t *testing.T) {
-	for _, c := range []struct{ inFlight, mean float64 }{{1.65, 0.0033}, {0.33, 0.0033}, {16.5, 0.165}, {200, 0.01}, {0.001, 0.5}} {
-		k := busiest(c.inFlight, c.mean)
-		q := min(max(1-c.mean, 0.5), 1-1e-6)
-		cdf := func(n float64) (sum float64) {
-			for i := 0.0; i <= n; i++ {
-				lg, _ := math.Lgamma(i + 1)
-				sum += math.Exp(i*math.Log(c.inFlight) - c.inFlight - lg)
-			}
-			return sum
-		}
-		if cdf(k) < q-1e-9 || (k > 0 && cdf(k-1) >= q) {
-			t.Errorf("busiest(%v, %v) = %v: P(≤k) %.6f, P(≤k−1) %.6f, want the first k with P(≤k) ≥ %v", c.inFlight, c.mean, k, cdf(k), cdf(k-1), q)
-		}
-	}
-	if busiest(0, 0.1) != 0 {
-		t.Errorf("busiest(0, …) = %v, want 0", busiest(0, 0.1))
 	}
 }
 
@@ -453,21 +438,6 @@ func TestKubeProxyOneUpdate(t *testing.T) {
 		}
 		if c < b+kt.minSync-1e-9 && c != b {
 			t.Errorf("one update %v: a change 0.5 s later applied at %.3f, after %.3f", one, c, b)
-		}
-	}
-	// listed bounds how long the rules of a kube-proxy that was idle list
-	// a pod after the change that removes it: the first sync's end in one
-	// update, else the range's high end; draws come close to both.
-	for _, one := range []bool{false, true} {
-		longest := 0.0
-		r := rand.New(rand.NewPCG(5, 6))
-		for range 5000 {
-			k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
-			k.apply(1, &kt, r, one)
-			longest = max(longest, k.apply(1, &kt, r, one)-1)
-		}
-		if w := kt.listed(one); longest > w+1e-9 || longest < 0.9*w {
-			t.Errorf("one update %v: a pod left the rules up to %.3f s after its change, want up to listed %.3f", one, longest, w)
 		}
 	}
 	p := Default()
