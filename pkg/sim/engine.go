@@ -245,11 +245,8 @@ type sim struct {
 	kp *rand.Rand
 	// pool holds the load balancer's kept-alive connections request by
 	// request when it was given their number (Conns > 0, instance
-	// targets): poolOn says so, poolMade that the first ones are placed.
-	pool     []poolConn
-	poolOn   bool
-	poolMade bool
-	poolN    float64
+	// targets).
+	pool connPool
 
 	// Nodes, for externalTrafficPolicy: Local; fresh counts the nodes
 	// added for new pods.
@@ -310,7 +307,7 @@ func newSim(p Params, seed uint64) *sim {
 		// pool, request by request (pool.go): a stopped pod's connections
 		// leave it when its app closes them, and a new one is opened
 		// only when none is idle.
-		s.poolOn, s.poolN = true, conns
+		s.pool.on, s.pool.size = true, conns
 		s.pinned = 0
 	}
 	s.kp = rand.New(rand.NewPCG(seed, 0x6b7562652d70726f))

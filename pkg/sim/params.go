@@ -229,14 +229,15 @@ type Params struct {
 	// than the load balancer's); 0 when the app keeps connections longer.
 	IdleRace float64 `json:"idleRace,omitempty"`
 	// Conns is how many kept-alive connections the load balancer holds
-	// to its targets at once, spread evenly over the pods. Behind
-	// instance targets kube-proxy pins each to one pod; when that pod's
-	// app stops, the requests that rode them need new connections at
-	// once, through kube-proxy's rules of that moment, as far as the
-	// connections left to the pods that listen on do not carry the
-	// requests in flight (a pool above what the traffic keeps busy holds
-	// idle connections). 0: the requests in flight (Little's law), the
-	// fewest that carry the traffic, all reopened.
+	// to its targets at once. Behind instance targets kube-proxy pins each
+	// to one pod; when that pod's app stops, the requests that rode them
+	// need new connections, through kube-proxy's rules of that moment. 0:
+	// the requests in flight (Little's law), the fewest that carry the
+	// traffic, spread evenly over the pods and all reopened at a stop.
+	// Above 0 they are a pool, request by request (pool.go): a request
+	// takes an idle one to any pod that listens, and a new one is opened
+	// only when none is idle, so a pool holding idle connections to the
+	// pods that listen on opens none at a stop.
 	Conns float64 `json:"lbConnections,omitempty"`
 	// KubeProxies is how many kube-proxies apply endpoint changes, each in
 	// its own serial, batched syncs (instance targets): one per node when

@@ -98,7 +98,7 @@ func (s *sim) traffic(until float64) {
 		if rr == n {
 			rr = 0
 		}
-		if reused && s.poolOn {
+		if reused && s.pool.on {
 			// The load balancer's pool, request by request (pool.go).
 			x, reused = s.fromPool(t, d, routable)
 		} else if reused && !s.ipMode && !x.sink && (t >= x.listenEnd || t < x.listenStart) {
