@@ -119,10 +119,10 @@ func (s *sim) traffic(until float64) {
 			// place empty, so the next such request opens another
 			// (in the lab the next request on that client connection
 			// fails again while no pooled connection is free); only
-			// one that reaches a listening pod is pinned there. How
-			// many are reopened at all follows the pool (engine.go:
-			// none when the load balancer holds idle connections
-			// enough to the pods that listen on). kube-proxy picks a new
+			// one that reaches a listening pod is pinned there. (This
+			// is the connections spread by their mean, without
+			// Params.Conns; with it, the pool above decides, pool.go.)
+			// kube-proxy picks a new
 			// connection's pod at random (iptables' statistic match),
 			// from a stream of its own so the requests' draws stay in
 			// order. The low bits of u are uniform below keep for a
