@@ -300,7 +300,7 @@ func newSim(p Params, seed uint64) *sim {
 	one := rand.NewPCG(seed, 0x6f6e652d75706474)
 	s.oneUpdate = float64(one.Uint64()>>11)/(1<<53) < timing.KubeProxyOneUpdate.Value
 	ep := p.EndpointPropagation
-	s.kpt.observeLow, s.kpt.observeHigh, s.kpt.syncHigh, s.kpt.minSync = timing.KubeProxySyncs(ep.Min, max(ep.Max, ep.Min))
+	s.kpt = kpTiming(timing.SplitKubeProxy(ep.Min, max(ep.Max, ep.Min), p.KubeProxyParts))
 	s.pinned = conns / float64(max(p.Replicas, 1))
 	if p.Conns > 0 && !s.ipMode {
 		// A load balancer whose connections were counted holds them in a
@@ -929,10 +929,8 @@ type proxy struct {
 	start, end, seen, made float64
 }
 
-// kpTiming is timing.KubeProxySyncs of the run's endpoint propagation.
-type kpTiming struct {
-	observeLow, observeHigh, syncHigh, minSync float64
-}
+// kpTiming is timing.SplitKubeProxy of the run's endpoint propagation.
+type kpTiming timing.KubeProxySplit
 
 // apply returns when kube-proxy's rules have a change made at t: the end
 // of the sync that takes it, the one pending when it arrives or else a new
@@ -943,22 +941,22 @@ type kpTiming struct {
 // EndpointSlice update and the same sync takes it (the draws are still
 // made, so that the pod's stream stays where it would be).
 func (k *proxy) apply(t float64, kt *kpTiming, r *rand.Rand, one bool) float64 {
-	o := kt.observeLow
+	o := kt.ObserveLow
 	u, v := r.Float64(), r.Float64()
 	if one && t == k.made {
 		return k.end
 	}
 	k.made = t
-	if kt.observeHigh > kt.observeLow {
-		o += u * (kt.observeHigh - kt.observeLow)
+	if kt.ObserveHigh > kt.ObserveLow {
+		o += u * (kt.ObserveHigh - kt.ObserveLow)
 	}
 	o = max(t+o, k.seen)
 	k.seen = o
 	if o < k.start {
 		return k.end // the pending sync takes it
 	}
-	k.start = max(o, k.end+kt.minSync)
-	d := v * kt.syncHigh
+	k.start = max(o, k.end+kt.MinSync)
+	d := kt.SyncLow + v*(kt.SyncHigh-kt.SyncLow)
 	k.end = k.start + d
 	return k.end
 }

@@ -345,8 +345,7 @@ func TestInstanceIdlePool(t *testing.T) {
 // endpoint propagation range it was split from.
 func TestKubeProxyBatchedSyncs(t *testing.T) {
 	for _, ep := range [][2]float64{{0, 3}, {1, 5}, {0, 2}, {2, 2}} {
-		var kt kpTiming
-		kt.observeLow, kt.observeHigh, kt.syncHigh, kt.minSync = timing.KubeProxySyncs(ep[0], ep[1])
+		kt := kpTiming(timing.SplitKubeProxy(ep[0], ep[1], nil))
 		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
 		r := rand.New(rand.NewPCG(1, uint64(ep[1])))
 		now, last, batches, joined := 0.0, math.Inf(-1), 0, 0
@@ -365,8 +364,8 @@ func TestKubeProxyBatchedSyncs(t *testing.T) {
 				joined++
 			default:
 				batches++
-				if k.start < end+kt.minSync-1e-9 {
-					t.Fatalf("ep %v: sync starts at %.3f, %.3f s after the last one ended, want at least %.1f", ep, k.start, k.start-end, kt.minSync)
+				if k.start < end+kt.MinSync-1e-9 {
+					t.Fatalf("ep %v: sync starts at %.3f, %.3f s after the last one ended, want at least %.1f", ep, k.start, k.start-end, kt.MinSync)
 				}
 			}
 			last = at
@@ -425,18 +424,17 @@ func TestKubeProxyPerNode(t *testing.T) {
 // then one sync takes them all; else the second arrives while the first
 // one's sync runs and waits for the min sync period and a sync of its own.
 func TestKubeProxyOneUpdate(t *testing.T) {
-	var kt kpTiming
-	kt.observeLow, kt.observeHigh, kt.syncHigh, kt.minSync = timing.KubeProxySyncs(0, 2)
+	kt := kpTiming(timing.SplitKubeProxy(0, 2, nil))
 	for _, one := range []bool{false, true} {
 		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
 		r := rand.New(rand.NewPCG(3, 4))
 		a := k.apply(10, &kt, r, one)
 		b := k.apply(10, &kt, r, one)
 		c := k.apply(10.5, &kt, r, one) // a later change rides no earlier sync
-		if one && b != a || !one && b < a+kt.minSync {
+		if one && b != a || !one && b < a+kt.MinSync {
 			t.Errorf("one update %v: changes made together applied at %.3f and %.3f", one, a, b)
 		}
-		if c < b+kt.minSync-1e-9 && c != b {
+		if c < b+kt.MinSync-1e-9 && c != b {
 			t.Errorf("one update %v: a change 0.5 s later applied at %.3f, after %.3f", one, c, b)
 		}
 	}
@@ -452,5 +450,46 @@ func TestKubeProxyOneUpdate(t *testing.T) {
 	}
 	if got, want := float64(ones)/float64(n), timing.KubeProxyOneUpdate.Value; math.Abs(got-want) > 0.04 {
 		t.Errorf("%d of %d runs took changes of one moment in one update (%.2f), want about %.2f", ones, n, got, want)
+	}
+}
+
+// A profile's measured kube-proxy parts replace the even split of the
+// endpoint propagation range: a change made with no sync running is in
+// the rules within observe + sync (0.05–0.14 s here, up to 0.67 s split
+// evenly), and a scale-in behind instance targets, whose stopped pods stay
+// in the rules for that long, fails less.
+func TestKubeProxyParts(t *testing.T) {
+	parts := &timing.KubeProxyParts{Observe: timing.Span{Low: 0.02, High: 0.06}, Sync: timing.Span{Low: 0.03, High: 0.08}}
+	kt := kpTiming(timing.SplitKubeProxy(0, 2, parts))
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range 1000 {
+		k := proxy{start: math.Inf(-1), end: math.Inf(-1), seen: math.Inf(-1), made: math.Inf(-1)}
+		if d := k.apply(10, &kt, r, false) - 10; d < 0.05-1e-9 || d > 0.14+1e-9 {
+			t.Fatalf("change %d in the rules after %.3f s, want 0.05–0.14", i, d)
+		}
+	}
+	p := Default()
+	p.LB, p.TargetType = timing.ALB, timing.TargetInstance
+	p.FromProfile(timing.Default().For(p.LB, p.TargetType))
+	p.Replicas, p.Nodes, p.KubeProxies, p.Event, p.ScaleTo, p.PreStop = 3, 2, 1, ScaleIn, 1, 0
+	p.EndpointPropagation = Dist{Min: 0, Max: 2}
+	p.RPS, p.DurationMedian, p.KeepAlive, p.Conns = 500, 0.0005, 0.997, 3
+	measured := p
+	measured.KubeProxyParts = parts
+	if err := measured.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var even, fast int64
+	for i := range 100 {
+		even += mustRun(t, p, RunSeed(1, i)).Failed()
+		fast += mustRun(t, measured, RunSeed(1, i)).Failed()
+	}
+	if fast >= even {
+		t.Errorf("100 scale-ins fail %d with kube-proxy's measured parts, %d with the even split; want fewer", fast, even)
+	}
+	bad := measured
+	bad.KubeProxyParts = &timing.KubeProxyParts{Observe: timing.Span{Low: 1, High: 0.5}}
+	if bad.Validate() == nil {
+		t.Errorf("observe 1–0.5 s passes Validate")
 	}
 }

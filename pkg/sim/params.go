@@ -174,6 +174,10 @@ type Params struct {
 	RegisterPropagation   Dist `json:"registerPropagation"`
 	DeregisterPropagation Dist `json:"deregisterPropagation"`
 	EndpointPropagation   Dist `json:"endpointPropagation"`
+	// KubeProxyParts, when set, are kube-proxy's observation and sync
+	// times as measured on the profile's nodes; without them the parts of
+	// a sync share EndpointPropagation evenly (timing.SplitKubeProxy).
+	KubeProxyParts *timing.KubeProxyParts `json:"kubeProxyParts,omitempty"`
 	// GateRequeue: how often the controller re-reads target health for a
 	// readiness gate (a fixed period, not random).
 	GateRequeue float64 `json:"gateRequeue"`
@@ -319,6 +323,7 @@ func (p *Params) FromProfile(pr timing.Profile) {
 	p.RegisterPropagation = FromRange(pr.RegisterPropagation)
 	p.DeregisterPropagation = FromRange(pr.DeregisterPropagation)
 	p.EndpointPropagation = FromRange(pr.EndpointPropagation)
+	p.KubeProxyParts = pr.KubeProxy
 	p.GateRequeue = float64(pr.GateRequeue.High)
 	p.AppStartup = FromRange(pr.AppStartup)
 	p.PodStart = FromRange(pr.PodStart)
@@ -433,6 +438,11 @@ func (p *Params) Validate() error {
 		bad("request durations: median and maximum must be positive")
 	} else if p.DurationMedian > p.DurationMax {
 		bad("median request duration %gs is above the longest request, %gs: declare a longer longest request or lower the median", p.DurationMedian, p.DurationMax)
+	}
+	if p.KubeProxyParts != nil {
+		if err := p.KubeProxyParts.Validate(); err != nil {
+			bad("%v", err)
+		}
 	}
 	if p.KubeProxies < 0 {
 		bad("kubeProxies is a count, 0 (one per node) or more")

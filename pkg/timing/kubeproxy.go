@@ -1,5 +1,7 @@
 package timing
 
+import "fmt"
+
 // kube-proxy applies endpoint changes in serial, batched syncs, one
 // kube-proxy per node. A change (an EndpointSlice update) reaches it
 // through the EndpointSlice controller and its watch; it asks for a sync,
@@ -82,4 +84,65 @@ type Share struct {
 	Name             string
 	Value, Low, High float64
 	From             string
+}
+
+// KubeProxyParts are the parts of kube-proxy's batched sync as measured
+// where a profile's numbers come from, in seconds: Observe is from a pod
+// change until kube-proxy's sync that takes it starts (the EndpointSlice
+// controller, the watch, and kube-proxy's own queue), Sync how long that
+// sync runs until its rules are in place. No public figure gives either
+// (facts §4.3 gives only the min sync period), so the built-in presets
+// have none and KubeProxySyncs shares their endpoint propagation range
+// evenly; a profile file measured on its own nodes may state them (key
+// kubeProxy), and From says where they come from.
+type KubeProxyParts struct {
+	Observe Span   `json:"observe"`
+	Sync    Span   `json:"sync"`
+	From    string `json:"from,omitempty"`
+}
+
+// Span is a range in fractional seconds.
+type Span struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
+}
+
+// KubeProxySplit is how the simulator draws kube-proxy's syncs: a change
+// is observed ObserveLow–ObserveHigh after it is made, a sync runs
+// SyncLow–SyncHigh, and MinSync separates the end of one sync from the
+// start of the next.
+type KubeProxySplit struct {
+	ObserveLow, ObserveHigh, SyncLow, SyncHigh, MinSync float64
+}
+
+// SplitKubeProxy returns the parts of a batched sync for a profile's
+// endpoint propagation range [lo, hi] in seconds: the measured parts when
+// the profile states them (the min sync period as KubeProxySyncs has it),
+// else KubeProxySyncs' even split.
+func SplitKubeProxy(lo, hi float64, parts *KubeProxyParts) KubeProxySplit {
+	oLo, oHi, sHi, minSync := KubeProxySyncs(lo, hi)
+	if parts == nil {
+		return KubeProxySplit{ObserveLow: oLo, ObserveHigh: oHi, SyncHigh: sHi, MinSync: minSync}
+	}
+	return KubeProxySplit{
+		ObserveLow: parts.Observe.Low, ObserveHigh: parts.Observe.High,
+		SyncLow: parts.Sync.Low, SyncHigh: parts.Sync.High, MinSync: minSync,
+	}
+}
+
+// maxKubeProxyPart bounds a stated part of kube-proxy's sync, in seconds.
+const maxKubeProxyPart = 60
+
+// Validate says what is wrong with stated parts: each a range of
+// non-negative seconds, low not above high.
+func (k *KubeProxyParts) Validate() error {
+	for _, s := range []struct {
+		name string
+		sp   Span
+	}{{"observe", k.Observe}, {"sync", k.Sync}} {
+		if !(s.sp.Low >= 0) || !(s.sp.High <= maxKubeProxyPart) || s.sp.Low > s.sp.High {
+			return fmt.Errorf("kubeProxy.%s: want 0 ≤ low ≤ high ≤ %d seconds, got %v–%v", s.name, maxKubeProxyPart, s.sp.Low, s.sp.High)
+		}
+	}
+	return nil
 }

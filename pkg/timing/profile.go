@@ -39,6 +39,10 @@ type Profile struct {
 	// PodStart: from pod creation until its container runs (scheduling,
 	// sandbox; an image already on the node).
 	PodStart Range
+	// KubeProxy, when a profile file states it, is how kube-proxy's
+	// syncs split EndpointPropagation on the nodes it was measured on
+	// (KubeProxyParts); nil in the built-in presets.
+	KubeProxy *KubeProxyParts
 }
 
 // fields lists the profile's delays by their profile-file key.
@@ -215,7 +219,10 @@ func LoadProfile(path string) (*Profiles, error) {
 // ParseProfile applies profile file content over the presets. Each delay is
 // a whole number of seconds (low = high) or a mapping {low: L, high: H}.
 // Top-level delays apply to every preset; "presets" overrides one preset,
-// keyed "NLB/ip" and so on; "shutdown" sets the default shutdown mode.
+// keyed "NLB/ip" and so on; "shutdown" sets the default shutdown mode;
+// "kubeProxy" states the measured parts of kube-proxy's sync
+// ({observe: {low, high}, sync: {low, high}} in fractional seconds, see
+// KubeProxyParts) for every preset.
 // Unknown or duplicate keys, low > high and negative values are errors that
 // name the key.
 func ParseProfile(name string, data []byte) (*Profiles, error) {
@@ -242,8 +249,18 @@ func ParseProfile(name string, data []byte) (*Profiles, error) {
 			return nil, fail("shutdown: %w", err)
 		}
 	}
+	if raw, ok := f["kubeProxy"]; ok {
+		kp, err := parseKubeProxy(name, raw)
+		if err != nil {
+			return nil, err
+		}
+		for pk, p := range ps.byKey {
+			p.KubeProxy = kp
+			ps.byKey[pk] = p
+		}
+	}
 	for _, k := range sortedKeys(f) {
-		if k == "presets" || k == "shutdown" {
+		if k == "presets" || k == "shutdown" || k == "kubeProxy" {
 			continue
 		}
 		r, err := parseDelay(name, k, k, f[k])
@@ -319,7 +336,7 @@ const maxDelay = 86400
 func parseDelay(file, k, path string, v any) (parsed, error) {
 	var p Profile
 	if _, ok := p.fields()[k]; !ok {
-		return parsed{}, fmt.Errorf("timing profile %s: %s: unknown key (known: %s, and presets, shutdown)", file, path, strings.Join(Keys(), ", "))
+		return parsed{}, fmt.Errorf("timing profile %s: %s: unknown key (known: %s, and presets, shutdown, kubeProxy)", file, path, strings.Join(Keys(), ", "))
 	}
 	secs := func(end string, x any) (int64, error) {
 		f, ok := x.(float64)
@@ -361,4 +378,44 @@ func parseDelay(file, k, path string, v any) (parsed, error) {
 	r.Detail = "set in " + file
 	r.LowFrom, r.HighFrom = "set in "+file, "set in "+file
 	return parsed{key: k, r: r}, nil
+}
+
+// parseKubeProxy reads the profile key kubeProxy: {observe: {low, high},
+// sync: {low, high}}, in seconds (fractions allowed).
+func parseKubeProxy(file string, v any) (*KubeProxyParts, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("timing profile %s: kubeProxy"+format, append([]any{file}, args...)...)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fail(": want a mapping {observe: {low, high}, sync: {low, high}}")
+	}
+	kp := &KubeProxyParts{From: "set in " + file}
+	spans := map[string]*Span{"observe": &kp.Observe, "sync": &kp.Sync}
+	for k := range m {
+		if spans[k] == nil {
+			return nil, fail(": unknown key %q (want observe and sync)", k)
+		}
+	}
+	for _, k := range []string{"observe", "sync"} {
+		r, ok := m[k].(map[string]any)
+		if !ok {
+			return nil, fail(".%s: want {low, high} in seconds", k)
+		}
+		for ek := range r {
+			if ek != "low" && ek != "high" {
+				return nil, fail(".%s: unknown key %q (want low and high)", k, ek)
+			}
+		}
+		lo, okL := r["low"].(float64)
+		hi, okH := r["high"].(float64)
+		if !okL || !okH {
+			return nil, fail(".%s: low and high must both be numbers of seconds", k)
+		}
+		*spans[k] = Span{Low: lo, High: hi}
+	}
+	if err := kp.Validate(); err != nil {
+		return nil, fmt.Errorf("timing profile %s: %w", file, err)
+	}
+	return kp, nil
 }

@@ -248,3 +248,43 @@ func TestKubeProxySyncs(t *testing.T) {
 		}
 	}
 }
+
+// A profile may state kube-proxy's measured parts (fractions of a second);
+// SplitKubeProxy then uses them, with the min sync period as before, and
+// without them shares the range evenly. Bad input names the key.
+func TestProfileKubeProxyParts(t *testing.T) {
+	ps, err := ParseProfile("p.yaml", []byte("endpointPropagation: {low: 0, high: 2}\nkubeProxy: {observe: {low: 0.02, high: 0.06}, sync: {low: 0.03, high: 0.08}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range PresetNames {
+		lb, tt, _ := strings.Cut(k, "/")
+		kp := ps.For(LB(lb), tt).KubeProxy
+		if kp == nil || kp.Observe != (Span{0.02, 0.06}) || kp.Sync != (Span{0.03, 0.08}) || !strings.Contains(kp.From, "p.yaml") {
+			t.Fatalf("%s: kubeProxy %+v, want observe 0.02–0.06, sync 0.03–0.08 from p.yaml", k, kp)
+		}
+	}
+	kp := ps.For(ALB, TargetInstance).KubeProxy
+	if got, want := SplitKubeProxy(0, 2, kp), (KubeProxySplit{0.02, 0.06, 0.03, 0.08, 1}); got != want {
+		t.Errorf("SplitKubeProxy with parts = %+v, want %+v", got, want)
+	}
+	if got, want := SplitKubeProxy(0, 2, nil), (KubeProxySplit{0, 1.0 / 3, 0, 1.0 / 3, 1}); got != want {
+		t.Errorf("SplitKubeProxy without parts = %+v, want %+v", got, want)
+	}
+	if Default().For(ALB, TargetInstance).KubeProxy != nil {
+		t.Errorf("the built-in presets state kube-proxy parts; want none (no public source)")
+	}
+	for _, bad := range []string{
+		"kubeProxy: 1",
+		"kubeProxy: {observe: {low: 0.02, high: 0.06}}",
+		"kubeProxy: {observe: {low: 0.1, high: 0.06}, sync: {low: 0, high: 0.1}}",
+		"kubeProxy: {observe: {low: -1, high: 0.06}, sync: {low: 0, high: 0.1}}",
+		"kubeProxy: {observe: {low: 0, high: 0.06}, sync: {low: 0, high: 0.1}, extra: 1}",
+		"kubeProxy: {observe: {low: 0, high: 0.06, mid: 0}, sync: {low: 0, high: 0.1}}",
+		"kubeProxy: {observe: {low: 0, high: x}, sync: {low: 0, high: 0.1}}",
+	} {
+		if _, err := ParseProfile("p.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "p.yaml") || !strings.Contains(err.Error(), "kubeProxy") {
+			t.Errorf("%s: error %v, want one naming the file and kubeProxy", bad, err)
+		}
+	}
+}

@@ -79,6 +79,10 @@ func runBand(ctx context.Context, args []string) error {
 			if r.Conns > 0 {
 				p.Conns = r.Conns
 			}
+			med, sig, err := withDurations(&p, jsonl)
+			if err != nil {
+				return fmt.Errorf("%s: result %d: %w", file, i+1, err)
+			}
 			// Not given to simulate: see stopBurst.
 			burst, err := stopBurst(jsonl, stopWindow)
 			if err != nil {
@@ -96,8 +100,8 @@ func runBand(ctx context.Context, args []string) error {
 			}
 			groups[key].add(float64(r.Failed), b)
 			all.add(float64(r.Failed), b)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%d\t%.0f–%.0f–%.0f\t%.0f–%.0f–%.0f\t%v\t%.3f\t%.1f\t%.0f\t%.1f (%.1f)\n", file, r.Config, r.Event, rps, r.Failed,
-				r.Sim.P5, r.Sim.P50, r.Sim.P95, b.P5, b.P50, b.P95, in, r.KeepAlive, r.Conns, burst, r.SettledS, settled)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%g\t%d\t%.0f–%.0f–%.0f\t%.0f–%.0f–%.0f\t%v\t%.3f\t%.1f\t%.2f (%.2f)\t%.0f\t%.1f (%.1f)\n", file, r.Config, r.Event, rps, r.Failed,
+				r.Sim.P5, r.Sim.P50, r.Sim.P95, b.P5, b.P50, b.P95, in, r.KeepAlive, r.Conns, med*1000, sig, burst, r.SettledS, settled)
 		}
 	}
 	tw.Flush()

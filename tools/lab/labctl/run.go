@@ -72,8 +72,14 @@ type Result struct {
 	// before: the client connections opened at the stop (measured from
 	// verify's JSON lines; not given to simulate, see stopBurst).
 	StopBurst float64 `json:"stopBurst,omitempty"`
-	Files     string  `json:"files"`
-	Error     string  `json:"error,omitempty"`
+	// DurationMedianS and DurationSigma are the requests' durations
+	// before the event, as simulate's log-normal takes them (measured
+	// from verify's JSON lines; simulate is given the same, see
+	// requestDurations).
+	DurationMedianS float64 `json:"durationMedianS,omitempty"`
+	DurationSigma   float64 `json:"durationSigma,omitempty"`
+	Files           string  `json:"files"`
+	Error           string  `json:"error,omitempty"`
 }
 
 // Band is a spread of simulated failures.
@@ -354,6 +360,9 @@ func (f *matrixFlags) one(ctx context.Context, c kubernetes.Interface, cfg, ev s
 	if n, err := stopBurst(filepath.Join(f.out, name+".jsonl"), stopWindow); err == nil {
 		r.StopBurst = n
 	}
+	if med, sig, err := withDurations(&p, filepath.Join(f.out, name+".jsonl")); err == nil {
+		r.DurationMedianS, r.DurationSigma = med, sig
+	}
 
 	// Predict.
 	band, settle, err := predict(p, f.runs)
@@ -375,6 +384,7 @@ func labParams(p sim.Params, ev string, rps float64, warmup, settle time.Duratio
 	p.KubeProxies = 1
 	p.ScaleTo = p.Replicas / 2
 	p.Lead, p.Tail = warmup.Seconds(), settle.Seconds()
+	// Until the run's own are measured (requestDurations).
 	p.DurationMedian = 0.002
 	switch ev {
 	case "rollout":

@@ -65,10 +65,11 @@ func stopBurst(jsonl string, window time.Duration) (float64, error) {
 const hangs = 500 * time.Millisecond
 
 // span is one request's time in flight, in ns after verify's start; ok is
-// false for one that failed after hanging.
+// false for one that failed after hanging, served true for one that
+// succeeded.
 type span struct {
-	from, to int64
-	ok       bool
+	from, to   int64
+	ok, served bool
 }
 
 // peak returns the most requests in flight at once between from and to,
@@ -145,7 +146,7 @@ func readRun(jsonl string) (*run, error) {
 			}
 		case "request":
 			hung := l.Class != "ok" && l.LatNs-l.DelayNs >= int64(hangs)
-			r.spans = append(r.spans, span{l.AtNs + l.DelayNs, l.AtNs + l.LatNs, !hung})
+			r.spans = append(r.spans, span{l.AtNs + l.DelayNs, l.AtNs + l.LatNs, !hung, l.Class == "ok"})
 		}
 	}
 	if err := sc.Err(); err != nil {
