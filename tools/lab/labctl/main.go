@@ -2,6 +2,8 @@
 //
 //	labctl lb  --manifests DIR --listen IP:PORT   # play the load balancer of DIR's exposure
 //	labctl run [--configs ...] [--events ...]     # the measured matrix: verify vs simulate
+//	labctl band [--profile P] SUMMARY.json...     # runs measured before against the model as it is
+//	labctl timeline SUMMARY.json...               # each run's stop: endpoint updates, syncs, failures
 //
 // It is a development tool, not part of zerodrop.
 package main
@@ -37,6 +39,8 @@ func main() {
 		err = runMatrix(ctx, os.Args[2:])
 	case "band":
 		err = runBand(ctx, os.Args[2:])
+	case "timeline":
+		err = runTimeline(ctx, os.Args[2:])
 	default:
 		usage()
 	}
@@ -55,7 +59,7 @@ type exitCode int
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: labctl lb|run|band [flags] (labctl lb -h, labctl run -h, labctl band -h)")
+	fmt.Fprintln(os.Stderr, "usage: labctl lb|run|band|timeline [flags] (labctl COMMAND -h)")
 	os.Exit(2)
 }
 

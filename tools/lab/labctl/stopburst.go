@@ -107,7 +107,11 @@ func peak(spans []span, from, to int64, okOnly bool) int {
 type run struct {
 	start time.Time
 	stops []int64 // when pods began terminating, in order
-	spans []span  // each request's time in flight
+	// epTerm: when verify's watch saw a pod's endpoint turn terminating,
+	// in order (changes of one EndpointSlice update come microseconds
+	// apart).
+	epTerm []int64
+	spans  []span // each request's time in flight
 }
 
 func readRun(jsonl string) (*run, error) {
@@ -144,6 +148,9 @@ func readRun(jsonl string) (*run, error) {
 			if l.Kind == "pod" && l.Reason == "terminating" {
 				r.stops = append(r.stops, l.T.Sub(r.start).Nanoseconds())
 			}
+			if l.Kind == "endpoint" && l.Reason == "endpoint-terminating" {
+				r.epTerm = append(r.epTerm, l.T.Sub(r.start).Nanoseconds())
+			}
 		case "request":
 			hung := l.Class != "ok" && l.LatNs-l.DelayNs >= int64(hangs)
 			r.spans = append(r.spans, span{l.AtNs + l.DelayNs, l.AtNs + l.LatNs, !hung, l.Class == "ok"})
@@ -156,5 +163,6 @@ func readRun(jsonl string) (*run, error) {
 		return nil, fmt.Errorf("%s: no meta line", jsonl)
 	}
 	slices.Sort(r.stops)
+	slices.Sort(r.epTerm)
 	return r, nil
 }
