@@ -48,13 +48,9 @@ func runBand(ctx context.Context, args []string) error {
 	var order []string
 	all := &bandStats{}
 	for _, file := range fs.Args() {
-		data, err := os.ReadFile(file)
+		results, err := readResults(file)
 		if err != nil {
 			return err
-		}
-		var results []Result
-		if err := json.Unmarshal(data, &results); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
 		}
 		for i, r := range results {
 			if r.Error != "" {
@@ -167,4 +163,17 @@ func rateOf(jsonl string) (float64, error) {
 		return 0, fmt.Errorf("%s: first line is not verify's meta line with a rate", jsonl)
 	}
 	return meta.Rate, nil
+}
+
+// readResults reads a summary.json that labctl run wrote.
+func readResults(file string) ([]Result, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	if err := json.Unmarshal(data, &results); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return results, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -38,13 +37,9 @@ func runTimeline(_ context.Context, args []string) error {
 	fmt.Fprintln(tw, "run\tmeasured\tSIGTERMs s\tendpoint changes\tsync 1 s\tsync 2 s\tfailed before sync 1 / sync 2 / after\thung\tHAProxy connects −0.25–0.5 s / 0.5–1.5 s")
 	var sum [2]struct{ runs, failed int }
 	for _, file := range fs.Args() {
-		data, err := os.ReadFile(file)
+		results, err := readResults(file)
 		if err != nil {
 			return err
-		}
-		var results []Result
-		if err := json.Unmarshal(data, &results); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
 		}
 		for i, r := range results {
 			if r.Error != "" {
