@@ -43,7 +43,7 @@ func runBand(ctx context.Context, args []string) error {
 		*profile = filepath.Join(*manifests, "profile.yaml")
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "summary\tconfig\tevent\trps\tmeasured\tbefore p5–p50–p95\tnow p5–p50–p95\tinside\tkeep-alive\tlb conns\tnew conns at stop\tsettled s (now sim p50)")
+	fmt.Fprintln(tw, "summary\tconfig\tevent\trps\tmeasured\tbefore p5–p50–p95\tnow p5–p50–p95\tinside\tkeep-alive\tlb conns\trequest ms (sigma)\tnew conns at stop\tsettled s (now sim p50)")
 	groups := map[string]*bandStats{}
 	var order []string
 	all := &bandStats{}
