@@ -392,7 +392,7 @@ func parseKubeProxy(file string, v any) (*KubeProxyParts, error) {
 	}
 	kp := &KubeProxyParts{From: "set in " + file}
 	spans := map[string]*Span{"observe": &kp.Observe, "sync": &kp.Sync}
-	for k := range m {
+	for _, k := range sortedKeys(m) {
 		if spans[k] == nil {
 			return nil, fail(": unknown key %q (want observe and sync)", k)
 		}
@@ -402,7 +402,7 @@ func parseKubeProxy(file string, v any) (*KubeProxyParts, error) {
 		if !ok {
 			return nil, fail(".%s: want {low, high} in seconds", k)
 		}
-		for ek := range r {
+		for _, ek := range sortedKeys(r) {
 			if ek != "low" && ek != "high" {
 				return nil, fail(".%s: unknown key %q (want low and high)", k, ek)
 			}
