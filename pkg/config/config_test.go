@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -38,6 +39,7 @@ func TestLoadErrors(t *testing.T) {
 		"unknown key":      "kubeVersoin: \"1.30\"\n",
 		"unknown rule":     "rules:\n  ZD999: off\n",
 		"bad grade":        "rules:\n  ZD003: fatal\n",
+		"one rule twice":   "rules:\n  ZD003: off\n  prestop: error\n",
 		"not yaml":         "rules: [\n",
 	} {
 		if _, err := Load(write(t, content), true); err == nil {
@@ -80,4 +82,53 @@ func TestParseKubeVersion(t *testing.T) {
 			t.Errorf("ParseKubeVersion(%q): no error", bad)
 		}
 	}
+}
+
+// FuzzLoad: whatever the file holds, Load gives the same answer twice (no
+// result may hang on map order), names the file in every error, and
+// accepts only a config every reader of it can use.
+func FuzzLoad(f *testing.F) {
+	for _, s := range []string{
+		"kubeVersion: \"1.30\"\nprofile: nlb.yaml\nfailOn: error\nrules:\n  ZD012: off\n  prestop: warning\n",
+		"rules:\n  ZD003: off\n  prestop: error\n",
+		"rules:\n  ZD998: off\n  ZD999: off\n",
+		"kubeVersion: 1.30\n",
+		"namespace: Bad_NS\n",
+		"",
+		"[]",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), FileName)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(p, true)
+		c2, err2 := Load(p, true)
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+			t.Fatalf("two loads disagree: %v / %v", err, err2)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), p) {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		sev, err := c.RuleSeverity()
+		sev2, err2 := c2.RuleSeverity()
+		if err != nil || err2 != nil || !reflect.DeepEqual(sev, sev2) {
+			t.Fatalf("accepted config grades its rules differently: %v, %v / %v, %v", sev, err, sev2, err2)
+		}
+		if c.KubeVersion != "" {
+			if _, err := ParseKubeVersion(c.KubeVersion); err != nil {
+				t.Fatalf("accepted kubeVersion %q that does not parse: %v", c.KubeVersion, err)
+			}
+		}
+		if c.FailOn != "" {
+			if _, err := finding.ParseSeverity(c.FailOn); err != nil {
+				t.Fatalf("accepted failOn %q: %v", c.FailOn, err)
+			}
+		}
+	})
 }

@@ -34,22 +34,40 @@ func (v Version) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor)
 // EKS support at the time of writing.
 var Default = Version{Major: 1, Minor: 31, Assumed: true}
 
-// Parse reads "1.30", "v1.30" or "1.30.2".
+// Parse reads "1.30", "v1.30", "1.30+" or "1.30.2" (the patch part is free,
+// e.g. "1.30.2-eks-1234"). MAJOR and MINOR must be whole numbers: "1x.30"
+// or "1.30x" is refused, not read as 1.30.
 func Parse(s string) (Version, error) {
+	bad := fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
 	t := strings.TrimPrefix(strings.TrimSpace(s), "v")
-	var major, minor int
 	parts := strings.SplitN(t, ".", 3)
 	if len(parts) < 2 {
-		return Version{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
+		return Version{}, bad
 	}
-	if _, err := fmt.Sscanf(parts[0], "%d", &major); err != nil || major < 1 {
-		return Version{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
+	major, ok := number(parts[0])
+	if !ok || major < 1 {
+		return Version{}, bad
 	}
-	minorStr := strings.TrimRight(parts[1], "+")
-	if _, err := fmt.Sscanf(minorStr, "%d", &minor); err != nil || minor < 0 {
-		return Version{}, fmt.Errorf("kube version %q: want MAJOR.MINOR such as 1.30", s)
+	minor, ok := number(strings.TrimSuffix(parts[1], "+"))
+	if !ok {
+		return Version{}, bad
 	}
 	return Version{Major: major, Minor: minor}, nil
+}
+
+// number reads a whole number of at most four digits and nothing else.
+func number(s string) (int, bool) {
+	if s == "" || len(s) > 4 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // FromServer reads the version an API server reports (discovery's

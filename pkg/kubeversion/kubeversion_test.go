@@ -1,6 +1,9 @@
 package kubeversion
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	for in, want := range map[string]Version{
@@ -11,7 +14,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "1", "x.30", "0.30", "1.x", "1.-1"} {
+	for _, in := range []string{"", "1", "x.30", "0.30", "1.x", "1.-1", "1x.30", "1.30x", "1.+30", "1.3 0", "1.99999999999999999999", "+1.30"} {
 		if _, err := Parse(in); err == nil {
 			t.Errorf("Parse(%q) took a bad version", in)
 		}
@@ -39,4 +42,28 @@ func TestAdvice(t *testing.T) {
 	if !Default.Assumed || Default.String() != "1.31" {
 		t.Errorf("Default = %+v", Default)
 	}
+}
+
+// FuzzParse: a version Parse accepts prints as MAJOR.MINOR and reads back
+// as itself, and its input's first two fields are exactly those numbers.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"1.30", "v1.29", "1.31.2", " 1.28+ ", "1.30.2-eks-1234", "1x.30", "1.", ".1", "01.030"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := Parse(s)
+		if err != nil {
+			return
+		}
+		again, err := Parse(v.String())
+		if err != nil || again != v {
+			t.Fatalf("Parse(%q) = %v, but Parse(%q) = %v, %v", s, v, v.String(), again, err)
+		}
+		parts := strings.SplitN(strings.TrimPrefix(strings.TrimSpace(s), "v"), ".", 3)
+		for _, p := range []string{parts[0], strings.TrimSuffix(parts[1], "+")} {
+			if p == "" || strings.Trim(p, "0123456789") != "" {
+				t.Fatalf("Parse(%q) = %v from a field %q that is not a number", s, v, p)
+			}
+		}
+	})
 }
