@@ -4,6 +4,7 @@
 package podspec
 
 import (
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -104,19 +105,33 @@ func sleepInScript(script string) (int64, bool) {
 	return 0, false
 }
 
+// parseSleep reads sleep's argument as coreutils and busybox take it: a
+// number of seconds, or with a suffix s, m, h or d. "infinity" (a common way
+// to hold a pod until its grace period ends), and any value past
+// maxSleepSeconds, is not a duration zerodrop can compare: not known.
 func parseSleep(s string) (int64, bool) {
 	s = strings.Trim(s, `"'`)
-	s = strings.TrimSuffix(s, "s")
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
-		return int64(f), true
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(s, "s"):
+		s = strings.TrimSuffix(s, "s")
+	case strings.HasSuffix(s, "m"):
+		s, mult = strings.TrimSuffix(s, "m"), 60
+	case strings.HasSuffix(s, "h"):
+		s, mult = strings.TrimSuffix(s, "h"), 3600
+	case strings.HasSuffix(s, "d"):
+		s, mult = strings.TrimSuffix(s, "d"), 86400
 	}
-	if strings.HasSuffix(s, "m") {
-		if f, err := strconv.ParseFloat(strings.TrimSuffix(s, "m"), 64); err == nil {
-			return int64(f * 60), true
-		}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f*mult > maxSleepSeconds {
+		return 0, false
 	}
-	return 0, false
+	return int64(f * mult), true
 }
+
+// maxSleepSeconds bounds a preStop sleep zerodrop reads as a number: a
+// year, far past any grace period.
+const maxSleepSeconds = 365 * 86400
 
 // IsSidecar reports a native sidecar: an init container with restartPolicy
 // Always (Kubernetes 1.28 alpha, on by default from 1.29, GA in 1.33). It

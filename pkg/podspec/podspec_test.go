@@ -1,6 +1,7 @@
 package podspec
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/zerodrop/zerodrop/pkg/inventory"
@@ -68,6 +69,45 @@ func TestReadPreStop(t *testing.T) {
 	if ps := ReadPreStop(&c); ps.Handler != "sleep" || ps.Seconds != 20 {
 		t.Fatalf("native sleep: %+v", ps)
 	}
+}
+
+func TestParseSleep(t *testing.T) {
+	for in, want := range map[string]int64{"15": 15, "'15'": 15, "2.5": 2, "30s": 30, "5m": 300, "1h": 3600, "2d": 172800, "0": 0} {
+		if got, ok := parseSleep(in); !ok || got != want {
+			t.Errorf("parseSleep(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	// infinity is how a script holds a pod until its grace period ends; it,
+	// and numbers no int64 holds, are not durations to compare.
+	for _, in := range []string{"infinity", "inf", "Infinity", "1e30", "NaN", "-5", "", "x", "5w", "1e300d"} {
+		if got, ok := parseSleep(in); ok {
+			t.Errorf("parseSleep(%q) = %d, true; want not known", in, got)
+		}
+	}
+	c := inventory.Container{Name: "a", Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sh", "-c", "sleep infinity"}}}}}
+	if ps := ReadPreStop(&c); !ps.Present || ps.Known || ps.Seconds != 0 {
+		t.Errorf("sleep infinity: %+v; want present, not known", ps)
+	}
+}
+
+// FuzzParseSleep: a sleep zerodrop reads is never negative nor past its
+// bound, and a plain count of seconds reads as itself.
+func FuzzParseSleep(f *testing.F) {
+	for _, s := range []string{"15", "5m", "1h", "infinity", "1e30", "-1", "0x10", "2.5s", "'7'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseSleep(s)
+		if !ok {
+			return
+		}
+		if got < 0 || got > maxSleepSeconds {
+			t.Fatalf("parseSleep(%q) = %d, outside 0–%d", s, got, maxSleepSeconds)
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && got != n {
+			t.Fatalf("parseSleep(%q) = %d, want %d", s, got, n)
+		}
+	})
 }
 
 func TestScriptArg(t *testing.T) {
