@@ -348,7 +348,7 @@ func parseDelay(file, k, path string, v any) (parsed, error) {
 	r := Range{Source: FromProfile}
 	switch x := v.(type) {
 	case map[string]any:
-		for ek := range x {
+		for _, ek := range sortedKeys(x) {
 			if ek != "low" && ek != "high" {
 				return parsed{}, fmt.Errorf("timing profile %s: %s: unknown key %q (want low and high)", file, path, ek)
 			}
