@@ -77,6 +77,15 @@ backend %s
 		// to an address that no longer answers, where an ALB says 504
 		// after its 10 s connect timeout).
 		b.WriteString("    http-after-response set-status 502 if { status 503 } { srv_id -m found }\n")
+		// HAProxy closes idle server connections it counts as surplus
+		// every pool-purge-delay (5 s by default), even ones used a
+		// millisecond before, and the next request to that server then
+		// connects anew through kube-proxy. An ALB closes a target
+		// connection once it has been idle for its idle timeout (facts
+		// §3.5); the 5 s purge has no ALB counterpart, and its first tick
+		// fell 0.7–0.9 s after a stop, where kube-proxy still listed a
+		// gone pod (docs/lab.md, tenth round).
+		fmt.Fprintf(&b, "    default-server pool-purge-delay %ds\n", int(idle.Seconds()))
 	}
 	fmt.Fprintf(&b, "    server-template t 1-%d 127.0.0.1:9 disabled\n", Slots)
 	return b.String()

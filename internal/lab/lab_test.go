@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,5 +136,82 @@ func TestParseStatsConns(t *testing.T) {
 	st, err = parseStats(tcp)
 	if err != nil || st.Conns != 7 || st.Used != 0 {
 		t.Errorf("TCP mode: %+v, %v; want 7 connections (the sessions)", st, err)
+	}
+}
+
+// TestHAProxyKeepsIdleServerConnections: HAProxy's own purge of idle
+// server connections (pool-purge-delay, 5 s by default) closed connections
+// an ALB keeps until its idle timeout, so a stop's requests connected anew
+// through kube-proxy where an ALB's would not. Two client connections get
+// a server connection each (HAProxy gives a new client connection's first
+// request its own), then requests go one at a time, leaving one server
+// connection idle, for longer than the default purge delay: none may be
+// closed.
+func TestHAProxyKeepsIdleServerConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 7 s for HAProxy's purge; not in -short")
+	}
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy is not installed (apt-get install haproxy)")
+	}
+	old := checkListen
+	checkListen = func(string) error { return nil }
+	defer func() { checkListen = old }()
+
+	var mu sync.Mutex
+	opened, closed := 0, 0
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	backend.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			opened++
+		case http.StateClosed, http.StateHijacked:
+			closed++
+		}
+	}
+	backend.Start()
+	defer backend.Close()
+	port := backend.Listener.Addr().(*net.TCPAddr).Port
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	h, err := StartHAProxy(ctx, bin, t.TempDir(), listen, true, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Stop()
+	srv := Backend + "/t1"
+	if err := h.Set(fmt.Sprintf("set server %s addr 127.0.0.1 port %d", srv, port), "set server "+srv+" state ready"); err != nil {
+		t.Fatal(err)
+	}
+	get := func(c *http.Client) {
+		resp, err := c.Get("http://" + listen + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d, want 200", resp.StatusCode)
+		}
+	}
+	a := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	b := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	defer a.CloseIdleConnections()
+	defer b.CloseIdleConnections()
+	get(a)
+	get(b)
+	for end := time.Now().Add(7 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		get(a)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("opened %d closed %d", opened, closed)
+	if opened != 2 || closed != 0 {
+		t.Errorf("HAProxy opened %d server connections and closed %d in 7 s; want 2 and 0 (an ALB keeps an idle target connection for its idle timeout)", opened, closed)
 	}
 }
