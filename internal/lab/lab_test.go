@@ -39,27 +39,34 @@ func TestGuard(t *testing.T) {
 // TestHAProxyRuntime drives a real HAProxy (Debian's) through its runtime
 // API on 127.0.0.1: a server gets an address, takes requests when ready,
 // none in maint (503), and draining keeps it from new requests.
-func TestHAProxyRuntime(t *testing.T) {
+// startHAProxy runs the emulator's HAProxy in HTTP mode on a free port of
+// 127.0.0.1 for one test, and skips the test where HAProxy is missing.
+func startHAProxy(t *testing.T, idle time.Duration) (*HAProxy, string) {
+	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
 		t.Skip("haproxy is not installed (apt-get install haproxy)")
 	}
 	old := checkListen
 	checkListen = func(string) error { return nil }
-	defer func() { checkListen = old }()
+	t.Cleanup(func() { checkListen = old })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
+	h, err := StartHAProxy(ctx, bin, t.TempDir(), listen, true, idle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Stop)
+	return h, listen
+}
 
+func TestHAProxyRuntime(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pod-a") }))
 	defer backend.Close()
 	baddr := backend.Listener.Addr().(*net.TCPAddr)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	h, err := StartHAProxy(ctx, bin, t.TempDir(), listen, true, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Stop()
+	h, listen := startHAProxy(t, 5*time.Second)
 	get := func() (int, string) {
 		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 		resp, err := c.Get("http://" + listen + "/")
@@ -151,14 +158,6 @@ func TestHAProxyKeepsIdleServerConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits 7 s for HAProxy's purge; not in -short")
 	}
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy is not installed (apt-get install haproxy)")
-	}
-	old := checkListen
-	checkListen = func(string) error { return nil }
-	defer func() { checkListen = old }()
-
 	var mu sync.Mutex
 	opened, closed := 0, 0
 	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
@@ -176,14 +175,7 @@ func TestHAProxyKeepsIdleServerConnections(t *testing.T) {
 	defer backend.Close()
 	port := backend.Listener.Addr().(*net.TCPAddr).Port
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	listen := fmt.Sprintf("127.0.0.1:%d", testutil.FreePort(t))
-	h, err := StartHAProxy(ctx, bin, t.TempDir(), listen, true, 60*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Stop()
+	h, listen := startHAProxy(t, 60*time.Second)
 	srv := Backend + "/t1"
 	if err := h.Set(fmt.Sprintf("set server %s addr 127.0.0.1 port %d", srv, port), "set server "+srv+" state ready"); err != nil {
 		t.Fatal(err)
@@ -210,7 +202,6 @@ func TestHAProxyKeepsIdleServerConnections(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("opened %d closed %d", opened, closed)
 	if opened != 2 || closed != 0 {
 		t.Errorf("HAProxy opened %d server connections and closed %d in 7 s; want 2 and 0 (an ALB keeps an idle target connection for its idle timeout)", opened, closed)
 	}
