@@ -18,8 +18,11 @@ import (
 // (in one EndpointSlice update or not), when kube-proxy's syncs after the
 // first SIGTERM ran, when the failed requests came (before the first
 // sync's end, before the second's, after; refused at once or hung), and
-// how many connections HAProxy opened to the targets around the stop.
-// It needs CONFIG-EVENT.nodes.log and .conns.tsv next to verify's JSON
+// how many connections HAProxy opened to the targets around the stop,
+// when the first request hung, and when HAProxy first answered 200 in the
+// run (before docs/lab.md's tenth round, HAProxy purged idle connections
+// every 5 s from about then). It needs CONFIG-EVENT.nodes.log, .conns.tsv
+// and .haproxy.log next to verify's JSON
 // lines (labctl run writes them); a run without them is shown without
 // those columns. docs/lab.md (ninth round) is what it was written for.
 func runTimeline(_ context.Context, args []string) error {
@@ -34,7 +37,7 @@ func runTimeline(_ context.Context, args []string) error {
 		return exitCode(2)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "run\tmeasured\tSIGTERMs s\tendpoint changes\tsync 1 s\tsync 2 s\tfailed before sync 1 / sync 2 / after\thung\tHAProxy connects −0.25–0.5 s / 0.5–1.5 s")
+	fmt.Fprintln(tw, "run\tmeasured\tSIGTERMs s\tendpoint changes\tsync 1 s\tsync 2 s\tfailed before sync 1 / sync 2 / after\thung\tfirst hung s\tHAProxy connects −0.25–0.5 s / 0.5–1.5 s\tHAProxy's first 200 s")
 	var sum [2]struct{ runs, failed int }
 	for _, file := range fs.Args() {
 		results, err := readResults(file)
@@ -77,8 +80,11 @@ type timeline struct {
 	syncs        [][2]float64
 	failed       [3]int // before the first sync's end, before the second's, after
 	hung         int
-	connects     [2]int // HAProxy's connects to targets in [−0.25, 0.5) and [0.5, 1.5) s
+	firstHung    float64 // when the first hung request was sent
+	connects     [2]int  // HAProxy's connects to targets in [−0.25, 0.5) and [0.5, 1.5) s
 	haveConnects bool
+	firstOK      float64 // HAProxy's first 200 of the run (its log)
+	haveFirstOK  bool
 }
 
 func (t *timeline) String() string {
@@ -103,10 +109,18 @@ func (t *timeline) String() string {
 	if t.haveConnects {
 		conns = fmt.Sprintf("%d / %d", t.connects[0], t.connects[1])
 	}
-	return fmt.Sprintf("%s\t%s\t%s\t%s\t%d / %d / %d\t%d\t%s", f(t.sigterms), ep, sync(0), sync(1), t.failed[0], t.failed[1], t.failed[2], t.hung, conns)
+	hung, first := "—", "—"
+	if t.hung > 0 {
+		hung = strconv.FormatFloat(t.firstHung, 'f', 3, 64)
+	}
+	if t.haveFirstOK {
+		first = strconv.FormatFloat(t.firstOK, 'f', 3, 64)
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%d / %d / %d\t%d\t%s\t%s\t%s", f(t.sigterms), ep, sync(0), sync(1), t.failed[0], t.failed[1], t.failed[2], t.hung, hung, conns, first)
 }
 
-// readTimeline reads base.jsonl, base.nodes.log and base.conns.tsv. It
+// readTimeline reads base.jsonl, base.nodes.log, base.conns.tsv and
+// base.haproxy.log. It
 // returns nil for a run in which no pod terminated.
 func readTimeline(base string) (*timeline, error) {
 	r, err := readRun(base + ".jsonl")
@@ -196,6 +210,9 @@ func readTimeline(base string) (*timeline, error) {
 			tl.failed[2]++
 		}
 		if !s.ok {
+			if tl.hung == 0 || x < tl.firstHung {
+				tl.firstHung = x
+			}
 			tl.hung++
 		}
 	}
@@ -230,6 +247,24 @@ func readTimeline(base string) (*timeline, error) {
 			n, ok = s.connects, true
 		}
 		return n, ok
+	}
+	// HAProxy's first 200: its HTTP log line is "client [day/month/year:
+	// hh:mm:ss.mmm] frontend backend/server timers status ...".
+	err = scanLines(base+".haproxy.log", func(l string) {
+		f := strings.Fields(l)
+		if tl.haveFirstOK || len(f) < 6 || f[5] != "200" || !strings.HasPrefix(f[1], "[") {
+			return
+		}
+		i := strings.IndexByte(f[1], ':')
+		if i < 0 {
+			return
+		}
+		if c, ok := clock(strings.TrimSuffix(f[1][i+1:], "]")); ok {
+			tl.firstOK, tl.haveFirstOK = c.Sub(t0).Seconds(), true
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	a, okA := upTo(-0.25)
 	b, okB := upTo(0.5)

@@ -12,8 +12,9 @@ import (
 // readTimeline puts a scale-in's failures against kube-proxy's syncs after
 // the first SIGTERM (from the nodes' log, whose times carry no date: a run
 // across midnight still lines up), tells one EndpointSlice update from two
-// by the watch's times, counts hung failures, and reads HAProxy's connects
-// around the stop from its 0.25 s samples.
+// by the watch's times, counts hung failures and times the first, reads
+// HAProxy's connects around the stop from its 0.25 s samples and its first
+// 200 from its log.
 func TestReadTimeline(t *testing.T) {
 	start := time.Date(2026, 12, 7, 23, 59, 58, 0, time.UTC) // the stop comes after midnight
 	stop := start.Add(3 * time.Second)
@@ -63,6 +64,15 @@ func TestReadTimeline(t *testing.T) {
 			fmt.Fprintf(&c, "%s\t%d\t0\t2\t0\t1\n", stop.Add(d+time.Millisecond).UTC().Format("15:04:05.000"), n)
 		}
 		os.WriteFile(base+".conns.tsv", []byte(c.String()), 0o644)
+		hap := func(d time.Duration, status string) string {
+			return "10.201.1.1:40000 [" + stop.Add(d).UTC().Format("02/Jan/2006:15:04:05.000") + "] lb tg/t1 0/0/0/0/0 " + status + " 224 - - ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\""
+		}
+		os.WriteFile(base+".haproxy.log", []byte(strings.Join([]string{
+			"[WARNING]  (28594) : Server tg/t1 is UP/READY (leaving forced maintenance).",
+			hap(-4300*time.Millisecond, "503"),
+			hap(-4200*time.Millisecond, "200"), // the first 200
+			hap(-4100*time.Millisecond, "200"),
+		}, "\n")+"\n"), 0o644)
 
 		tl, err := readTimeline(base)
 		if err != nil {
@@ -80,6 +90,12 @@ func TestReadTimeline(t *testing.T) {
 		}
 		if tl.failed != [3]int{1, 1, 1} || tl.hung != 1 {
 			t.Errorf("failed %v (hung %d), want one in each phase, one hung", tl.failed, tl.hung)
+		}
+		if abs(tl.firstHung-0.59) > 1e-6 {
+			t.Errorf("first hung at %v s, want 0.59 s after the first SIGTERM", tl.firstHung)
+		}
+		if !tl.haveFirstOK || abs(tl.firstOK+4.21) > 1e-6 {
+			t.Errorf("HAProxy's first 200 at %v s (%v), want −4.21 s, before midnight", tl.firstOK, tl.haveFirstOK)
 		}
 		if !tl.haveConnects || tl.connects != [2]int{3, 5} {
 			t.Errorf("connects %v (%v), want 3 and 5", tl.connects, tl.haveConnects)
