@@ -77,10 +77,10 @@ backend %s
 		// to an address that no longer answers, where an ALB says 504
 		// after its 10 s connect timeout).
 		b.WriteString("    http-after-response set-status 502 if { status 503 } { srv_id -m found }\n")
-		// HAProxy closes idle server connections it counts as surplus
-		// every pool-purge-delay (5 s by default), even ones used a
-		// millisecond before, and the next request to that server then
-		// connects anew through kube-proxy. An ALB closes a target
+		// HAProxy closes idle server connections every pool-purge-delay
+		// (5 s by default; its manual: half of the idle ones each
+		// interval), even ones used a millisecond before, and the next
+		// request to that server then connects anew through kube-proxy. An ALB closes a target
 		// connection once it has been idle for its idle timeout (facts
 		// §3.5); the 5 s purge has no ALB counterpart, and its first tick
 		// fell 0.7–0.9 s after a stop, where kube-proxy still listed a
