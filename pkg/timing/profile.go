@@ -348,17 +348,10 @@ func parseDelay(file, k, path string, v any) (parsed, error) {
 	r := Range{Source: FromProfile}
 	switch x := v.(type) {
 	case map[string]any:
-		for _, ek := range sortedKeys(x) {
-			if ek != "low" && ek != "high" {
-				return parsed{}, fmt.Errorf("timing profile %s: %s: unknown key %q (want low and high)", file, path, ek)
-			}
+		lo, hi, err := lowHigh(file, path, x)
+		if err != nil {
+			return parsed{}, err
 		}
-		lo, okL := x["low"]
-		hi, okH := x["high"]
-		if !okL || !okH {
-			return parsed{}, fmt.Errorf("timing profile %s: %s: a range needs both low and high", file, path)
-		}
-		var err error
 		if r.Low, err = secs(".low", lo); err != nil {
 			return parsed{}, err
 		}
@@ -378,6 +371,22 @@ func parseDelay(file, k, path string, v any) (parsed, error) {
 	r.Detail = "set in " + file
 	r.LowFrom, r.HighFrom = "set in "+file, "set in "+file
 	return parsed{key: k, r: r}, nil
+}
+
+// lowHigh returns a range mapping's low and high, refusing other keys or
+// a missing end; path names the range in errors.
+func lowHigh(file, path string, m map[string]any) (lo, hi any, err error) {
+	for _, k := range sortedKeys(m) {
+		if k != "low" && k != "high" {
+			return nil, nil, fmt.Errorf("timing profile %s: %s: unknown key %q (want low and high)", file, path, k)
+		}
+	}
+	lo, okL := m["low"]
+	hi, okH := m["high"]
+	if !okL || !okH {
+		return nil, nil, fmt.Errorf("timing profile %s: %s: a range needs both low and high", file, path)
+	}
+	return lo, hi, nil
 }
 
 // parseKubeProxy reads the profile key kubeProxy: {observe: {low, high},
@@ -402,13 +411,12 @@ func parseKubeProxy(file string, v any) (*KubeProxyParts, error) {
 		if !ok {
 			return nil, fail(".%s: want {low, high} in seconds", k)
 		}
-		for _, ek := range sortedKeys(r) {
-			if ek != "low" && ek != "high" {
-				return nil, fail(".%s: unknown key %q (want low and high)", k, ek)
-			}
+		rlo, rhi, err := lowHigh(file, "kubeProxy."+k, r)
+		if err != nil {
+			return nil, err
 		}
-		lo, okL := r["low"].(float64)
-		hi, okH := r["high"].(float64)
+		lo, okL := rlo.(float64)
+		hi, okH := rhi.(float64)
 		if !okL || !okH {
 			return nil, fail(".%s: low and high must both be numbers of seconds", k)
 		}
